@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "reshapr",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reshapr-gateway", targets: ["reshapr-gateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // JSON values and a JSON Schema (draft 2020-12) validator. No dependencies.
+        .target(name: "ReshaprJSON"),
+        // The configuration directory: resource model, scanner, loader, validation.
+        // Knows nothing of HTTP or MCP.
+        .target(
+            name: "ReshaprConfig",
+            dependencies: [
+                "ReshaprJSON",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The data plane runtime: HTTP server, health and status endpoints.
+        .target(
+            name: "ReshaprGateway",
+            dependencies: [
+                "ReshaprConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Thin executable: argument parsing on top of ReshaprGateway.
+        .executableTarget(
+            name: "reshapr-gateway",
+            dependencies: [
+                "ReshaprGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
+        .testTarget(name: "ReshaprConfigTests", dependencies: ["ReshaprConfig"]),
+        .testTarget(
+            name: "ReshaprGatewayTests",
+            dependencies: [
+                "ReshaprGateway",
+                "reshapr-gateway",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

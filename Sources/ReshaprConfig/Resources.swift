@@ -1,0 +1,255 @@
+import ReshaprJSON
+
+/// The kinds of resource a configuration directory holds.
+public enum ResourceKind: String, Sendable, Hashable, CaseIterable, Comparable {
+    case service = "Service"
+    case configurationPlan = "ConfigurationPlan"
+    case exposition = "Exposition"
+    case secret = "Secret"
+    case gateway = "Gateway"
+
+    public static func < (lhs: ResourceKind, rhs: ResourceKind) -> Bool {
+        lhs.rawValue < rhs.rawValue
+    }
+}
+
+/// The `apiVersion` every resource document carries.
+public let resourceAPIVersion = "reshapr.io/v1"
+
+/// Identity of a named resource: references resolve within one organization.
+public struct ResourceName: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var org: String
+    public var name: String
+
+    public init(org: String, name: String) {
+        self.org = org
+        self.name = name
+    }
+
+    public var description: String { "\(org)/\(name)" }
+
+    public static func < (lhs: ResourceName, rhs: ResourceName) -> Bool {
+        (lhs.org, lhs.name) < (rhs.org, rhs.name)
+    }
+}
+
+public struct Metadata: Sendable, Hashable {
+    public var name: String
+    public var org: String
+    public var labels: [String: String]
+}
+
+public enum ServiceType: String, Sendable, Hashable {
+    case rest = "REST"
+    case graphql = "GRAPHQL"
+    case grpc = "GRPC"
+}
+
+public enum ArtifactType: String, Sendable, Hashable {
+    case openAPI = "OPENAPI"
+    case swagger = "SWAGGER"
+    case graphQLSchema = "GRAPHQL_SCHEMA"
+    case graphQLIntrospection = "GRAPHQL_INTROSPECTION"
+    case protobufDescriptorSet = "PROTOBUF_DESCRIPTOR_SET"
+}
+
+/// The parsed content of an artifact.
+public enum ArtifactContent: Sendable, Hashable {
+    /// OpenAPI, Swagger or GraphQL introspection: a JSON document (YAML is converted).
+    case document(JSONValue)
+    /// GraphQL SDL.
+    case text(String)
+    /// A protobuf FileDescriptorSet.
+    case binary([UInt8])
+}
+
+public struct Artifact: Sendable, Hashable {
+    public var type: ArtifactType
+    /// The file it came from, relative to the root; `nil` when written inline.
+    public var file: String?
+    public var content: ArtifactContent
+}
+
+public struct Service: Sendable, Hashable {
+    public var metadata: Metadata
+    public var version: String
+    public var type: ServiceType
+    public var description: String?
+    public var artifacts: [Artifact]
+    public var source: SourceLocation
+}
+
+/// A value from a Secret. Its description never shows the value, so it cannot leak
+/// through logs, interpolation or `/status` by accident.
+public struct SecretValue: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The value itself; read it only where it is sent to its destination.
+    public let revealed: String
+
+    public init(_ value: String) {
+        self.revealed = value
+    }
+
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+}
+
+public struct Secret: Sendable, Hashable {
+    public var metadata: Metadata
+    public var values: [String: SecretValue]
+    public var source: SourceLocation
+}
+
+public struct TLSSettings: Sendable, Hashable {
+    /// PEM text of the CA bundle, read from `caFile`.
+    public var caPEM: String?
+    public var insecureSkipVerify: Bool
+}
+
+public enum Backend: Sendable, Hashable {
+    /// Answer tool calls from the spec's examples and schemas.
+    case mock
+    case http(HTTPBackend)
+}
+
+public struct HTTPBackend: Sendable, Hashable {
+    public var endpoint: String
+    public var timeout: Duration
+    public var headers: [String: String]
+    public var tls: TLSSettings?
+}
+
+public struct ToolSelection: Sendable, Hashable {
+    public struct Override: Sendable, Hashable {
+        public var name: String?
+        public var description: String?
+    }
+
+    /// Operations to expose; `nil` means all.
+    public var include: [String]?
+    public var exclude: [String]
+    public var overrides: [String: Override]
+
+    public static let all = ToolSelection(include: nil, exclude: [], overrides: [:])
+}
+
+/// How the gateway authenticates to the backend; secret values already resolved.
+public enum BackendSecurity: Sendable, Hashable {
+    public enum APIKeyLocation: String, Sendable, Hashable {
+        case header
+        case query
+    }
+
+    case none
+    case apiKey(location: APIKeyLocation, name: String, value: SecretValue)
+    case bearer(token: SecretValue)
+    case basic(username: String, password: SecretValue)
+    case oauth2ClientCredentials(tokenURL: String, clientID: String, clientSecret: SecretValue, scopes: [String], audience: String?)
+    /// Forward the MCP caller's header (default `Authorization`) to the backend.
+    case passthrough(header: String)
+
+    public var typeName: String {
+        switch self {
+        case .none: return "none"
+        case .apiKey: return "apiKey"
+        case .bearer: return "bearer"
+        case .basic: return "basic"
+        case .oauth2ClientCredentials: return "oauth2ClientCredentials"
+        case .passthrough: return "passthrough"
+        }
+    }
+}
+
+/// How MCP clients authenticate to an endpoint; secret values already resolved.
+public enum ClientSecurity: Sendable, Hashable {
+    public enum JWKSSource: Sendable, Hashable {
+        /// The JWKS document, read from `jwksFile`.
+        case document(String)
+        case url(String)
+    }
+
+    case none
+    case apiKey(header: String, value: SecretValue)
+    case jwt(issuer: String, audiences: [String], jwks: JWKSSource, algorithms: [String], authorizationServers: [String])
+
+    public var typeName: String {
+        switch self {
+        case .none: return "none"
+        case .apiKey: return "apiKey"
+        case .jwt: return "jwt"
+        }
+    }
+}
+
+public struct ConfigurationPlan: Sendable, Hashable {
+    public var metadata: Metadata
+    public var description: String?
+    public var serviceName: String
+    public var serviceVersion: String
+    public var backend: Backend
+    public var tools: ToolSelection
+    public var backendSecurity: BackendSecurity
+    public var clientSecurity: ClientSecurity
+    public var source: SourceLocation
+}
+
+public struct Exposition: Sendable, Hashable {
+    public var metadata: Metadata
+    public var planName: String
+    /// The path as written; `nil` for the default.
+    public var path: String?
+    public var description: String?
+    public var source: SourceLocation
+}
+
+/// Settings of the gateway process, from the directory's `Gateway` resource or defaults.
+public struct GatewaySettings: Sendable, Hashable {
+    public struct RateLimit: Sendable, Hashable {
+        public var requestsPerSecond: Double
+        public var burst: Int
+    }
+
+    public var host: String
+    public var port: Int
+    public var fqdns: [String]
+    public var labels: [String: String]
+    public var maxBodyBytes: Int
+    public var callTimeout: Duration
+    public var maxConcurrentCalls: Int
+    public var rateLimit: RateLimit?
+    public var allowedOrigins: [String]
+    /// Where the settings came from; `nil` for defaults.
+    public var source: SourceLocation?
+
+    public static let defaultPort = 7777
+
+    public static let defaults = GatewaySettings(
+        host: "0.0.0.0", port: defaultPort, fqdns: ["localhost"], labels: [:], maxBodyBytes: 4 << 20,
+        callTimeout: .seconds(30), maxConcurrentCalls: 256, rateLimit: nil, allowedOrigins: [], source: nil
+    )
+}
+
+/// An exposition with everything it references resolved: what the gateway serves.
+public struct ResolvedExposition: Sendable, Hashable {
+    public var name: ResourceName
+    /// The HTTP path of the MCP endpoint.
+    public var path: String
+    public var exposition: Exposition
+    public var plan: ConfigurationPlan
+    public var service: Service
+}
+
+extension Duration {
+    /// Parses `500ms`, `30s`, `2m`, `1h` or a number of seconds.
+    static func parse(_ value: JSONValue) -> Duration? {
+        if let seconds = value.doubleValue {
+            return seconds > 0 ? .milliseconds(Int64((seconds * 1000).rounded())) : nil
+        }
+        guard let text = value.stringValue else { return nil }
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast(suffix.count)), number > 0 else { return nil }
+            return .milliseconds(Int64((number * scale * 1000).rounded()))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,81 @@
+/// A location inside a JSON document, printed the way people write field paths:
+/// `spec.artifacts[0].path`. Keys that are not plain identifiers are quoted: `headers["X-Api-Key"]`.
+public struct JSONPath: Sendable, Hashable, CustomStringConvertible, Comparable {
+    public enum Component: Sendable, Hashable {
+        case key(String)
+        case index(Int)
+    }
+
+    public private(set) var components: [Component]
+
+    public init(_ components: [Component] = []) {
+        self.components = components
+    }
+
+    public static let root = JSONPath()
+
+    public func appending(_ key: String) -> JSONPath {
+        var copy = self
+        copy.components.append(.key(key))
+        return copy
+    }
+
+    public func appending(index: Int) -> JSONPath {
+        var copy = self
+        copy.components.append(.index(index))
+        return copy
+    }
+
+    public var isRoot: Bool { components.isEmpty }
+
+    public var description: String {
+        var out = ""
+        for component in components {
+            switch component {
+            case .key(let key):
+                if Self.isPlainIdentifier(key) {
+                    if !out.isEmpty { out += "." }
+                    out += key
+                } else {
+                    out += "[" + JSONValue.string(key).serialized() + "]"
+                }
+            case .index(let i):
+                out += "[\(i)]"
+            }
+        }
+        return out
+    }
+
+    /// An RFC 6901 JSON Pointer for the same location.
+    public var pointer: String {
+        components.map { component -> String in
+            switch component {
+            case .key(let key):
+                return "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            case .index(let i):
+                return "/\(i)"
+            }
+        }.joined()
+    }
+
+    public static func < (lhs: JSONPath, rhs: JSONPath) -> Bool {
+        lhs.description < rhs.description
+    }
+
+    private static func isPlainIdentifier(_ key: String) -> Bool {
+        guard let first = key.utf8.first, !(first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
+            return false
+        }
+        return key.utf8.allSatisfy { c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_") || c == UInt8(ascii: "$")
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard self.contains(target) else { return self }
+        return self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

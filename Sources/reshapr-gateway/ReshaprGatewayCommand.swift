@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReshaprConfig
+import ReshaprGateway
+import ReshaprJSON
+
+@main
+struct ReshaprGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reshapr-gateway",
+        abstract: "The reShapr gateway: serves a configuration directory as MCP endpoints.",
+        version: StatusReport.gatewayVersion,
+        subcommands: [Serve.self, Validate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by the subcommands that read a configuration directory.
+struct LoaderFlags: ParsableArguments {
+    @Option(help: "Largest file read from the configuration directory, in bytes.")
+    var maxFileSize: Int = LoaderOptions.defaultMaxFileSize
+
+    func options() throws -> LoaderOptions {
+        guard maxFileSize > 0 else { throw ValidationError("--max-file-size must be a positive number of bytes") }
+        return LoaderOptions(maxFileSize: maxFileSize)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load the configuration directory and serve it (the default).")
+
+    @Option(help: "Configuration directory (default: $RESHAPR_CONFIG_DIR).")
+    var configDir: String?
+
+    @Option(help: "Listen host; overrides the Gateway resource (default 0.0.0.0).")
+    var host: String?
+
+    @Option(help: "Listen port; overrides the Gateway resource (default 7777, 0 picks a free port).")
+    var port: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @OptionGroup var loader: LoaderFlags
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        guard let directory = configDir ?? ProcessInfo.processInfo.environment["RESHAPR_CONFIG_DIR"], !directory.isEmpty else {
+            throw ValidationError("missing --config-dir (or the RESHAPR_CONFIG_DIR environment variable)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "reshapr.gateway")
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(options: GatewayOptions(configDirectory: directory, host: host, port: port, loader: try loader.options()), logger: logger)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        print(SummaryTable.render(gateway.store.current.configuration))
+        fflush(stdout)
+        try await gateway.run()
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a configuration directory and exit non-zero when it has errors (for CI pipelines).")
+
+    enum Format: String, ExpressibleByArgument {
+        case text
+        case json
+    }
+
+    @Argument(help: "The configuration directory.")
+    var directory: String
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @OptionGroup var loader: LoaderFlags
+
+    func run() throws {
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader(root: directory, options: try loader.options()).load()
+        } catch let error as ConfigDirectoryError {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        let empty = configuration.resourceDocuments == 0
+        let failed = !configuration.isValid || empty
+        switch format {
+        case .json:
+            print(StatusReport.validation(configuration, valid: !failed).serialized(pretty: true))
+        case .text:
+            print(SummaryTable.render(configuration))
+            for issue in configuration.issues { printError("\(issue.severity.rawValue): \(issue)") }
+            if empty { printError("error: \(directory) holds no \(resourceAPIVersion) resources: a gateway would serve nothing") }
+            printError(failed ? "\(directory): invalid" : "\(directory): valid")
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
