@@ -44,12 +44,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers shared by the test targets: temporary directories, repository paths.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
-        .testTarget(name: "ReshaprConfigTests", dependencies: ["ReshaprConfig"]),
+        .testTarget(name: "ReshaprConfigTests", dependencies: ["ReshaprConfig", "TestSupport"]),
         .testTarget(
             name: "ReshaprGatewayTests",
             dependencies: [
                 "ReshaprGateway",
+                "TestSupport",
                 "reshapr-gateway",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

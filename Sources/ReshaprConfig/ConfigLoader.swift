@@ -43,8 +43,8 @@ private struct LoadRun {
     var unreadableFiles: Set<String> = []
     var filesScanned = 0
     var resourceDocuments = 0
-    /// Line tables of the resource documents, for locating errors found after parsing.
-    var lineTables: [SourceLocation: ParsedDocument] = [:]
+    /// The resource documents read, for locating errors found after parsing.
+    var documents: [SourceLocation: ParsedDocument] = [:]
 
     var services: [ServiceKey: [Candidate<JSONValue>]] = [:]
     var plans: [ResourceName: [Candidate<JSONValue>]] = [:]
@@ -83,7 +83,7 @@ private struct LoadRun {
     // MARK: - Issues
 
     mutating func report(_ location: SourceLocation, _ path: JSONPath, _ message: String, severity: ConfigIssue.Severity = .error) {
-        let line = lineTables[location]?.line(of: path)
+        let line = documents[location]?.line(of: path)
         issues.append(ConfigIssue(severity: severity, file: location.file, document: location.document, line: line, path: path, message: message))
     }
 
@@ -95,7 +95,9 @@ private struct LoadRun {
 
     mutating func load() -> Configuration {
         var files: [String] = []
-        scan(relative: "", chain: [], into: &files)
+        if case .directory(let rootID)? = try? FileAccess.type(of: root) {
+            scan(relative: "", chain: [rootID], into: &files)
+        }
         filesScanned = files.count
         for file in files { readResources(in: file) }
 
@@ -216,27 +218,27 @@ private struct LoadRun {
         // A file that never mentions our apiVersion holds no resource: skip parsing it
         // (large artifacts are parsed only when a Service references them).
         guard Self.mentionsReshapr(bytes) else { return }
-        let documents: [ParsedDocument]
+        let parsed: [ParsedDocument]
         do {
-            documents = try DocumentReader.parse(bytes, recordLines: true)
+            parsed = try DocumentReader.parse(bytes, keepNodes: true)
         } catch {
             reportFile(file, error.description, line: error.line)
             unreadableFiles.insert(file)
             return
         }
-        for (index, document) in documents.enumerated() {
+        for (index, document) in parsed.enumerated() {
             readResource(document, at: SourceLocation(file: file, document: index + 1))
         }
     }
 
     mutating func readResource(_ document: ParsedDocument, at location: SourceLocation) {
-        guard case .object(let object) = document.value, let apiVersion = object["apiVersion"] else { return }
-        lineTables[location] = document
+        guard case .object(let object) = document.value, let apiVersion = object["apiVersion"]?.stringValue,
+            apiVersion.hasPrefix("reshapr.io/")
+        else { return }
+        documents[location] = document
         resourceDocuments += 1
-        guard apiVersion.stringValue == resourceAPIVersion else {
-            if let text = apiVersion.stringValue, text.hasPrefix("reshapr.io/") {
-                report(location, JSONPath.root.appending("apiVersion"), "unsupported apiVersion \"\(text)\"; this gateway reads \(resourceAPIVersion)")
-            }
+        guard apiVersion == resourceAPIVersion else {
+            report(location, JSONPath.root.appending("apiVersion"), "unsupported apiVersion \"\(apiVersion)\"; this gateway reads \(resourceAPIVersion)")
             return
         }
         let kindPath = JSONPath.root.appending("kind")
@@ -435,7 +437,7 @@ private struct LoadRun {
         case .openAPI, .swagger, .graphQLIntrospection:
             let documents: [ParsedDocument]
             do {
-                documents = try DocumentReader.parse(bytes, recordLines: false)
+                documents = try DocumentReader.parse(bytes, keepNodes: false)
             } catch {
                 return .failure(FileAccessError(description: error.description))
             }

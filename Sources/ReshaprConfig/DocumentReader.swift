@@ -1,19 +1,30 @@
 import ReshaprJSON
 import Yams
 
-/// One document of a file, converted to JSON, with the line of every value when the file was YAML.
+/// One document of a file, converted to JSON. For YAML the node tree is kept so that the line
+/// of any value can be found when an error needs it, at no cost when none does.
 struct ParsedDocument {
     var value: JSONValue
-    /// 1-based line of each value, by path (YAML only, and only when asked for).
-    var lines: [JSONPath: Int]
+    var node: Node?
 
+    /// 1-based line of the value at `path`, or of its nearest ancestor that has one.
     func line(of path: JSONPath) -> Int? {
-        var current = path
-        while true {
-            if let line = lines[current] { return line }
-            guard !current.components.isEmpty else { return nil }
-            current = JSONPath(Array(current.components.dropLast()))
+        guard var current = node else { return nil }
+        var line = current.mark?.line
+        for component in path.components {
+            switch (component, current) {
+            case (.key(let key), .mapping(let mapping)):
+                guard let next = mapping.first(where: { $0.key.string == key })?.value else { return line }
+                current = next
+            case (.index(let index), .sequence(let sequence)):
+                guard index < sequence.count else { return line }
+                current = sequence[index]
+            default:
+                return line
+            }
+            line = current.mark?.line ?? line
         }
+        return line
     }
 }
 
@@ -25,37 +36,40 @@ struct DocumentSyntaxError: Error, CustomStringConvertible {
 
 /// Reads YAML (any number of documents) and JSON text into `JSONValue`s.
 enum DocumentReader {
-    /// Largest number of values one file may expand to; guards against alias ("billion laughs") bombs.
-    static let maxValues = 2_000_000
+    /// Largest number of values a YAML file may expand to, against alias ("billion laughs") bombs.
+    /// Without aliases a file cannot hold more values than it has bytes, so real files never reach it.
+    static func maxValues(forBytes count: Int) -> Int {
+        max(100_000, count)
+    }
 
     /// Parses `bytes`; JSON is recognised by its first character, anything else is read as YAML.
-    static func parse(_ bytes: [UInt8], recordLines: Bool) throws(DocumentSyntaxError) -> [ParsedDocument] {
+    static func parse(_ bytes: [UInt8], keepNodes: Bool) throws(DocumentSyntaxError) -> [ParsedDocument] {
         var start = 0
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
         while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
         if start < bytes.count, bytes[start] == UInt8(ascii: "{") || bytes[start] == UInt8(ascii: "[") {
             do {
-                return [ParsedDocument(value: try JSONParser.parse(bytes), lines: [:])]
+                return [ParsedDocument(value: try JSONParser.parse(bytes), node: nil)]
             } catch {
                 throw DocumentSyntaxError(description: error.description, line: error.line)
             }
         }
-        return try parseYAML(bytes, recordLines: recordLines)
+        return try parseYAML(bytes, keepNodes: keepNodes)
     }
 
-    static func parseYAML(_ bytes: [UInt8], recordLines: Bool) throws(DocumentSyntaxError) -> [ParsedDocument] {
+    static func parseYAML(_ bytes: [UInt8], keepNodes: Bool) throws(DocumentSyntaxError) -> [ParsedDocument] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DocumentSyntaxError(description: "file is not valid UTF-8 text", line: nil)
         }
         var documents: [ParsedDocument] = []
         do {
-            var budget = maxValues
-            for node in try Yams.compose_all(yaml: text) {
-                var converter = YAMLConverter(recordLines: recordLines, budget: budget)
-                let value = try converter.convert(node, at: .root)
-                budget = converter.budget
-                documents.append(ParsedDocument(value: value, lines: converter.lines))
+            var converter = YAMLConverter(limit: maxValues(forBytes: bytes.count))
+            var sequence = try Yams.compose_all(yaml: text)
+            while let node = sequence.next() {
+                documents.append(ParsedDocument(value: try converter.convert(node), node: keepNodes ? node : nil))
             }
+            // The sequence ends at the first syntax error and keeps it rather than throwing.
+            if let error = sequence.error { throw error }
         } catch let error as YamlError {
             throw Self.describe(error)
         } catch let error as DocumentSyntaxError {
@@ -84,51 +98,41 @@ enum DocumentReader {
 
 /// Converts a YAML node tree into JSON values using the YAML 1.2 core schema's scalar types.
 private struct YAMLConverter {
-    let recordLines: Bool
-    var budget: Int
-    var lines: [JSONPath: Int] = [:]
+    /// Most values the file may expand to; aliases count every time they are expanded.
+    let limit: Int
+    private var converted = 0
 
-    init(recordLines: Bool, budget: Int) {
-        self.recordLines = recordLines
-        self.budget = budget
+    init(limit: Int) {
+        self.limit = limit
     }
 
-    mutating func convert(_ node: Node, at path: JSONPath) throws(DocumentSyntaxError) -> JSONValue {
-        budget -= 1
-        if budget < 0 {
-            throw DocumentSyntaxError(
-                description: "document expands to more than \(DocumentReader.maxValues) values (check for alias loops)", line: nil)
+    mutating func convert(_ node: Node) throws(DocumentSyntaxError) -> JSONValue {
+        converted += 1
+        if converted > limit {
+            throw DocumentSyntaxError(description: "YAML aliases expand to more than \(limit) values", line: node.mark?.line)
         }
-        if recordLines, let mark = node.mark { lines[path] = mark.line }
         switch node {
         case .scalar(let scalar):
             return Self.scalarValue(scalar)
         case .sequence(let sequence):
             var array: [JSONValue] = []
             array.reserveCapacity(sequence.count)
-            for (i, element) in sequence.enumerated() {
-                array.append(try convert(element, at: path.appending(index: i)))
-            }
+            for element in sequence { array.append(try convert(element)) }
             return .array(array)
         case .mapping(let mapping):
             var object: [String: JSONValue] = [:]
             var merged: [String: JSONValue] = [:]
             for (keyNode, valueNode) in mapping {
                 guard case .scalar(let keyScalar) = keyNode else {
-                    throw DocumentSyntaxError(
-                        description: "mapping key at \(path.isRoot ? "top level" : path.description) is not a plain value",
-                        line: keyNode.mark?.line)
+                    throw DocumentSyntaxError(description: "mapping keys must be plain values", line: keyNode.mark?.line)
                 }
-                if (keyScalar.string == "<<" && keyScalar.style == .plain) {
-                    try merge(valueNode, into: &merged, at: path)
+                if keyScalar.string == "<<" && keyScalar.style == .plain {
+                    try merge(valueNode, into: &merged)
                     continue
                 }
                 let key = keyScalar.string
-                let value = try convert(valueNode, at: path.appending(key))
-                if object.updateValue(value, forKey: key) != nil {
-                    throw DocumentSyntaxError(
-                        description: "duplicate key \"\(key)\" in \(path.isRoot ? "the document" : path.description)",
-                        line: keyNode.mark?.line)
+                if object.updateValue(try convert(valueNode), forKey: key) != nil {
+                    throw DocumentSyntaxError(description: "duplicate key \"\(key)\"", line: keyNode.mark?.line)
                 }
             }
             for (key, value) in merged where object[key] == nil { object[key] = value }
@@ -138,11 +142,12 @@ private struct YAMLConverter {
         }
     }
 
-    private mutating func merge(_ node: Node, into merged: inout [String: JSONValue], at path: JSONPath) throws(DocumentSyntaxError) {
+    /// YAML merge keys (`<<: *defaults`): keys of the merged mappings that the mapping does not set itself.
+    private mutating func merge(_ node: Node, into merged: inout [String: JSONValue]) throws(DocumentSyntaxError) {
         let sources: [Node]
         if case .sequence(let sequence) = node { sources = Array(sequence) } else { sources = [node] }
         for source in sources {
-            guard case .object(let members) = try convert(source, at: path) else {
+            guard case .object(let members) = try convert(source) else {
                 throw DocumentSyntaxError(description: "merge key '<<' must refer to a mapping", line: source.mark?.line)
             }
             for (key, value) in members where merged[key] == nil { merged[key] = value }

@@ -599,7 +599,7 @@ struct ValidationContext {
         if passing == 0 {
             if allRequiredOnly {
                 out.append(JSONSchemaViolation(path: path, message: "must set \(exactlyOne ? "exactly" : "at least") one of: \(names)"))
-            } else if let best = results.min(by: { $0.count < $1.count }) {
+            } else if let best = results.min(by: { Self.rank($0, at: path) < Self.rank($1, at: path) }) {
                 out.append(contentsOf: best)
             }
         } else if exactlyOne && passing > 1 {
@@ -609,6 +609,13 @@ struct ValidationContext {
                 out.append(JSONSchemaViolation(path: path, message: "matches \(passing) of the allowed forms; it must match exactly one"))
             }
         }
+    }
+
+    /// Orders failed alternatives by how close they came: a branch that rejected the value's
+    /// type outright is a worse explanation than one that accepted the type and found a problem inside.
+    static func rank(_ violations: [JSONSchemaViolation], at path: JSONPath) -> (Int, Int) {
+        let typeRejected = violations.contains { $0.path == path && $0.message.hasPrefix("expected ") }
+        return (typeRejected ? 1 : 0, violations.count)
     }
 
     static func matches(_ instance: JSONValue, types: Set<String>) -> Bool {

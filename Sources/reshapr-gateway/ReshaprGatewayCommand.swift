@@ -65,8 +65,7 @@ struct Serve: AsyncParsableCommand {
             printError("error: \(error)")
             throw ExitCode(1)
         }
-        print(SummaryTable.render(gateway.store.current.configuration))
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data((SummaryTable.render(gateway.store.current.configuration) + "\n").utf8))
         try await gateway.run()
     }
 }
