@@ -26,6 +26,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
+        .target(name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON"]),
         // The data plane runtime: HTTP server, health and status endpoints.
         .target(
             name: "ReshaprGateway",
@@ -47,6 +49,7 @@ let package = Package(
         // Helpers shared by the test targets: temporary directories, repository paths.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
+        .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprConfigTests", dependencies: ["ReshaprConfig", "TestSupport"]),
         .testTarget(
             name: "ReshaprGatewayTests",

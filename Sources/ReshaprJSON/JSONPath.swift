@@ -1,3 +1,5 @@
+import Foundation
+
 /// A location inside a JSON document, printed the way people write field paths:
 /// `spec.artifacts[0].path`. Keys that are not plain identifiers are quoted: `headers["X-Api-Key"]`.
 public struct JSONPath: Sendable, Hashable, CustomStringConvertible, Comparable {
@@ -73,9 +75,28 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible, Comparable 
     }
 }
 
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard self.contains(target) else { return self }
-        return self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+
+extension JSONValue {
+    /// The value an RFC 6901 JSON Pointer (`/components/schemas/Pet`) designates; percent-encoded
+    /// tokens, as found in URI fragments, are decoded.
+    public func value(atPointer pointer: String) -> JSONValue? {
+        if pointer.isEmpty { return self }
+        guard pointer.hasPrefix("/") else { return nil }
+        var current = self
+        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let token = (String(raw).removingPercentEncoding ?? String(raw))
+                .replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            switch current {
+            case .object(let members):
+                guard let next = members[token] else { return nil }
+                current = next
+            case .array(let elements):
+                guard let i = Int(token), elements.indices.contains(i) else { return nil }
+                current = elements[i]
+            default:
+                return nil
+            }
+        }
+        return current
     }
 }

@@ -176,7 +176,7 @@ struct SchemaCompiler {
         guard let resource = resources[base] else {
             throw JSONSchemaError(location: uri, message: "no schema registered with $id \(base)")
         }
-        guard let value = Self.resolvePointer(fragment, in: resource) else {
+        guard let value = resource.value(atPointer: fragment) else {
             throw JSONSchemaError(location: uri, message: "$ref target \(fragment) does not exist")
         }
         let node = try compileNode(value, base: base, pointer: fragment)
@@ -363,27 +363,6 @@ struct SchemaCompiler {
             .split(separator: "/", omittingEmptySubsequences: false).joined(separator: "~1")
     }
 
-    static func resolvePointer(_ pointer: String, in document: JSONValue) -> JSONValue? {
-        if pointer.isEmpty { return document }
-        guard pointer.hasPrefix("/") else { return nil }
-        var current = document
-        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = String(raw).removingPercentEncoding?
-                .split(separator: "~1", omittingEmptySubsequences: false).joined(separator: "/")
-                .split(separator: "~0", omittingEmptySubsequences: false).joined(separator: "~") ?? String(raw)
-            switch current {
-            case .object(let o):
-                guard let next = o[token] else { return nil }
-                current = next
-            case .array(let a):
-                guard let i = Int(token), a.indices.contains(i) else { return nil }
-                current = a[i]
-            default:
-                return nil
-            }
-        }
-        return current
-    }
 }
 
 struct ValidationContext {
