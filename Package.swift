@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // JSON values and a JSON Schema (draft 2020-12) validator. No dependencies.
@@ -28,11 +29,32 @@ let package = Package(
         ),
         // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
         .target(name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON"]),
-        // The data plane runtime: HTTP server, health and status endpoints.
+        // MCP Streamable HTTP: sessions, JSON-RPC dispatch, notification streams. Knows nothing of OpenAPI.
+        .target(
+            name: "ReshaprMCP",
+            dependencies: [
+                "ReshaprJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Tool calls on the wire: request building, backend security, HTTP client, mock answers.
+        .target(
+            name: "ReshaprBackend",
+            dependencies: [
+                "ReshaprConfig",
+                "ReshaprOpenAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // The data plane: routing table of MCP endpoints, health and status, process lifecycle.
         .target(
             name: "ReshaprGateway",
             dependencies: [
                 "ReshaprConfig",
+                "ReshaprOpenAPI",
+                "ReshaprMCP",
+                "ReshaprBackend",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -43,6 +65,7 @@ let package = Package(
             name: "reshapr-gateway",
             dependencies: [
                 "ReshaprGateway",
+                "ReshaprBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,8 +2,10 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ReshaprBackend
 import ReshaprConfig
 import ReshaprJSON
+import ReshaprMCP
 import ServiceLifecycle
 import Synchronization
 
@@ -24,13 +26,17 @@ public struct GatewayOptions: Sendable {
     }
 }
 
-/// The data plane: loads the configuration directory and serves it over HTTP.
+/// The data plane: loads the configuration directory and serves its expositions as MCP endpoints.
 ///
-/// Endpoints: `/health/live` (the process answers), `/health/ready` (at least one MCP endpoint
-/// is served), `/status` (what is loaded, served, and wrong, as JSON).
+/// Besides the MCP endpoints: `/health/live` (the process answers), `/health/ready` (at least
+/// one MCP endpoint is served), `/status` (what is loaded, served, and wrong, as JSON).
+/// A gateway owns an HTTP client pool: `run()` releases it at the end, and a gateway that is
+/// never run must be released with `shutdown()`.
 public struct Gateway: Sendable {
     public let options: GatewayOptions
     public let store: ConfigurationStore
+    public let sessions: SessionStore
+    public let backend: BackendClient
     public let logger: Logger
 
     /// Loads the directory once; throws only when the directory itself cannot be read.
@@ -38,8 +44,21 @@ public struct Gateway: Sendable {
         self.options = options
         self.logger = logger
         let configuration = try ConfigLoader(root: options.configDirectory, options: options.loader).load()
-        self.store = ConfigurationStore(configuration)
-        Self.log(configuration, to: logger)
+        backend = BackendClient()
+        sessions = SessionStore()
+        let routing = RoutingTable.build(configuration, backend: backend, logger: logger)
+        store = ConfigurationStore(configuration, routing: routing)
+        Self.log(store.current, to: logger)
+    }
+
+    /// Releases the backend connection pool.
+    public func shutdown() async {
+        sessions.closeAllStreams()
+        do {
+            try await backend.shutdown()
+        } catch {
+            logger.warning("backend client shutdown failed", metadata: ["reason": "\(error)"])
+        }
     }
 
     /// Host and port to listen on: options first, then the Gateway resource, then the defaults.
@@ -48,9 +67,10 @@ public struct Gateway: Sendable {
         return (options.host ?? settings.host, options.port ?? settings.port)
     }
 
-    /// Logs every issue of a configuration, one line each, with its location as metadata.
-    public static func log(_ configuration: Configuration, to logger: Logger) {
-        for issue in configuration.issues {
+    /// Logs every issue of a snapshot, one line each, with its location as metadata.
+    public static func log(_ snapshot: ConfigurationStore.Snapshot, to logger: Logger) {
+        let configuration = snapshot.configuration
+        for issue in snapshot.issues {
             var metadata: Logger.Metadata = ["file": "\(issue.location)"]
             if !issue.path.isRoot { metadata["field"] = "\(issue.path)" }
             if let line = issue.line { metadata["line"] = "\(line)" }
@@ -62,8 +82,10 @@ public struct Gateway: Sendable {
         logger.info(
             "configuration loaded",
             metadata: [
-                "dir": "\(configuration.root)", "endpoints": "\(configuration.expositions.count)",
-                "errors": "\(configuration.errors.count)", "warnings": "\(configuration.warnings.count)",
+                "dir": "\(configuration.root)", "endpoints": "\(snapshot.routing.endpoints.count)",
+                "tools": "\(snapshot.routing.endpoints.values.reduce(0) { $0 + $1.tools.count })",
+                "errors": "\(snapshot.issues.filter { $0.severity == .error }.count)",
+                "warnings": "\(snapshot.issues.filter { $0.severity == .warning }.count)",
             ])
     }
 
@@ -72,12 +94,17 @@ public struct Gateway: Sendable {
         let (host, port) = listenAddress
         let router = Router()
         let store = self.store
+        let mcp = MCPServer(sessions: sessions, logger: logger) {
+            let settings = store.current.configuration.gateway
+            return MCPServer.Options(allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes)
+        }
+        router.add(middleware: MCPMiddleware(server: mcp) { path in store.current.routing.endpoints[path] })
         router.get("/health/live") { _, _ in
             Self.json(["status": "live"])
         }
         router.get("/health/ready") { _, _ in
             let snapshot = store.current
-            return Self.json(StatusReport.readiness(snapshot), status: StatusReport.isReady(snapshot.configuration) ? .ok : .serviceUnavailable)
+            return Self.json(StatusReport.readiness(snapshot), status: StatusReport.isReady(snapshot) ? .ok : .serviceUnavailable)
         }
         let listen = BoundAddress("\(host):\(port)")
         router.get("/status") { _, _ in
@@ -97,14 +124,21 @@ public struct Gateway: Sendable {
         )
     }
 
-    /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: open notification streams
+    /// are closed, calls in flight finish, then the backend pool is released.
     public func run() async throws {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: makeApplication())],
+                services: [.init(service: makeApplication()), .init(service: StreamCloser(sessions: sessions))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await shutdown()
+            throw error
+        }
+        await shutdown()
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
@@ -126,5 +160,16 @@ private final class BoundAddress: Sendable {
     var value: String {
         get { state.withLock { $0 } }
         set { state.withLock { $0 = newValue } }
+    }
+}
+
+/// Ends the MCP notification streams when shutdown begins, so that the HTTP server is not
+/// kept waiting by clients that hold a GET stream open.
+struct StreamCloser: ServiceLifecycle.Service {
+    let sessions: SessionStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        sessions.closeAllStreams()
     }
 }

@@ -8,21 +8,21 @@ public enum StatusReport {
     public static let gatewayVersion = "0.1.0"
 
     /// Ready means: a configuration is loaded and at least one MCP endpoint is served.
-    public static func isReady(_ configuration: Configuration) -> Bool {
-        !configuration.expositions.isEmpty
+    public static func isReady(_ snapshot: ConfigurationStore.Snapshot) -> Bool {
+        !snapshot.routing.endpoints.isEmpty
     }
 
     public static func readiness(_ snapshot: ConfigurationStore.Snapshot) -> JSONValue {
-        let configuration = snapshot.configuration
-        if isReady(configuration) {
-            return ["status": "ready", "endpoints": .integer(configuration.expositions.count)]
+        if isReady(snapshot) {
+            return ["status": "ready", "endpoints": .integer(snapshot.routing.endpoints.count)]
         }
+        let errors = snapshot.issues.filter { $0.severity == .error }.count
         return [
             "status": "not ready",
             "reason": .string(
-                configuration.errors.isEmpty
+                errors == 0
                     ? "no exposition is served yet (configuration directory has none)"
-                    : "no exposition is served; \(configuration.errors.count) configuration error(s), see /status"),
+                    : "no exposition is served; \(errors) configuration error(s), see /status"),
         ]
     }
 
@@ -39,20 +39,24 @@ public enum StatusReport {
                 "labels": .object(settings.labels.mapValues(JSONValue.string)),
                 "settingsSource": settings.source.map { .string($0.description) } ?? "defaults",
             ],
-            "ready": .bool(isReady(configuration)),
+            "ready": .bool(isReady(snapshot)),
             "configDir": .string(configuration.root),
             "loadedAt": .string(snapshot.loadedAt.ISO8601Format()),
             "generation": .integer(snapshot.generation),
             "filesScanned": .integer(configuration.filesScanned),
             "resources": .object(resources),
-            "endpoints": .array(configuration.expositions.map { endpoint($0, fqdn: settings.fqdns.first ?? "localhost", port: listen) }),
+            "endpoints": .array(
+                snapshot.routing.endpoints.keys.sorted().compactMap { snapshot.routing.endpoints[$0] }.map {
+                    endpoint($0, fqdn: settings.fqdns.first ?? "localhost", port: listen)
+                }),
             "failedExpositions": .array(configuration.failedExpositions.sorted().map { .string($0.description) }),
-            "errors": .array(configuration.errors.map(\.json)),
-            "warnings": .array(configuration.warnings.map(\.json)),
+            "errors": .array(snapshot.issues.filter { $0.severity == .error }.map(\.json)),
+            "warnings": .array(snapshot.issues.filter { $0.severity == .warning }.map(\.json)),
         ]
     }
 
-    static func endpoint(_ exposition: ResolvedExposition, fqdn: String, port listen: String) -> JSONValue {
+    static func endpoint(_ endpoint: ToolEndpoint, fqdn: String, port listen: String) -> JSONValue {
+        let exposition = endpoint.exposition
         let port = listen.split(separator: ":").last.map(String.init) ?? "\(GatewaySettings.defaultPort)"
         let host = fqdn.contains(":") ? fqdn : "\(fqdn):\(port)"
         let backend: JSONValue
@@ -74,22 +78,25 @@ public enum StatusReport {
             "backendSecurity": .string(exposition.plan.backendSecurity.typeName),
             "clientSecurity": .string(exposition.plan.clientSecurity.typeName),
             "source": .string(exposition.exposition.source.description),
+            "tools": .integer(endpoint.catalog.tools.count),
+            "skippedOperations": .array(endpoint.catalog.skipped.map { .string($0.description) }),
         ]
     }
 }
 
 /// A plain-text table of the served endpoints, printed at start and by `validate`.
 public enum SummaryTable {
-    public static func render(_ configuration: Configuration) -> String {
-        var rows: [[String]] = [["EXPOSITION", "ENDPOINT", "SERVICE", "PLAN", "BACKEND", "SOURCE"]]
+    public static func render(_ configuration: Configuration, routing: RoutingTable) -> String {
+        var rows: [[String]] = [["EXPOSITION", "ENDPOINT", "TOOLS", "SERVICE", "PLAN", "BACKEND", "SOURCE"]]
         for e in configuration.expositions {
+            let tools = routing.endpoints[e.path].map { "\($0.catalog.tools.count)" } ?? "-"
             let backend: String
             switch e.plan.backend {
             case .mock: backend = "mock"
             case .http(let http): backend = http.endpoint
             }
             rows.append([
-                e.name.description, e.path, "\(e.service.metadata.name) \(e.service.version) (\(e.service.type.rawValue))",
+                e.name.description, e.path, tools, "\(e.service.metadata.name) \(e.service.version) (\(e.service.type.rawValue))",
                 e.plan.metadata.name, backend, e.exposition.source.description,
             ])
         }
@@ -103,9 +110,10 @@ public enum SummaryTable {
             }.joined(separator: "  ")
         }.joined(separator: "\n")
         let counts = ResourceKind.allCases.map { "\(configuration.resourceCounts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
-        out += "\n\(configuration.expositions.count) endpoint(s) from \(configuration.filesScanned) file(s): \(counts)"
-        let errors = configuration.errors.count
-        let warnings = configuration.warnings.count
+        let issues = configuration.issues + routing.issues
+        out += "\n\(routing.endpoints.count) endpoint(s) from \(configuration.filesScanned) file(s): \(counts)"
+        let errors = issues.filter { $0.severity == .error }.count
+        let warnings = issues.count - errors
         if errors + warnings > 0 { out += "; \(errors) error(s), \(warnings) warning(s)" }
         return out
     }
@@ -113,7 +121,8 @@ public enum SummaryTable {
 
 extension StatusReport {
     /// The `validate --format json` document.
-    public static func validation(_ configuration: Configuration, valid: Bool) -> JSONValue {
+    public static func validation(_ configuration: Configuration, routing: RoutingTable, valid: Bool) -> JSONValue {
+        let issues = configuration.issues + routing.issues
         var resources: [String: JSONValue] = [:]
         for kind in ResourceKind.allCases { resources[kind.rawValue] = .integer(configuration.resourceCounts[kind] ?? 0) }
         return [
@@ -121,9 +130,9 @@ extension StatusReport {
             "configDir": .string(configuration.root),
             "filesScanned": .integer(configuration.filesScanned),
             "resources": .object(resources),
-            "endpoints": .array(configuration.expositions.map { .string($0.path) }),
-            "errors": .array(configuration.errors.map(\.json)),
-            "warnings": .array(configuration.warnings.map(\.json)),
+            "endpoints": .array(routing.endpoints.keys.sorted().map { .string($0) }),
+            "errors": .array(issues.filter { $0.severity == .error }.map(\.json)),
+            "warnings": .array(issues.filter { $0.severity == .warning }.map(\.json)),
         ]
     }
 }

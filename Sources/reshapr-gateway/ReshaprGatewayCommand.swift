@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReshaprBackend
 import ReshaprConfig
 import ReshaprGateway
 import ReshaprJSON
@@ -65,12 +66,13 @@ struct Serve: AsyncParsableCommand {
             printError("error: \(error)")
             throw ExitCode(1)
         }
-        FileHandle.standardOutput.write(Data((SummaryTable.render(gateway.store.current.configuration) + "\n").utf8))
+        let snapshot = gateway.store.current
+        FileHandle.standardOutput.write(Data((SummaryTable.render(snapshot.configuration, routing: snapshot.routing) + "\n").utf8))
         try await gateway.run()
     }
 }
 
-struct Validate: ParsableCommand {
+struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a configuration directory and exit non-zero when it has errors (for CI pipelines).")
 
@@ -87,7 +89,7 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var loader: LoaderFlags
 
-    func run() throws {
+    func run() async throws {
         let configuration: Configuration
         do {
             configuration = try ConfigLoader(root: directory, options: try loader.options()).load()
@@ -95,14 +97,22 @@ struct Validate: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(1)
         }
+        // Compile the tools too: a selector that matches nothing, or a service type that cannot
+        // be served, is worth knowing before deploying.
+        let backend = BackendClient()
+        var logger = Logger(label: "reshapr.validate")
+        logger.logLevel = .error
+        let routing = RoutingTable.build(configuration, backend: backend, logger: logger)
+        try? await backend.shutdown()
+        let issues = configuration.issues + routing.issues
         let empty = configuration.resourceDocuments == 0
-        let failed = !configuration.isValid || empty
+        let failed = issues.contains { $0.severity == .error } || empty
         switch format {
         case .json:
-            print(StatusReport.validation(configuration, valid: !failed).serialized(pretty: true))
+            print(StatusReport.validation(configuration, routing: routing, valid: !failed).serialized(pretty: true))
         case .text:
-            print(SummaryTable.render(configuration))
-            for issue in configuration.issues { printError("\(issue.severity.rawValue): \(issue)") }
+            print(SummaryTable.render(configuration, routing: routing))
+            for issue in issues { printError("\(issue.severity.rawValue): \(issue)") }
             if empty { printError("error: \(directory) holds no \(resourceAPIVersion) resources: a gateway would serve nothing") }
             printError(failed ? "\(directory): invalid" : "\(directory): valid")
         }

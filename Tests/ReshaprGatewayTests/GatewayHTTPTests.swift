@@ -31,11 +31,14 @@ func withRunningGateway(
         } catch {
             try? await client.shutdown()
             await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            await gateway.shutdown()
             throw error
         }
         try await client.shutdown()
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
+        await gateway.shutdown()
     }
 }
 

@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import ReshaprConfig
+import ReshaprJSON
+import Synchronization
+
+/// OAuth2 client-credentials tokens, fetched on first use and kept until 30 seconds before
+/// they expire; concurrent callers share one fetch.
+final class OAuth2TokenCache: Sendable {
+    private struct Key: Hashable {
+        var tokenURL: String
+        var clientID: String
+        var scopes: [String]
+        var audience: String?
+    }
+
+    private struct Entry {
+        var token: String
+        var expires: ContinuousClock.Instant
+    }
+
+    private let entries = Mutex<[Key: Entry]>([:])
+    private let pending = Mutex<[Key: Task<Entry, any Error>]>([:])
+    private let client: HTTPClient
+
+    init(client: HTTPClient) {
+        self.client = client
+    }
+
+    private static func key(_ security: BackendSecurity) -> Key? {
+        guard case .oauth2ClientCredentials(let url, let id, _, let scopes, let audience) = security else { return nil }
+        return Key(tokenURL: url, clientID: id, scopes: scopes, audience: audience)
+    }
+
+    func invalidate(_ security: BackendSecurity) {
+        guard let key = Self.key(security) else { return }
+        _ = entries.withLock { $0.removeValue(forKey: key) }
+    }
+
+    func token(for security: BackendSecurity) async throws(BackendFailure) -> String {
+        guard let key = Self.key(security), case .oauth2ClientCredentials(_, _, let secret, _, _) = security else {
+            throw .credentials("not an OAuth2 configuration")
+        }
+        if let entry = entries.withLock({ $0[key] }), entry.expires > .now { return entry.token }
+        let task: Task<Entry, any Error> = pending.withLock { pending in
+            if let existing = pending[key] { return existing }
+            let client = self.client
+            let task = Task { try await Self.fetch(key, secret: secret.revealed, client: client) }
+            pending[key] = task
+            return task
+        }
+        do {
+            let entry = try await task.value
+            entries.withLock { $0[key] = entry }
+            _ = pending.withLock { $0.removeValue(forKey: key) }
+            return entry.token
+        } catch {
+            _ = pending.withLock { $0.removeValue(forKey: key) }
+            throw .credentials("\(error)")
+        }
+    }
+
+    private struct FetchError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func fetch(_ key: Key, secret: String, client: HTTPClient) async throws -> Entry {
+        var request = HTTPClientRequest(url: key.tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        let credentials = Data("\(RequestBuilder.encode(key.clientID)):\(RequestBuilder.encode(secret))".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic " + credentials)
+        var form = "grant_type=client_credentials"
+        if !key.scopes.isEmpty { form += "&scope=" + RequestBuilder.encode(key.scopes.joined(separator: " ")) }
+        if let audience = key.audience { form += "&audience=" + RequestBuilder.encode(audience) }
+        request.body = .bytes(ByteBuffer(string: form))
+        let response = try await client.execute(request, timeout: .seconds(15))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status.code == 200 else {
+            throw FetchError(description: "token endpoint answered \(response.status.code)")
+        }
+        let document = try JSONParser.parse(Array(body.readableBytesView))
+        guard let token = document["access_token"]?.stringValue else {
+            throw FetchError(description: "token endpoint answer has no access_token")
+        }
+        let lifetime = max(1, (document["expires_in"]?.intValue ?? 3600) - 30)
+        return Entry(token: token, expires: .now + .seconds(lifetime))
+    }
+}

@@ -1,0 +1,93 @@
+import HTTPTypes
+import ReshaprJSON
+
+/// The MCP revisions this server speaks, newest first.
+public enum MCPVersion {
+    public static let supported = ["2025-11-25", "2025-06-18", "2025-03-26"]
+    public static let latest = "2025-11-25"
+    /// Assumed when a client sends no `MCP-Protocol-Version` header (the spec's rule).
+    public static let assumedWithoutHeader = "2025-03-26"
+
+    /// The client's version when we speak it, else our latest.
+    public static func negotiate(_ requested: String?) -> String {
+        requested.flatMap { supported.contains($0) ? $0 : nil } ?? latest
+    }
+}
+
+/// JSON-RPC 2.0 error codes used by MCP.
+public enum JSONRPCErrorCode {
+    public static let parseError = -32700
+    public static let invalidRequest = -32600
+    public static let methodNotFound = -32601
+    public static let invalidParams = -32602
+    public static let internalError = -32603
+    public static let requestCancelled = -32800
+}
+
+/// What a tool call returns: MCP `CallToolResult`.
+public struct MCPToolResult: Sendable, Hashable {
+    public var content: [JSONValue]
+    public var structuredContent: JSONValue?
+    public var isError: Bool
+
+    public init(content: [JSONValue], structuredContent: JSONValue? = nil, isError: Bool = false) {
+        self.content = content
+        self.structuredContent = structuredContent
+        self.isError = isError
+    }
+
+    /// A result with one text block.
+    public static func text(_ text: String, isError: Bool = false) -> MCPToolResult {
+        MCPToolResult(content: [["type": "text", "text": .string(text)]], isError: isError)
+    }
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = ["content": .array(content), "isError": .bool(isError)]
+        if let structuredContent { object["structuredContent"] = structuredContent }
+        return .object(object)
+    }
+}
+
+/// What a tool call knows of the MCP request that made it.
+public struct MCPCallContext: Sendable {
+    /// Headers of the HTTP request (for passthrough authentication and trace propagation).
+    public var headers: HTTPFields
+    public var sessionID: String
+    public var protocolVersion: String
+}
+
+/// The outcome of `callTool` when the tool does not exist: a protocol error, not a tool error.
+public enum MCPToolLookup: Sendable {
+    case result(MCPToolResult)
+    case unknownTool
+}
+
+/// An MCP endpoint's tools. The MCP layer knows nothing of where tools come from.
+public protocol MCPToolProvider: Sendable {
+    /// `serverInfo` of `initialize`.
+    var serverInfo: JSONValue { get }
+    /// `instructions` of `initialize`, if any.
+    var instructions: String? { get }
+    /// Every tool, as MCP `Tool` objects, in a stable order.
+    var tools: [JSONValue] { get }
+    /// Calls a tool; arguments are those of the request, not yet validated.
+    func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup
+}
+
+enum JSONRPC {
+    static func result(id: JSONValue, _ result: JSONValue) -> JSONValue {
+        ["jsonrpc": "2.0", "id": id, "result": result]
+    }
+
+    static func error(id: JSONValue, code: Int, message: String, data: JSONValue? = nil) -> JSONValue {
+        var error: [String: JSONValue] = ["code": .integer(code), "message": .string(message)]
+        if let data { error["data"] = data }
+        return ["jsonrpc": "2.0", "id": id, "error": .object(error)]
+    }
+
+    static func notification(_ method: String, params: JSONValue? = nil) -> JSONValue {
+        var object: [String: JSONValue] = ["jsonrpc": "2.0", "method": .string(method)]
+        if let params { object["params"] = params }
+        return .object(object)
+    }
+}

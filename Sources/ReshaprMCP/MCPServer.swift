@@ -1,0 +1,297 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ReshaprJSON
+
+extension HTTPField.Name {
+    public static let mcpSessionID = HTTPField.Name("Mcp-Session-Id")!
+    public static let mcpProtocolVersion = HTTPField.Name("MCP-Protocol-Version")!
+}
+
+/// MCP over Streamable HTTP for any number of endpoints (one per path).
+///
+/// POST carries JSON-RPC messages and is answered with `application/json`; GET opens a
+/// server-sent-events stream for notifications such as `notifications/tools/list_changed`;
+/// DELETE ends the session.
+public struct MCPServer: Sendable {
+    public struct Options: Sendable {
+        /// Origins allowed for browser requests; requests from other origins get 403.
+        /// Loopback origins are always allowed. Requests without Origin (non-browser clients) pass.
+        public var allowedOrigins: [String]
+        public var maxBodyBytes: Int
+        /// Tools per `tools/list` page.
+        public var pageSize: Int
+
+        public init(allowedOrigins: [String] = [], maxBodyBytes: Int = 4 << 20, pageSize: Int = 100) {
+            self.allowedOrigins = allowedOrigins
+            self.maxBodyBytes = maxBodyBytes
+            self.pageSize = pageSize
+        }
+    }
+
+    public let sessions: SessionStore
+    let options: @Sendable () -> Options
+    let logger: Logger
+
+    /// `options` is read at every request, so that a reload changes limits and origins.
+    public init(sessions: SessionStore, logger: Logger, options: @escaping @Sendable () -> Options) {
+        self.sessions = sessions
+        self.logger = logger
+        self.options = options
+    }
+
+    /// Answers one HTTP request addressed to the MCP endpoint at `path`.
+    public func handle(_ request: Request, path: String, provider: any MCPToolProvider) async -> Response {
+        let options = self.options()
+        if let origin = request.headers[.origin], !Self.isAllowed(origin: origin, options.allowedOrigins) {
+            logger.warning("refused request from origin", metadata: ["origin": "\(origin)", "path": "\(path)"])
+            return Self.httpError(.forbidden, "Origin \(origin) is not allowed")
+        }
+        switch request.method {
+        case .post: return await post(request, path: path, provider: provider, options: options)
+        case .get: return get(request, path: path)
+        case .delete:
+            guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
+            guard sessions.touch(id, path: path) != nil else { return Self.httpError(.notFound, "unknown session") }
+            sessions.remove(id)
+            return Response(status: .noContent)
+        default:
+            var response = Self.httpError(.methodNotAllowed, "use POST, GET or DELETE")
+            response.headers[.allow] = "GET, POST, DELETE"
+            return response
+        }
+    }
+
+    static func isAllowed(origin: String, _ allowed: [String]) -> Bool {
+        if allowed.contains("*") || allowed.contains(origin) { return true }
+        guard let url = URL(string: origin), let host = url.host else { return false }
+        return host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]"
+    }
+
+    // MARK: - POST
+
+    private func post(_ request: Request, path: String, provider: any MCPToolProvider, options: Options) async -> Response {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            return Self.httpError(.unsupportedMediaType, "Content-Type must be application/json")
+        }
+        if let accept = request.headers[.accept]?.lowercased(), !accept.contains("application/json"), !accept.contains("*/*") {
+            return Self.httpError(.notAcceptable, "Accept must include application/json")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: options.maxBodyBytes)
+        } catch {
+            return Self.jsonRPCError(.contentTooLarge, code: JSONRPCErrorCode.invalidRequest, "request body exceeds \(options.maxBodyBytes) bytes")
+        }
+        let message: JSONValue
+        do {
+            message = try JSONParser.parse(Array(body.readableBytesView))
+        } catch {
+            return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.parseError, "Parse error: \(error.description)")
+        }
+
+        let messages: [JSONValue]
+        let isBatch: Bool
+        if case .array(let batch) = message {
+            guard !batch.isEmpty else { return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "empty batch") }
+            messages = batch
+            isBatch = true
+        } else {
+            messages = [message]
+            isBatch = false
+        }
+
+        // initialize creates the session; everything else needs one.
+        if let first = messages.first, first["method"]?.stringValue == "initialize" {
+            guard !isBatch else {
+                return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "initialize must not be part of a batch")
+            }
+            return initialize(first, path: path, provider: provider)
+        }
+        guard let sessionID = request.headers[.mcpSessionID] else {
+            return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "Mcp-Session-Id header is required; send initialize first")
+        }
+        guard let negotiated = sessions.touch(sessionID, path: path) else {
+            return Self.jsonRPCError(.notFound, code: JSONRPCErrorCode.invalidRequest, "session not found; send initialize again")
+        }
+        if let version = request.headers[.mcpProtocolVersion], !MCPVersion.supported.contains(version) {
+            return Self.jsonRPCError(
+                .badRequest, code: JSONRPCErrorCode.invalidRequest,
+                "unsupported MCP-Protocol-Version \(version); supported: \(MCPVersion.supported.joined(separator: ", "))")
+        }
+        let context = MCPCallContext(headers: request.headers, sessionID: sessionID, protocolVersion: negotiated)
+        var responses: [JSONValue] = []
+        for message in messages {
+            if let response = await dispatch(message, provider: provider, context: context, pageSize: options.pageSize) {
+                responses.append(response)
+            }
+        }
+        if responses.isEmpty { return Response(status: .accepted) }
+        return Self.json(isBatch ? .array(responses) : responses[0])
+    }
+
+    private func initialize(_ message: JSONValue, path: String, provider: any MCPToolProvider) -> Response {
+        guard let id = message["id"], Self.isValidID(id) else {
+            return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "initialize must be a request with an id")
+        }
+        let requested = message["params"]?["protocolVersion"]?.stringValue
+        let version = MCPVersion.negotiate(requested)
+        let sessionID = sessions.create(path: path, protocolVersion: version)
+        var result: [String: JSONValue] = [
+            "protocolVersion": .string(version),
+            "capabilities": ["tools": ["listChanged": true]],
+            "serverInfo": provider.serverInfo,
+        ]
+        if let instructions = provider.instructions { result["instructions"] = .string(instructions) }
+        logger.debug(
+            "session created",
+            metadata: ["path": "\(path)", "protocolVersion": "\(version)", "client": "\(message["params"]?["clientInfo"]?["name"]?.stringValue ?? "?")"])
+        var response = Self.json(JSONRPC.result(id: id, .object(result)))
+        response.headers[.mcpSessionID] = sessionID
+        return response
+    }
+
+    static func isValidID(_ id: JSONValue) -> Bool {
+        switch id {
+        case .string, .integer: return true
+        case .number(let d): return d.rounded() == d
+        default: return false
+        }
+    }
+
+    /// Handles one message; returns the response for requests, nil for notifications and responses.
+    private func dispatch(_ message: JSONValue, provider: any MCPToolProvider, context: MCPCallContext, pageSize: Int) async -> JSONValue? {
+        guard case .object = message, message["jsonrpc"] == "2.0" else {
+            return JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "not a JSON-RPC 2.0 message")
+        }
+        guard let method = message["method"]?.stringValue else {
+            // A response to a server request (we send none) or garbage: nothing to answer.
+            return message["result"] != nil || message["error"] != nil
+                ? nil : JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "method is missing")
+        }
+        guard let id = message["id"] else {
+            if method == "notifications/cancelled", let requestID = message["params"]?["requestId"] {
+                sessions.cancelCall(context.sessionID, requestID: requestID)
+            }
+            return nil
+        }
+        guard Self.isValidID(id) else {
+            return JSONRPC.error(id: .null, code: JSONRPCErrorCode.invalidRequest, message: "id must be a string or an integer")
+        }
+        let params = message["params"] ?? .object([:])
+        switch method {
+        case "ping":
+            return JSONRPC.result(id: id, .object([:]))
+        case "tools/list":
+            return listTools(id: id, params: params, provider: provider, pageSize: pageSize)
+        case "tools/call":
+            return await callTool(id: id, params: params, provider: provider, context: context)
+        case "initialize":
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidRequest, message: "session already initialized")
+        default:
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.methodNotFound, message: "Method not found: \(method)")
+        }
+    }
+
+    private func listTools(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, pageSize: Int) -> JSONValue {
+        let tools = provider.tools
+        var start = 0
+        if let cursor = params["cursor"] {
+            guard let text = cursor.stringValue, let offset = Int(text), offset >= 0, offset <= tools.count else {
+                return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "invalid cursor")
+            }
+            start = offset
+        }
+        let end = min(tools.count, start + pageSize)
+        var result: [String: JSONValue] = ["tools": .array(Array(tools[start..<end]))]
+        if end < tools.count { result["nextCursor"] = .string(String(end)) }
+        return JSONRPC.result(id: id, .object(result))
+    }
+
+    private func callTool(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, context: MCPCallContext) async -> JSONValue {
+        guard let name = params["name"]?.stringValue else {
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.name is required")
+        }
+        let arguments: [String: JSONValue]
+        switch params["arguments"] {
+        case nil, .null?: arguments = [:]
+        case .object(let members)?: arguments = members
+        default: return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.arguments must be an object")
+        }
+        let task = Task { await provider.callTool(name: name, arguments: arguments, context: context) }
+        sessions.registerCall(context.sessionID, requestID: id) { task.cancel() }
+        let outcome = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        sessions.finishCall(context.sessionID, requestID: id)
+        switch outcome {
+        case .unknownTool:
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "Unknown tool: \(name)")
+        case .result(let result):
+            if task.isCancelled { return JSONRPC.error(id: id, code: JSONRPCErrorCode.requestCancelled, message: "request cancelled") }
+            return JSONRPC.result(id: id, result.json)
+        }
+    }
+
+    // MARK: - GET
+
+    private func get(_ request: Request, path: String) -> Response {
+        guard request.headers[.accept]?.lowercased().contains("text/event-stream") == true else {
+            return Self.httpError(.notAcceptable, "Accept must include text/event-stream")
+        }
+        guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
+        guard sessions.touch(id, path: path) != nil, let (key, stream) = sessions.openStream(id) else {
+            return Self.httpError(.notFound, "unknown session")
+        }
+        let sessions = self.sessions
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .mcpSessionID: id],
+            body: ResponseBody { writer in
+                // A comment first, so that clients and proxies see the stream open at once.
+                try await writer.write(ByteBuffer(string: ": stream open\n\n"))
+                for await event in stream {
+                    try await writer.write(event)
+                }
+                sessions.closeStream(id, key: key)
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: - Responses
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized())))
+    }
+
+    static func jsonRPCError(_ status: HTTPResponse.Status, code: Int, _ message: String) -> Response {
+        json(JSONRPC.error(id: .null, code: code, message: message), status: status)
+    }
+
+    static func httpError(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(["error": .string(message)], status: status)
+    }
+}
+
+/// Routes requests whose path is an MCP endpoint to the MCP server; everything else goes on.
+public struct MCPMiddleware<Context: RequestContext>: RouterMiddleware {
+    let server: MCPServer
+    let resolve: @Sendable (String) -> (any MCPToolProvider)?
+
+    public init(server: MCPServer, resolve: @escaping @Sendable (String) -> (any MCPToolProvider)?) {
+        self.server = server
+        self.resolve = resolve
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var path = request.uri.path
+        if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        guard let provider = resolve(path) else { return try await next(request, context) }
+        return await server.handle(request, path: path, provider: provider)
+    }
+}
