@@ -114,4 +114,10 @@ extension JSONValue {
         if case .object(let o) = self { return o[key] }
         return nil
     }
+
+    /// Element lookup on arrays; `nil` for other values and out-of-range indices.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let a) = self, a.indices.contains(index) { return a[index] }
+        return nil
+    }
 }

@@ -1,0 +1,172 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import ReshaprJSON
+import ReshaprMCP
+import TestSupport
+import Testing
+
+@testable import ReshaprGateway
+
+/// MCP Streamable HTTP behaviour of the gateway, over real HTTP, on the bundled samples.
+@Suite struct MCPProtocolTests {
+    let path = "/mcp/default/petstore/1.0.0"
+
+    @Test func initializeNegotiatesTheVersionAndOpensASession() async throws {
+        try await withRunningGateway(configDirectory: Repository.samples) { client, gateway in
+            for (asked, expected) in [("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"), ("2025-11-25", "2025-11-25"), ("2099-01-01", "2025-11-25")] {
+                var mcp = MCPTestClient(client, path: path)
+                let result = try await mcp.initialize(version: asked)
+                #expect(result["result"]?["protocolVersion"] == .string(expected))
+                #expect(result["result"]?["capabilities"]?["tools"]?["listChanged"] == true)
+                #expect(result["result"]?["serverInfo"]?["name"] == "reshapr-petstore")
+                #expect(mcp.sessionID?.count == 32)
+                #expect(try await mcp.request("ping") == ["jsonrpc": "2.0", "id": 2, "result": [:]])
+            }
+            #expect(gateway.sessions.count == 4)
+        }
+    }
+
+    @Test func requestsNeedAValidSession() async throws {
+        try await withRunningGateway(configDirectory: Repository.samples) { client, _ in
+            var mcp = MCPTestClient(client, path: path)
+            let noSession = try await mcp.post(["jsonrpc": "2.0", "id": 1, "method": "tools/list"])
+            #expect(noSession.status == .badRequest)
+            #expect(try json(noSession)["error"]?["code"] == -32600)
+
+            mcp.sessionID = "0123456789abcdef0123456789abcdef"
+            #expect(try await mcp.post(["jsonrpc": "2.0", "id": 1, "method": "tools/list"]).status == .notFound)
+
+            _ = try await mcp.initialize()
+            let badVersion = try await mcp.post(["jsonrpc": "2.0", "id": 1, "method": "ping"], headers: [.mcpProtocolVersion: "1999-01-01"])
+            #expect(badVersion.status == .badRequest)
+
+            let notification = try await mcp.post(["jsonrpc": "2.0", "method": "notifications/initialized"])
+            #expect(notification.status == .accepted)
+
+            let unknown = try await mcp.request("resources/list")
+            #expect(unknown["error"]?["code"] == -32601)
+
+            let delete = try await client.execute(.init(path, method: .delete, headers: [.mcpSessionID: mcp.sessionID ?? ""]))
+            #expect(delete.status == .noContent)
+            #expect(try await mcp.post(["jsonrpc": "2.0", "id": 1, "method": "ping"]).status == .notFound)
+        }
+    }
+
+    @Test func malformedRequestsGetClearErrors() async throws {
+        try await withRunningGateway(configDirectory: Repository.samples) { client, _ in
+            let parse = try await client.post(path, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{not json"))
+            #expect(parse.status == .badRequest)
+            #expect(try json(parse)["error"]?["code"] == -32700)
+            let type = try await client.post(path, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "{}"))
+            #expect(type.status == .unsupportedMediaType)
+            let big = try await client.post(path, headers: [.contentType: "application/json"], body: ByteBuffer(repeating: UInt8(ascii: " "), count: 5 << 20))
+            #expect(big.status == .contentTooLarge)
+            let put = try await client.execute(.init(path, method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")))
+            #expect(put.status == .methodNotAllowed)
+        }
+    }
+
+    @Test func originsAreChecked() async throws {
+        try await withRunningGateway(configDirectory: Repository.samples) { client, _ in
+            let message = ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}"#)
+            let evil = try await client.post(path, headers: [.contentType: "application/json", .origin: "https://evil.example"], body: message)
+            #expect(evil.status == .forbidden)
+            let local = try await client.post(path, headers: [.contentType: "application/json", .origin: "http://localhost:6274"], body: message)
+            #expect(local.status == .ok)
+        }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try copySamples(to: dir)
+        try dir.write("gateway.yaml", "apiVersion: reshapr.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec: {allowedOrigins: ['https://console.example.internal']}\n")
+        try await withRunningGateway(configDirectory: dir.path) { client, _ in
+            let message = ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#)
+            let allowed = try await client.post(path, headers: [.contentType: "application/json", .origin: "https://console.example.internal"], body: message)
+            #expect(allowed.status == .ok)
+        }
+    }
+
+    @Test func toolsListPaginatesLargeSets() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.symlink("api.json", to: Repository.openAPICorpus + "/twilio_api_v2010.json")
+        try dir.write(
+            "all.yaml",
+            """
+            apiVersion: reshapr.io/v1
+            kind: Service
+            metadata: {name: twilio}
+            spec: {version: "2010", type: REST, artifacts: [{type: OPENAPI, path: api.json}]}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: ConfigurationPlan
+            metadata: {name: twilio}
+            spec: {service: {name: twilio, version: "2010"}, backend: {mock: true}}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: Exposition
+            metadata: {name: twilio}
+            spec: {plan: twilio}
+            """)
+        try await withRunningGateway(configDirectory: dir.path) { client, _ in
+            var mcp = MCPTestClient(client, path: "/mcp/default/twilio/2010")
+            _ = try await mcp.initialize()
+            var names: [String] = []
+            var cursor: JSONValue?
+            var pages = 0
+            repeat {
+                let page = try await mcp.request("tools/list", cursor.map { ["cursor": $0] } ?? [:])
+                names += page["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+                cursor = page["result"]?["nextCursor"]
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(names.count == 197)
+            #expect(Set(names).count == 197)
+            #expect(pages == 2)
+            let bad = try await mcp.request("tools/list", ["cursor": "nope"])
+            #expect(bad["error"]?["code"] == -32602)
+        }
+    }
+
+    @Test func unknownToolsAreProtocolErrors() async throws {
+        try await withRunningGateway(configDirectory: Repository.samples) { client, _ in
+            var mcp = MCPTestClient(client, path: path)
+            _ = try await mcp.initialize()
+            let response = try await mcp.request("tools/call", ["name": "nope", "arguments": [:]])
+            #expect(response["error"]?["message"] == "Unknown tool: nope")
+            let batch = try json(try await mcp.post([["jsonrpc": "2.0", "id": 7, "method": "ping"], ["jsonrpc": "2.0", "method": "notifications/initialized"]]))
+            #expect(batch == [["jsonrpc": "2.0", "id": 7, "result": [:]]])
+        }
+    }
+
+    @Test func notificationStreamDeliversToolsListChanged() async throws {
+        try await withRunningGateway(configDirectory: Repository.samples) { client, gateway in
+            var mcp = MCPTestClient(client, path: path)
+            _ = try await mcp.initialize()
+            let session = mcp.sessionID ?? ""
+            let streamClient = TestClient(host: "127.0.0.1", port: try await client.getChannel().remoteAddress?.port ?? 0)
+            streamClient.connect()
+            async let streamed = streamClient.execute(.init(path, method: .get, headers: [.accept: "text/event-stream", .mcpSessionID: session]))
+            // Wait until the stream is registered, then notify and end the session (which ends the stream).
+            var reached = 0
+            for _ in 0..<200 where reached == 0 {
+                reached = gateway.sessions.notify(paths: [path], ["jsonrpc": "2.0", "method": "notifications/tools/list_changed"])
+                if reached == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(reached == 1)
+            gateway.sessions.remove(session)
+            let response = try await streamed
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/event-stream")
+            #expect(String(buffer: response.body ?? ByteBuffer()).contains(#"data: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#))
+            try await streamClient.shutdown()
+        }
+    }
+}
+
+func copySamples(to dir: TemporaryDirectory) throws {
+    for file in ["petstore/service.yaml", "petstore/mcp.yaml", "petstore/openapi.yaml"] {
+        try dir.write(file, try String(contentsOfFile: Repository.samples + "/" + file, encoding: .utf8))
+    }
+}

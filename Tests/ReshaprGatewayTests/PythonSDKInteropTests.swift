@@ -1,0 +1,71 @@
+import Foundation
+import HummingbirdTesting
+import ReshaprJSON
+import TestSupport
+import Testing
+
+/// The official Python MCP SDK (`pip install mcp`) as an outside client of the gateway.
+/// CI installs it and sets RESHAPR_REQUIRE_PYTHON_MCP=1, which turns a missing SDK into a failure.
+enum PythonMCP {
+    static let required = ProcessInfo.processInfo.environment["RESHAPR_REQUIRE_PYTHON_MCP"] == "1"
+
+    static let available: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import mcp.client.streamable_http"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        } catch {
+            return false
+        }
+    }()
+
+    static let script = Repository.root + "/Tests/Interop/mcp_client_check.py"
+}
+
+@Suite(.enabled(if: PythonMCP.available || PythonMCP.required, "the Python MCP SDK is not installed (pip install mcp)"))
+struct PythonSDKInteropTests {
+    @Test func initializeListAndCallThroughTheOfficialClient() async throws {
+        #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
+        let backend = ToolCallTests.Backend()
+        try await withServer(backend.router()) { backendPort in
+            let dir = try ToolCallTests.configuration(backendPort: backendPort)
+            defer { dir.remove() }
+            try await withRunningGateway(configDirectory: dir.path) { client, _ in
+                let port = try await client.getChannel().remoteAddress?.port ?? 0
+                let scenario: JSONValue = [
+                    ["tool": "getPet", "arguments": ["petId": 7, "q": ["x"]]],
+                    ["tool": "missing"],
+                    ["tool": "getPet", "arguments": ["petId": "seven"]],
+                ]
+                try dir.write("scenario.json", scenario.serialized())
+                let result = try await ChildProcess.run(
+                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/open", dir.path + "/scenario.json"])
+                #expect(result.status == 0, "\(result.stderr)")
+                let report = try JSONParser.parse(result.stdout)
+                #expect(["2025-11-25", "2025-06-18", "2025-03-26"].contains(report["protocolVersion"]?.stringValue ?? ""))
+                #expect(report["serverName"] == "reshapr-pets")
+                #expect(report["tools"] == ["addPet", "drift", "getPet", "image", "missing", "secure", "slow"])
+                let calls = report["calls"]?.arrayValue ?? []
+                #expect(calls.count == 3)
+                #expect(calls[safe: 0]?["isError"] == false)
+                #expect(calls[safe: 0]?["structured"]?["id"] == 7)
+                #expect(calls[safe: 0]?["structured"]?["seen"]?["query"] == "q=x")
+                #expect(calls[safe: 1]?["isError"] == true)
+                #expect(calls[safe: 1]?["text"] == "The backend answered 404 Not Found: no such pet")
+                #expect(calls[safe: 2]?["isError"] == true)
+                #expect(calls[safe: 2]?["text"]?.stringValue?.contains("petId: expected integer") == true)
+            }
+        }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? {
+        indices.contains(index) ? self[index] : nil
+    }
+}
