@@ -77,8 +77,11 @@ public struct MCPServer: Sendable {
         guard contentType.hasPrefix("application/json") else {
             return Self.httpError(.unsupportedMediaType, "Content-Type must be application/json")
         }
-        if let accept = request.headers[.accept]?.lowercased(), !accept.contains("application/json"), !accept.contains("*/*") {
-            return Self.httpError(.notAcceptable, "Accept must include application/json")
+        // Answers are JSON, or a one-event SSE stream for clients that accept only that.
+        let accept = request.headers[.accept]?.lowercased() ?? "*/*"
+        let wantsSSE = !accept.contains("application/json") && !accept.contains("*/*") && accept.contains("text/event-stream")
+        if !accept.contains("application/json") && !accept.contains("*/*") && !wantsSSE {
+            return Self.httpError(.notAcceptable, "Accept must include application/json or text/event-stream")
         }
         let body: ByteBuffer
         do {
@@ -130,7 +133,11 @@ public struct MCPServer: Sendable {
             }
         }
         if responses.isEmpty { return Response(status: .accepted) }
-        return Self.json(isBatch ? .array(responses) : responses[0])
+        let answer: JSONValue = isBatch ? .array(responses) : responses[0]
+        if wantsSSE {
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody(byteBuffer: SSE.event(answer)))
+        }
+        return Self.json(answer)
     }
 
     private func initialize(_ message: JSONValue, path: String, provider: any MCPToolProvider) -> Response {

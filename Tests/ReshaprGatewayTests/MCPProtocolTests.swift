@@ -63,6 +63,8 @@ import Testing
             #expect(type.status == .unsupportedMediaType)
             let big = try await client.post(path, headers: [.contentType: "application/json"], body: ByteBuffer(repeating: UInt8(ascii: " "), count: 5 << 20))
             #expect(big.status == .contentTooLarge)
+            let xml = try await client.post(path, headers: [.contentType: "application/json", .accept: "application/xml"], body: ByteBuffer(string: "{}"))
+            #expect(xml.status == .notAcceptable)
             let put = try await client.execute(.init(path, method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")))
             #expect(put.status == .methodNotAllowed)
         }
@@ -137,6 +139,9 @@ import Testing
             #expect(response["error"]?["message"] == "Unknown tool: nope")
             let batch = try json(try await mcp.post([["jsonrpc": "2.0", "id": 7, "method": "ping"], ["jsonrpc": "2.0", "method": "notifications/initialized"]]))
             #expect(batch == [["jsonrpc": "2.0", "id": 7, "result": [:]]])
+            let sse = try await mcp.post(["jsonrpc": "2.0", "id": 8, "method": "ping"], headers: [.accept: "text/event-stream"])
+            #expect(sse.headers[.contentType] == "text/event-stream")
+            #expect(String(buffer: sse.body ?? ByteBuffer()) == "event: message\ndata: {\"id\":8,\"jsonrpc\":\"2.0\",\"result\":{}}\n\n")
         }
     }
 

@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+// Benchmarks, run on demand (not by CI): see Benchmarks/README.md.
+import PackageDescription
+
+let package = Package(
+    name: "reshapr-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+    ],
+    targets: [
+        // Load generator: N MCP clients calling one tool over Streamable HTTP, for a fixed time.
+        .executableTarget(
+            name: "mcp-load",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // The same Petstore tool served by the MCP Swift SDK (StatefulHTTPServerTransport) on Hummingbird.
+        .executableTarget(
+            name: "sdk-mcp-server",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MCP", package: "swift-sdk"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
