@@ -27,6 +27,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Linux inotify: debounced change batches for a directory tree. Knows nothing of the configuration format.
+        .target(name: "ReshaprWatch"),
         // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
         .target(name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON"]),
         // MCP Streamable HTTP: sessions, JSON-RPC dispatch, notification streams. Knows nothing of OpenAPI.
@@ -55,9 +57,11 @@ let package = Package(
                 "ReshaprOpenAPI",
                 "ReshaprMCP",
                 "ReshaprBackend",
+                "ReshaprWatch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Thin executable: argument parsing on top of ReshaprGateway.
@@ -74,6 +78,7 @@ let package = Package(
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
+        .testTarget(name: "ReshaprWatchTests", dependencies: ["ReshaprWatch", "TestSupport"]),
         .testTarget(name: "ReshaprConfigTests", dependencies: ["ReshaprConfig", "TestSupport"]),
         .testTarget(
             name: "ReshaprGatewayTests",

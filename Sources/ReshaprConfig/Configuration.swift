@@ -33,6 +33,11 @@ public struct ConfigDirectoryError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
 
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     public var description: String { "configuration directory \(path): \(reason)" }
 }
 

@@ -9,6 +9,7 @@ public final class ConfigurationStore: Sendable {
     public struct Snapshot: Sendable {
         public var configuration: Configuration
         public var routing: RoutingTable
+        public var history: ReloadHistory
         public var loadedAt: Date
         /// Increases by one at every install.
         public var generation: Int
@@ -20,16 +21,17 @@ public final class ConfigurationStore: Sendable {
     private let state: Mutex<Snapshot>
 
     public init(_ configuration: Configuration, routing: RoutingTable, loadedAt: Date = Date()) {
-        state = Mutex(Snapshot(configuration: configuration, routing: routing, loadedAt: loadedAt, generation: 1))
+        state = Mutex(Snapshot(configuration: configuration, routing: routing, history: ReloadHistory(), loadedAt: loadedAt, generation: 1))
     }
 
     public var current: Snapshot {
         state.withLock { $0 }
     }
 
-    public func install(_ configuration: Configuration, routing: RoutingTable, loadedAt: Date = Date()) {
+    public func install(_ configuration: Configuration, routing: RoutingTable, history: ReloadHistory, loadedAt: Date = Date()) {
         state.withLock { snapshot in
-            snapshot = Snapshot(configuration: configuration, routing: routing, loadedAt: loadedAt, generation: snapshot.generation + 1)
+            snapshot = Snapshot(
+                configuration: configuration, routing: routing, history: history, loadedAt: loadedAt, generation: snapshot.generation + 1)
         }
     }
 }

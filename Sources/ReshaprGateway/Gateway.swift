@@ -6,6 +6,7 @@ import ReshaprBackend
 import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
+import ReshaprWatch
 import ServiceLifecycle
 import Synchronization
 
@@ -17,12 +18,21 @@ public struct GatewayOptions: Sendable {
     /// Overrides the Gateway resource's listen port; 0 picks a free port.
     public var port: Int?
     public var loader: LoaderOptions
+    /// Reload when the directory changes (inotify). SIGHUP reloads either way.
+    public var watch: Bool
+    /// Quiet period after a change before reloading.
+    public var reloadDebounce: Duration
 
-    public init(configDirectory: String, host: String? = nil, port: Int? = nil, loader: LoaderOptions = LoaderOptions()) {
+    public init(
+        configDirectory: String, host: String? = nil, port: Int? = nil, loader: LoaderOptions = LoaderOptions(), watch: Bool = true,
+        reloadDebounce: Duration = .milliseconds(100)
+    ) {
         self.configDirectory = configDirectory
         self.host = host
         self.port = port
         self.loader = loader
+        self.watch = watch
+        self.reloadDebounce = reloadDebounce
     }
 }
 
@@ -38,12 +48,30 @@ public struct Gateway: Sendable {
     public let sessions: SessionStore
     public let backend: BackendClient
     public let logger: Logger
+    /// Watches the configuration directory (when `options.watch`); started before the first
+    /// load so that no change is missed between the two.
+    let watcher: DirectoryWatcher?
 
-    /// Loads the directory once; throws only when the directory itself cannot be read.
+    /// Loads the directory once; throws only when the directory itself cannot be read or watched.
     public init(options: GatewayOptions, logger: Logger) throws(ConfigDirectoryError) {
         self.options = options
         self.logger = logger
-        let configuration = try ConfigLoader(root: options.configDirectory, options: options.loader).load()
+        if options.watch {
+            do {
+                watcher = try DirectoryWatcher(root: options.configDirectory, debounce: options.reloadDebounce)
+            } catch {
+                throw ConfigDirectoryError(path: options.configDirectory, reason: "cannot be watched: \(error)")
+            }
+        } else {
+            watcher = nil
+        }
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader(root: options.configDirectory, options: options.loader).load()
+        } catch {
+            watcher?.stop()
+            throw error
+        }
         backend = BackendClient()
         sessions = SessionStore()
         let routing = RoutingTable.build(configuration, backend: backend, logger: logger)
@@ -51,8 +79,9 @@ public struct Gateway: Sendable {
         Self.log(store.current, to: logger)
     }
 
-    /// Releases the backend connection pool.
+    /// Stops watching and releases the backend connection pool.
     public func shutdown() async {
+        watcher?.stop()
         sessions.closeAllStreams()
         do {
             try await backend.shutdown()
@@ -125,11 +154,12 @@ public struct Gateway: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully: open notification streams
-    /// are closed, calls in flight finish, then the backend pool is released.
+    /// are closed, calls in flight finish, then the backend pool is released. Reloads on changes
+    /// of the directory (when watching) and on SIGHUP.
     public func run() async throws {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: makeApplication()), .init(service: StreamCloser(sessions: sessions))],
+                services: services().map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
@@ -139,6 +169,11 @@ public struct Gateway: Sendable {
             throw error
         }
         await shutdown()
+    }
+
+    /// The services of a running gateway: the HTTP server, the reloader, and the stream closer.
+    public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any ServiceLifecycle.Service] {
+        [makeApplication(onListening: onListening), ReloadService(gateway: self, watcher: watcher), StreamCloser(sessions: sessions)]
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

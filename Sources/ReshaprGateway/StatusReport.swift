@@ -43,6 +43,7 @@ public enum StatusReport {
             "configDir": .string(configuration.root),
             "loadedAt": .string(snapshot.loadedAt.ISO8601Format()),
             "generation": .integer(snapshot.generation),
+            "reloads": reloads(snapshot.history),
             "filesScanned": .integer(configuration.filesScanned),
             "resources": .object(resources),
             "endpoints": .array(
@@ -53,6 +54,16 @@ public enum StatusReport {
             "errors": .array(snapshot.issues.filter { $0.severity == .error }.map(\.json)),
             "warnings": .array(snapshot.issues.filter { $0.severity == .warning }.map(\.json)),
         ]
+    }
+
+    static func reloads(_ history: ReloadHistory) -> JSONValue {
+        var object: [String: JSONValue] = ["succeeded": .integer(history.succeeded), "failed": .integer(history.failed)]
+        if let reason = history.lastReason { object["lastReason"] = .string(reason) }
+        if let duration = history.lastDuration {
+            object["lastDurationMs"] = .number(Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+        }
+        if let error = history.lastError { object["lastError"] = .string(error) }
+        return .object(object)
     }
 
     static func endpoint(_ endpoint: ToolEndpoint, fqdn: String, port listen: String) -> JSONValue {

@@ -116,14 +116,19 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// Sessions whose endpoint is no longer served are ended.
-    public func removeSessions(notIn paths: Set<String>) {
-        let removed: [Session] = state.withLock { state in
-            let gone = state.sessions.filter { !paths.contains($0.value.path) }
-            for key in gone.keys { state.sessions.removeValue(forKey: key) }
-            return Array(gone.values)
+    /// Ends the notification streams of sessions whose endpoint is no longer served, so that
+    /// their clients notice. The sessions themselves stay (and expire when idle): their calls in
+    /// flight finish, and they work again if the endpoint comes back.
+    public func closeStreams(notIn paths: Set<String>) {
+        let continuations = state.withLock { state in
+            var all: [AsyncStream<ByteBuffer>.Continuation] = []
+            for (key, session) in state.sessions where !paths.contains(session.path) && !session.streams.isEmpty {
+                all.append(contentsOf: session.streams.values)
+                state.sessions[key]?.streams.removeAll()
+            }
+            return all
         }
-        for session in removed { Self.close(session) }
+        for continuation in continuations { continuation.finish() }
     }
 
     /// Ends every stream (graceful shutdown must not wait for idle GET streams).

@@ -43,6 +43,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(inversion: .prefixedNo, help: "Reload when the configuration directory changes (inotify). SIGHUP always reloads.")
+    var watch = true
+
+    @Option(help: "Quiet period after a change before reloading, in milliseconds.")
+    var reloadDebounceMs: Int = 100
+
     @OptionGroup var loader: LoaderFlags
 
     func run() async throws {
@@ -50,6 +56,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        guard (0...60_000).contains(reloadDebounceMs) else { throw ValidationError("--reload-debounce-ms must be between 0 and 60000") }
         guard let directory = configDir ?? ProcessInfo.processInfo.environment["RESHAPR_CONFIG_DIR"], !directory.isEmpty else {
             throw ValidationError("missing --config-dir (or the RESHAPR_CONFIG_DIR environment variable)")
         }
@@ -61,7 +68,10 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "reshapr.gateway")
         let gateway: Gateway
         do {
-            gateway = try Gateway(options: GatewayOptions(configDirectory: directory, host: host, port: port, loader: try loader.options()), logger: logger)
+            let options = GatewayOptions(
+                configDirectory: directory, host: host, port: port, loader: try loader.options(), watch: watch,
+                reloadDebounce: .milliseconds(reloadDebounceMs))
+            gateway = try Gateway(options: options, logger: logger)
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)

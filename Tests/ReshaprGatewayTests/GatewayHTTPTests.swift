@@ -10,16 +10,17 @@ import Testing
 
 @testable import ReshaprGateway
 
-/// Starts the gateway on 127.0.0.1 with a port picked by the OS, runs `body`, and shuts it down.
+/// Starts the gateway (HTTP server, inotify reloads) on 127.0.0.1 with a port picked by the OS,
+/// runs `body`, and shuts it down.
 func withRunningGateway(
-    configDirectory: String, _ body: @Sendable (TestClient, Gateway) async throws -> Void
+    configDirectory: String, debounce: Duration = .milliseconds(20), _ body: @Sendable (TestClient, Gateway) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test.gateway")
     logger.logLevel = .warning
-    let gateway = try Gateway(options: GatewayOptions(configDirectory: configDirectory, host: "127.0.0.1", port: 0), logger: logger)
+    let options = GatewayOptions(configDirectory: configDirectory, host: "127.0.0.1", port: 0, reloadDebounce: debounce)
+    let gateway = try Gateway(options: options, logger: logger)
     let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let application = gateway.makeApplication { port in continuation.yield(port) }
-    let group = ServiceGroup(services: [application], logger: logger)
+    let group = ServiceGroup(services: gateway.services { port in continuation.yield(port) }, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         var iterator = ports.makeAsyncIterator()

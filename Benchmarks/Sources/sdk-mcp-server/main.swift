@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import MCP
@@ -35,11 +36,11 @@ struct SDKMCPServer: AsyncParsableCommand {
 final class Sessions: Sendable {
     private let transports = Mutex<[String: StatefulHTTPServerTransport]>([:])
 
-    func handle(_ request: Request) async throws -> Response {
+    func handle(_ request: Hummingbird.Request) async throws -> Hummingbird.Response {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let body = try await request.body.collect(upTo: 4 << 20)
-        let sdkRequest = HTTPRequest(method: request.method.rawValue, headers: headers, body: Data(buffer: body), path: request.uri.path)
+        let sdkRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: Data(buffer: body), path: request.uri.path)
         let transport: StatefulHTTPServerTransport
         if let id = request.headers[HTTPField.Name("Mcp-Session-Id")!], let existing = transports.withLock({ $0[id] }) {
             transport = existing
@@ -63,17 +64,17 @@ final class Sessions: Sendable {
         for (name, value) in response.headers {
             if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
         }
-        let status = HTTPResponse.Status(code: response.statusCode)
+        let status = HTTPTypes.HTTPResponse.Status(code: response.statusCode)
         switch response {
         case .stream(let stream, _):
-            return Response(status: status, headers: fields, body: ResponseBody { writer in
+            return Hummingbird.Response(status: status, headers: fields, body: ResponseBody { writer in
                 for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
                 try await writer.finish(nil)
             })
         case .data(let data, _):
-            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return Hummingbird.Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         default:
-            return Response(status: status, headers: fields)
+            return Hummingbird.Response(status: status, headers: fields)
         }
     }
 }
