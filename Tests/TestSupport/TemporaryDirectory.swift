@@ -4,6 +4,12 @@ import Foundation
 public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String
 
+    /// A directory at `path`, created if needed; `remove()` deletes it.
+    public init(path: String) {
+        self.path = path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
     public init(_ prefix: String = "reshapr-test") throws {
         let base = FileManager.default.temporaryDirectory.path
         path = base + "/" + prefix + "-" + UUID().uuidString.prefix(8).lowercased()

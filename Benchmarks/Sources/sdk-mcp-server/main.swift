@@ -52,7 +52,7 @@ final class Sessions: Sendable {
             }
             await server.withMethodHandler(CallTool.self) { params in
                 let text = String(decoding: try JSONEncoder().encode(SDKMCPServer.pet), as: UTF8.self)
-                return .init(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: SDKMCPServer.pet, isError: false)
+                return try .init(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: SDKMCPServer.pet, isError: false)
             }
             try await server.start(transport: transport)
         }
