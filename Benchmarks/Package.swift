@@ -12,10 +12,25 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
+        // An MCP client for load generation, and helpers to start the gateway and compute percentiles.
+        .target(
+            name: "BenchSupport",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        // Reload latency: rename(2) of a changed plan → new tool list served, under load.
+        .executableTarget(
+            name: "reload-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // Load generator: N MCP clients calling one tool over Streamable HTTP, for a fixed time.
         .executableTarget(
             name: "mcp-load",
             dependencies: [
+                "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -25,7 +25,7 @@ public struct GatewayOptions: Sendable {
 
     public init(
         configDirectory: String, host: String? = nil, port: Int? = nil, loader: LoaderOptions = LoaderOptions(), watch: Bool = true,
-        reloadDebounce: Duration = .milliseconds(100)
+        reloadDebounce: Duration = .milliseconds(25)
     ) {
         self.configDirectory = configDirectory
         self.host = host

@@ -55,7 +55,7 @@ public final class DirectoryWatcher: Sendable {
     static let parentMask: UInt32 = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW)
     static let skippedDirectories: Set<String> = [".git", ".hg", ".svn"]
 
-    public init(root: String, debounce: Duration = .milliseconds(100), maxDelay: Duration = .seconds(1)) throws(WatchError) {
+    public init(root: String, debounce: Duration = .milliseconds(25), maxDelay: Duration = .seconds(1)) throws(WatchError) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.debounce = debounce
         self.maxDelay = maxDelay
@@ -199,7 +199,7 @@ public final class DirectoryWatcher: Sendable {
     }
 
     /// Relevant events of one read, as a batch fragment.
-    private func parse(_ buffer: [UInt8], count: Int, rootName: String) -> ChangeBatch {
+    func parse(_ buffer: [UInt8], count: Int, rootName: String) -> ChangeBatch {
         var batch = ChangeBatch(events: 0, overflowed: false, rootReplaced: false, sample: [])
         let (watches, parentWatch) = state.withLock { ($0.watches, $0.parentWatch) }
         var offset = 0

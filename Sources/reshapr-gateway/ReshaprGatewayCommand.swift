@@ -47,7 +47,7 @@ struct Serve: AsyncParsableCommand {
     var watch = true
 
     @Option(help: "Quiet period after a change before reloading, in milliseconds.")
-    var reloadDebounceMs: Int = 100
+    var reloadDebounceMs: Int = 25
 
     @OptionGroup var loader: LoaderFlags
 

@@ -65,6 +65,14 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
             #expect(try await eventually { try await toolCount(mcp) == 7 })
             #expect(try await mcp.request("ping")["result"] == [:], "the session survives the reload")
 
+            // Change the service's spec: a new operation is a new tool.
+            let spec = try String(contentsOfFile: dir.path + "/petstore/openapi.yaml", encoding: .utf8)
+            try dir.write(
+                "petstore/openapi.yaml",
+                spec.replacingOccurrences(
+                    of: "paths:\n", with: "paths:\n  /health:\n    get:\n      operationId: petstoreHealth\n      responses: {'200': {description: ok}}\n"))
+            #expect(try await eventually { try await toolCount(mcp) == 8 })
+
             // Add a second service version and its endpoint.
             let service = try String(contentsOfFile: dir.path + "/petstore/service.yaml", encoding: .utf8)
             try dir.write("v2/service.yaml", service.replacingOccurrences(of: "version: 1.0.0", with: "version: 2.0.0").replacingOccurrences(of: "path: openapi.yaml", with: "path: ../petstore/openapi.yaml"))
@@ -143,11 +151,12 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try copySamples(to: dir)
-        try await withRunningGateway(configDirectory: dir.path, debounce: .milliseconds(100)) { _, gateway in
+        try await withRunningGateway(configDirectory: dir.path, debounce: .milliseconds(25)) { _, gateway in
             for i in 0..<500 { try dir.write("notes/\(i % 100).yaml", "note: \(i)\n") }
             #expect(try await eventually { gateway.store.current.history.succeeded >= 1 })
             try await Task.sleep(for: .milliseconds(500))
             let reloads = gateway.store.current.history.succeeded
+            print("burst of 500 writes: \(reloads) reload(s)")
             #expect(reloads >= 1 && reloads <= 10, "\(reloads) reloads for 500 writes")
         }
     }

@@ -114,6 +114,33 @@ import Testing
         await collector.stop()
     }
 
+    @Test func editorStyleSavesAreSeen() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("plan.yaml", "x: 1\n")
+        let collector = Collector(try DirectoryWatcher(root: dir.path, debounce: .milliseconds(30)))
+        // Write a hidden temporary file, then rename it over the real one (vim, rsync, kubectl cp).
+        try dir.write(".plan.yaml.swp", "x: 2\n")
+        #expect(rename(dir.path + "/.plan.yaml.swp", dir.path + "/plan.yaml") == 0)
+        let batches = try await collector.waitFor(1)
+        #expect(batches.first?.sample == ["plan.yaml"])
+        await collector.stop()
+    }
+
+    @Test func aQueueOverflowAsksForAFullRescan() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let watcher = try DirectoryWatcher(root: dir.path)
+        defer { watcher.stop() }
+        // The record the kernel queues when events were dropped: wd -1, mask IN_Q_OVERFLOW, no name.
+        var record = [UInt8](repeating: 0, count: MemoryLayout<inotify_event>.size)
+        withUnsafeBytes(of: Int32(-1)) { record.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: UInt32(IN_Q_OVERFLOW)) { record.replaceSubrange(4..<8, with: $0) }
+        let batch = watcher.parse(record, count: record.count, rootName: "x")
+        #expect(batch.overflowed)
+        #expect(batch.events == 1)
+    }
+
     @Test func stoppingEndsTheStream() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

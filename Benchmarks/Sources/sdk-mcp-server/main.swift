@@ -57,7 +57,7 @@ final class Sessions: Sendable {
             try await server.start(transport: transport)
         }
         let response = await transport.handleRequest(sdkRequest)
-        if let id = response.headers["Mcp-Session-Id"] ?? response.headers["mcp-session-id"] {
+        if let id = response.headers.first(where: { $0.key.lowercased() == "mcp-session-id" })?.value {
             transports.withLock { $0[id] = transport }
         }
         var fields = HTTPFields()

@@ -1,0 +1,112 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A bare MCP Streamable HTTP client for load generation: one session, JSON-RPC over POST.
+public struct MCPClient: Sendable {
+    public let http: HTTPClient
+    public let url: String
+    public let session: String
+
+    public static func headers(session: String?) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Accept", value: "application/json, text/event-stream")
+        headers.add(name: "MCP-Protocol-Version", value: "2025-06-18")
+        if let session { headers.add(name: "Mcp-Session-Id", value: session) }
+        return headers
+    }
+
+    /// Initializes a session (initialize, then notifications/initialized).
+    public static func connect(_ http: HTTPClient, url: String) async throws -> MCPClient {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers = headers(session: nil)
+        request.body = .bytes(ByteBuffer(string: #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"reshapr-bench","version":"1"}}}"#))
+        let response = try await http.execute(request, timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard let session = response.headers.first(name: "Mcp-Session-Id") else { throw BenchError("no session id from \(url)") }
+        let client = MCPClient(http: http, url: url, session: session)
+        _ = try await client.post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        return client
+    }
+
+    /// Posts one message; returns status and body text.
+    public func post(_ body: String) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers = Self.headers(session: session)
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+
+    /// Number of tools in the first page of tools/list.
+    public func toolCount() async throws -> Int {
+        let (_, body) = try await post(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let result = object?["result"] as? [String: Any]
+        return (result?["tools"] as? [Any])?.count ?? -1
+    }
+}
+
+public struct BenchError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Microseconds in a duration.
+public func micros(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12
+}
+
+public func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+/// Starts the gateway and returns it with the port it logs as `listening address=HOST:PORT`
+/// (an info line: run it at log level info or lower).
+public func startGateway(_ binary: String, _ arguments: [String]) async throws -> (Process, Int) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    let stderr = Pipe()
+    process.standardError = stderr
+    process.standardOutput = FileHandle.nullDevice
+    let output = LockedText()
+    // Drain the pipe for the whole run so that the gateway never blocks on a full stderr.
+    stderr.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+    try process.run()
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline && process.isRunning {
+        let text = output.text
+        if let line = text.split(separator: "\n").first(where: { $0.contains("address=") && $0.contains("listening") }),
+            let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) })
+        {
+            return (process, port)
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    process.terminate()
+    throw BenchError("the gateway did not start:\n\(output.text)")
+}
+
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ chunk: Data) {
+        lock.lock()
+        data.append(chunk)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
