@@ -26,6 +26,23 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The backend of the comparison: GET /api/v3/pet/{petId} from memory.
+        .executableTarget(
+            name: "petstore-backend",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // Cold start and memory at 1/100/1,000 expositions; tools/list on a 1,000-tool endpoint.
+        .executableTarget(
+            name: "scale-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // Load generator: N MCP clients calling one tool over Streamable HTTP, for a fixed time.
         .executableTarget(
             name: "mcp-load",

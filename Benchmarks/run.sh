@@ -1,36 +1,77 @@
 #!/usr/bin/env bash
-# Runs the benchmarks on this machine and prints their figures. On demand only (not in CI).
-#   Benchmarks/run.sh reload          # issue 4: reload latency and failed calls under load
-#   Benchmarks/run.sh sdk-comparison  # issue 3: our MCP layer vs the MCP Swift SDK's, same tool, same load
-# Everything listens on 127.0.0.1 only, and every run is bounded in time.
+# Runs the benchmarks on this machine and prints their figures as tables, and as JSON in
+# Benchmarks/results.json. On demand only (not in CI). Everything listens on 127.0.0.1 and
+# every run is bounded in time.
+#   Benchmarks/run.sh             # everything
+#   Benchmarks/run.sh compare     # tools/call: direct backend, reshapr, FastMCP (1/16/64 clients)
+#   Benchmarks/run.sh sdk         # tools/call: reshapr's MCP layer vs the MCP Swift SDK's (mock answer)
+#   Benchmarks/run.sh scale       # cold start + memory at 1/100/1000 expositions, tools/list on 1000 tools
+#   Benchmarks/run.sh reload      # reload latency and failed calls during reloads
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+corpus=${RESHAPR_CORPUS_DIR:-$root/../shared/corpus/openapi}
 what=${1:-all}
+seconds=${BENCH_SECONDS:-5}
 
 echo "building release binaries..." >&2
 (cd "$root" && swift build -c release --product reshapr-gateway >&2)
 (cd "$here" && swift build -c release >&2)
 gateway="$root/.build/release/reshapr-gateway"
 bin="$here/.build/release"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+work=$(mktemp -d)
 
-if [[ $what == reload || $what == all ]]; then
-  echo "== reload: rename(2) of a changed plan -> new tool list served (100 changes, 4 clients calling meanwhile)"
-  "$bin/reload-bench" --gateway "$gateway" --samples "$root/samples" --changes 100 --load-clients 4
-fi
-
-if [[ $what == sdk-comparison || $what == all ]]; then
-  echo "== tools/call through the gateway (mock Petstore) vs the MCP Swift SDK server (same tool, same answer)"
-  "$gateway" --config-dir "$root/samples" --host 127.0.0.1 --port 7791 --log-level warning --no-watch >/dev/null 2>&1 &
-  gw=$!
-  "$bin/sdk-mcp-server" --host 127.0.0.1 --port 7790 >/dev/null 2>&1 &
-  sdk=$!
-  trap 'kill $gw $sdk 2>/dev/null || true' EXIT
-  sleep 2
+{
+if [[ $what == compare || $what == all ]]; then
+  if [[ ! -x $here/.venv/bin/python ]]; then
+    python3 -m venv "$here/.venv" >&2
+    "$here/.venv/bin/pip" install --quiet "fastmcp==4.2.3" >&2
+  fi
+  mkdir -p "$work/config/petstore"
+  cp "$root/samples/petstore/service.yaml" "$root/samples/petstore/openapi.yaml" "$work/config/petstore/"
+  cat > "$work/config/petstore/mcp.yaml" <<'YAML'
+apiVersion: reshapr.io/v1
+kind: ConfigurationPlan
+metadata: {name: petstore}
+spec:
+  service: {name: petstore, version: 1.0.0}
+  backend: {endpoint: "http://127.0.0.1:7792/api/v3", timeout: 30s}
+---
+apiVersion: reshapr.io/v1
+kind: Exposition
+metadata: {name: petstore}
+spec: {plan: petstore}
+YAML
+  "$bin/petstore-backend" --port 7792 >/dev/null 2>&1 & pids+=($!)
+  "$gateway" --config-dir "$work/config" --host 127.0.0.1 --port 7791 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
+  "$here/.venv/bin/python" "$here/fastmcp_server.py" "$root/samples/petstore/openapi.yaml" http://127.0.0.1:7792/api/v3 7793 >/dev/null 2>&1 & pids+=($!)
+  sleep 5
   for c in 1 16 64; do
-    printf 'reshapr  c=%-3s ' "$c"
-    "$bin/mcp-load" --url http://127.0.0.1:7791/mcp/default/petstore/1.0.0 --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration 5
-    printf 'swiftsdk c=%-3s ' "$c"
-    "$bin/mcp-load" --url http://127.0.0.1:7790/mcp --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration 5
+    "$bin/mcp-load" --label direct --direct --url http://127.0.0.1:7792/api/v3/pet/10 --concurrency "$c" --duration "$seconds"
+    "$bin/mcp-load" --label reshapr --url http://127.0.0.1:7791/mcp/default/petstore/1.0.0 --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
+    "$bin/mcp-load" --label fastmcp --url http://127.0.0.1:7793/mcp --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
   done
 fi
+
+if [[ $what == sdk || $what == all ]]; then
+  "$gateway" --config-dir "$root/samples" --host 127.0.0.1 --port 7794 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
+  "$bin/sdk-mcp-server" --host 127.0.0.1 --port 7790 >/dev/null 2>&1 & pids+=($!)
+  sleep 2
+  for c in 1 16 64; do
+    "$bin/mcp-load" --label reshapr-mock --url http://127.0.0.1:7794/mcp/default/petstore/1.0.0 --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
+    "$bin/mcp-load" --label swift-sdk-mock --url http://127.0.0.1:7790/mcp --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
+  done
+fi
+
+if [[ $what == scale || $what == all ]]; then
+  "$bin/scale-bench" --gateway "$gateway" --corpus "$corpus"
+fi
+
+if [[ $what == reload || $what == all ]]; then
+  "$bin/reload-bench" --gateway "$gateway" --samples "$root/samples" --changes 100 --load-clients 4
+fi
+} | tee "$work/lines.jsonl"
+python3 "$here/report.py" "$here/results.json" < "$work/lines.jsonl"
+rm -rf "$work"

@@ -7,23 +7,47 @@ import ReshaprMCP
 import ReshaprOpenAPI
 import Synchronization
 
+/// The tools compiled from one API description and one tool selection, shared by every
+/// endpoint that serves the same artifact the same way: compiled once, listed once, and
+/// their validators compiled once (on first use of each tool).
+public final class ToolSet: Sendable {
+    public let catalog: ToolCatalog
+    /// The MCP `Tool` objects of `tools/list`.
+    public let tools: [JSONValue]
+    private let validators = Mutex<[String: (input: JSONSchemaValidator?, output: JSONSchemaValidator?)]>([:])
+
+    init(_ catalog: ToolCatalog) {
+        self.catalog = catalog
+        tools = catalog.tools.map(\.definition.json)
+    }
+
+    func validators(for tool: CompiledTool) -> (JSONSchemaValidator?, JSONSchemaValidator?) {
+        let name = tool.definition.name
+        if let cached = validators.withLock({ $0[name] }) { return cached }
+        let input = try? JSONSchemaValidator(schema: tool.definition.inputSchema, strict: false)
+        let output = tool.definition.outputSchema.flatMap { try? JSONSchemaValidator(schema: $0, strict: false) }
+        validators.withLock { $0[name] = (input, output) }
+        return (input, output)
+    }
+}
+
 /// One served MCP endpoint: the tools of an exposition and how to call them.
 /// Immutable once built; a reload builds new ones, and calls in flight keep theirs.
 public final class ToolEndpoint: MCPToolProvider {
     public let exposition: ResolvedExposition
-    public let catalog: ToolCatalog
+    public let toolSet: ToolSet
     public let serverInfo: JSONValue
     public let instructions: String?
-    public let tools: [JSONValue]
     let backend: BackendClient
     let callTimeout: Duration
     let logger: Logger
-    /// Argument and output validators, compiled on first use of each tool.
-    private let validators = Mutex<[String: (input: JSONSchemaValidator?, output: JSONSchemaValidator?)]>([:])
 
-    init(exposition: ResolvedExposition, catalog: ToolCatalog, backend: BackendClient, callTimeout: Duration, logger: Logger) {
+    public var catalog: ToolCatalog { toolSet.catalog }
+    public var tools: [JSONValue] { toolSet.tools }
+
+    init(exposition: ResolvedExposition, toolSet: ToolSet, backend: BackendClient, callTimeout: Duration, logger: Logger) {
         self.exposition = exposition
-        self.catalog = catalog
+        self.toolSet = toolSet
         self.backend = backend
         self.callTimeout = callTimeout
         self.logger = logger
@@ -34,12 +58,11 @@ public final class ToolEndpoint: MCPToolProvider {
             "version": .string(service.version),
         ]
         instructions = exposition.exposition.description ?? exposition.plan.description ?? service.description
-        tools = catalog.tools.map(\.definition.json)
     }
 
     public func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup {
         guard let tool = catalog.tool(named: name) else { return .unknownTool }
-        let (input, output) = validators(for: tool)
+        let (input, output) = toolSet.validators(for: tool)
         if let input {
             let violations = input.validate(.object(arguments))
             if !violations.isEmpty {
@@ -71,17 +94,7 @@ public final class ToolEndpoint: MCPToolProvider {
         }
         return .result(ResultMapper.result(for: response, tool: tool, outputValidator: output))
     }
-
-    private func validators(for tool: CompiledTool) -> (JSONSchemaValidator?, JSONSchemaValidator?) {
-        let name = tool.definition.name
-        if let cached = validators.withLock({ $0[name] }) { return cached }
-        let input = try? JSONSchemaValidator(schema: tool.definition.inputSchema, strict: false)
-        let output = tool.definition.outputSchema.flatMap { try? JSONSchemaValidator(schema: $0, strict: false) }
-        validators.withLock { $0[name] = (input, output) }
-        return (input, output)
-    }
 }
-
 /// Turns a backend answer into an MCP tool result.
 enum ResultMapper {
     static let excerptLength = 2000

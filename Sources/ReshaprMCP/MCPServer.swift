@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ReshaprJSON
+import Synchronization
 
 extension HTTPField.Name {
     public static let mcpSessionID = HTTPField.Name("Mcp-Session-Id")!
@@ -228,19 +229,17 @@ public struct MCPServer: Sendable {
         case .object(let members)?: arguments = members
         default: return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.arguments must be an object")
         }
-        let task = Task { await provider.callTool(name: name, arguments: arguments, context: context) }
-        sessions.registerCall(context.sessionID, requestID: id) { task.cancel() }
-        let outcome = await withTaskCancellationHandler {
-            await task.value
-        } onCancel: {
-            task.cancel()
-        }
+        // The call runs in this request's task (no extra task, no extra thread hop). A
+        // notifications/cancelled for it marks it; its result is then dropped.
+        let cancelled = CancellationFlag()
+        sessions.registerCall(context.sessionID, requestID: id) { cancelled.set() }
+        let outcome = await provider.callTool(name: name, arguments: arguments, context: context)
         sessions.finishCall(context.sessionID, requestID: id)
+        if cancelled.isSet { return JSONRPC.error(id: id, code: JSONRPCErrorCode.requestCancelled, message: "request cancelled") }
         switch outcome {
         case .unknownTool:
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "Unknown tool: \(name)")
         case .result(let result):
-            if task.isCancelled { return JSONRPC.error(id: id, code: JSONRPCErrorCode.requestCancelled, message: "request cancelled") }
             return JSONRPC.result(id: id, result.json)
         }
     }
@@ -301,4 +300,15 @@ public struct MCPMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let provider = resolve(path) else { return try await next(request, context) }
         return await server.handle(request, path: path, provider: provider)
     }
+}
+
+/// Set by `notifications/cancelled` for a call in flight.
+final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    func set() {
+        flag.store(true, ordering: .relaxed)
+    }
+
+    var isSet: Bool { flag.load(ordering: .relaxed) }
 }

@@ -7,8 +7,10 @@ import Foundation
 /// and prints throughput and latency percentiles as one JSON line.
 @main
 struct MCPLoad: AsyncParsableCommand {
-    @Option(help: "MCP endpoint URL.") var url: String
-    @Option(help: "Tool to call.") var tool: String
+    @Option(help: "MCP endpoint URL (with --direct: the backend URL to GET).") var url: String
+    @Option(help: "Tool to call.") var tool: String = ""
+    @Flag(help: "Call the backend directly with GET (the floor), not through MCP.") var direct = false
+    @Option(help: "A label printed with the figures.") var label: String = ""
     @Option(help: "Tool arguments, as JSON.") var arguments: String = "{}"
     @Option(help: "Concurrent clients.") var concurrency: Int = 1
     @Option(help: "Seconds to run (after a 1 s warm-up).") var duration: Double = 5
@@ -27,36 +29,48 @@ struct MCPLoad: AsyncParsableCommand {
     }
 
     func measure(_ http: HTTPClient) async throws {
-        let clients = try await withThrowingTaskGroup(of: MCPClient.self) { group in
-            for _ in 0..<concurrency { group.addTask { try await MCPClient.connect(http, url: url) } }
-            return try await group.reduce(into: [MCPClient]()) { $0.append($1) }
+        let call: @Sendable (Int) async throws -> Bool
+        if direct {
+            call = { _ in
+                let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+                let body = try await response.body.collect(upTo: 16 << 20)
+                return response.status == .ok && body.readableBytes > 0
+            }
+        } else {
+            let clients = try await withThrowingTaskGroup(of: MCPClient.self) { group in
+                for _ in 0..<concurrency { group.addTask { try await MCPClient.connect(http, url: url) } }
+                return try await group.reduce(into: [MCPClient]()) { $0.append($1) }
+            }
+            let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments)}}"#
+            call = { index in
+                let (status, text) = try await clients[index].post(body)
+                return status == 200 && text.contains("\"result\"") && !text.contains("\"isError\":true")
+            }
         }
-        let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments)}}"#
-        _ = try await runPhase(clients, body: body, seconds: 1)
+        _ = try await runPhase(call, seconds: 1)
         let started = ContinuousClock.now
-        let (latencies, failures) = try await runPhase(clients, body: body, seconds: duration)
+        let (latencies, failures) = try await runPhase(call, seconds: duration)
         let seconds = micros(ContinuousClock.now - started) / 1e6
         let sorted = latencies.sorted()
         let report: [String: Any] = [
-            "concurrency": concurrency, "calls": sorted.count, "failures": failures, "callsPerSecond": Double(sorted.count) / seconds,
+            "label": label, "concurrency": concurrency, "calls": sorted.count, "failures": failures, "callsPerSecond": Double(sorted.count) / seconds,
             "p50us": percentile(sorted, 0.5), "p99us": percentile(sorted, 0.99), "maxus": sorted.last ?? 0,
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
     }
 
     /// Each client calls in a loop until the time is up; returns latencies (µs) and failures.
-    func runPhase(_ clients: [MCPClient], body: String, seconds: Double) async throws -> ([Double], Int) {
+    func runPhase(_ call: @escaping @Sendable (Int) async throws -> Bool, seconds: Double) async throws -> ([Double], Int) {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         return try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
-            for client in clients {
+            for index in 0..<concurrency {
                 group.addTask {
                     var latencies: [Double] = []
                     var failures = 0
                     while ContinuousClock.now < deadline {
                         let start = ContinuousClock.now
                         do {
-                            let (status, text) = try await client.post(body)
-                            if status == 200 && text.contains("\"result\"") && !text.contains("\"isError\":true") {
+                            if try await call(index) {
                                 latencies.append(micros(ContinuousClock.now - start))
                             } else {
                                 failures += 1

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Reads the benchmark JSON lines on stdin; prints tables with ratios and writes results.json."""
+import json
+import sys
+from collections import defaultdict
+
+rows = [json.loads(line) for line in sys.stdin if line.startswith("{")]
+json.dump(rows, open(sys.argv[1] if len(sys.argv) > 1 else "results.json", "w"), indent=2)
+
+calls = defaultdict(dict)
+for row in rows:
+    if "callsPerSecond" in row:
+        calls[row["concurrency"]][row["label"]] = row
+if calls:
+    print("\ntools/call getPetById, same spec, same backend (calls/s; p50 / p99 in µs)")
+    print(f"{'clients':>7} | {'direct':>22} | {'reshapr':>22} | {'fastmcp':>22} | {'reshapr/fastmcp':>15} | {'added p50 µs':>12} | failures")
+    for c in sorted(calls):
+        r = calls[c]
+        cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}" if k in r else "-"
+        ratio = f"{r['reshapr']['callsPerSecond'] / r['fastmcp']['callsPerSecond']:.1f}x" if "reshapr" in r and "fastmcp" in r else "-"
+        added = f"{r['reshapr']['p50us'] - r['direct']['p50us']:.0f}" if "reshapr" in r and "direct" in r else "-"
+        failures = sum(r[k]["failures"] for k in r)
+        print(f"{c:>7} | {cell('direct'):>22} | {cell('reshapr'):>22} | {cell('fastmcp'):>22} | {ratio:>15} | {added:>12} | {failures}")
+for row in rows:
+    if row.get("benchmark", "").startswith("coldStart"):
+        print(f"{row['benchmark']}: {row['expositions']} expositions ready in {row['readyMs']:.0f} ms, {row['rssMB']:.0f} MB resident")
+    elif row.get("benchmark") == "toolsList":
+        print(f"tools/list on {row['tools']} tools: first page p50 {row['firstPageP50us']:.0f} µs, full listing p50 {row['fullListingP50ms']:.1f} ms / p99 {row['fullListingP99ms']:.1f} ms")
+    elif "medianMs" in row:
+        print(f"reload: rename -> new tools served: median {row['medianMs']:.1f} ms, p99 {row['p99Ms']:.1f} ms; {row['failedCalls']} failed of {row['callsDuringReloads']} calls during {row['changes']} reloads")
