@@ -205,6 +205,25 @@ import Testing
         }
     }
 
+    @Test func cancelledCallsAreAnsweredAsCancelled() async throws {
+        try await withGatewayAndBackend { client, _ in
+            let mcp = try await session(client, "/mcp/open")
+            async let slow = mcp.post(["jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": ["name": "slow", "arguments": [:]]])
+            try await Task.sleep(for: .milliseconds(100))
+            // The cancellation travels on another connection, as it would from a real client.
+            let other = TestClient(host: "127.0.0.1", port: try await client.getChannel().remoteAddress?.port ?? 0)
+            other.connect()
+            var canceller = MCPTestClient(other, path: "/mcp/open")
+            canceller.sessionID = mcp.sessionID
+            let cancel = try await canceller.post(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 41, "reason": "user"]])
+            #expect(cancel.status == .accepted)
+            try await other.shutdown()
+            let answer = try json(try await slow)
+            #expect(answer["id"] == 41)
+            #expect(answer["error"]?["code"] == -32800)
+        }
+    }
+
     @Test func imagesBecomeImageContent() async throws {
         try await withGatewayAndBackend { client, _ in
             let mcp = try await session(client, "/mcp/open")
