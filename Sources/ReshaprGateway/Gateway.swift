@@ -123,6 +123,7 @@ public struct Gateway: Sendable {
         let (host, port) = listenAddress
         let router = Router()
         let store = self.store
+        let sessions = self.sessions
         let mcp = MCPServer(sessions: sessions, logger: logger) {
             let settings = store.current.configuration.gateway
             return MCPServer.Options(allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes)
@@ -137,7 +138,7 @@ public struct Gateway: Sendable {
         }
         let listen = BoundAddress("\(host):\(port)")
         router.get("/status") { _, _ in
-            Self.json(StatusReport.status(store.current, listen: listen.value))
+            Self.json(StatusReport.status(store.current, listen: listen.value, sessions: sessions))
         }
         let logger = self.logger
         return Application(

@@ -110,7 +110,7 @@ extension Gateway {
             }
         }
         if !changed.isEmpty {
-            sessions.notify(paths: changed, ["jsonrpc": "2.0", "method": "notifications/tools/list_changed"])
+            sessions.notifyToolsChanged(paths: changed)
         }
         sessions.closeStreams(notIn: after)
         let report = ReloadReport(

@@ -1,6 +1,7 @@
 import Foundation
 import ReshaprConfig
 import ReshaprJSON
+import ReshaprMCP
 
 /// The JSON documents of `/status` and `/health/ready`. Secret values never appear: security
 /// settings are shown by type only, and backend headers not at all.
@@ -26,7 +27,7 @@ public enum StatusReport {
         ]
     }
 
-    public static func status(_ snapshot: ConfigurationStore.Snapshot, listen: String) -> JSONValue {
+    public static func status(_ snapshot: ConfigurationStore.Snapshot, listen: String, sessions: SessionStore) -> JSONValue {
         let configuration = snapshot.configuration
         let settings = configuration.gateway
         var resources: [String: JSONValue] = [:]
@@ -44,6 +45,7 @@ public enum StatusReport {
             "loadedAt": .string(snapshot.loadedAt.ISO8601Format()),
             "generation": .integer(snapshot.generation),
             "reloads": reloads(snapshot.history),
+            "sessions": ["active": .integer(sessions.count), "notificationStreams": .integer(sessions.openStreams)],
             "filesScanned": .integer(configuration.filesScanned),
             "resources": .object(resources),
             "endpoints": .array(

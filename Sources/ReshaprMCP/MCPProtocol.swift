@@ -5,8 +5,6 @@ import ReshaprJSON
 public enum MCPVersion {
     public static let supported = ["2025-11-25", "2025-06-18", "2025-03-26"]
     public static let latest = "2025-11-25"
-    /// Assumed when a client sends no `MCP-Protocol-Version` header (the spec's rule).
-    public static let assumedWithoutHeader = "2025-03-26"
 
     /// The client's version when we speak it, else our latest.
     public static func negotiate(_ requested: String?) -> String {

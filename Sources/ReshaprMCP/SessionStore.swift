@@ -71,6 +71,9 @@ public final class SessionStore: Sendable {
 
     public var count: Int { state.withLock { $0.sessions.count } }
 
+    /// Notification (GET) streams open across all sessions.
+    public var openStreams: Int { state.withLock { $0.sessions.values.reduce(0) { $0 + $1.streams.count } } }
+
     /// Opens a notification stream for a session; `nil` when the session does not exist.
     func openStream(_ id: String) -> (UInt64, AsyncStream<ByteBuffer>)? {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(64))
@@ -102,9 +105,15 @@ public final class SessionStore: Sendable {
         cancel?()
     }
 
+    /// Tells the sessions of `paths` that their tool list changed; returns how many sessions had a stream open.
+    @discardableResult
+    public func notifyToolsChanged(paths: Set<String>) -> Int {
+        notify(paths: paths, JSONRPC.notification("notifications/tools/list_changed"))
+    }
+
     /// Sends a notification on every open stream of the sessions of `paths`; returns how many sessions got it.
     @discardableResult
-    public func notify(paths: Set<String>, _ message: JSONValue) -> Int {
+    func notify(paths: Set<String>, _ message: JSONValue) -> Int {
         let event = SSE.event(message)
         return state.withLock { state in
             var reached = 0

@@ -156,7 +156,7 @@ import Testing
             // Wait until the stream is registered, then notify and end the session (which ends the stream).
             var reached = 0
             for _ in 0..<200 where reached == 0 {
-                reached = gateway.sessions.notify(paths: [path], ["jsonrpc": "2.0", "method": "notifications/tools/list_changed"])
+                reached = gateway.sessions.notifyToolsChanged(paths: [path])
                 if reached == 0 { try await Task.sleep(for: .milliseconds(10)) }
             }
             #expect(reached == 1)
