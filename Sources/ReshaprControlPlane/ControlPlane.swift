@@ -1,0 +1,82 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+
+/// What reshapr-ctrl is told at start.
+public struct ControlPlaneOptions: Sendable {
+    public var host: String
+    /// gRPC port for gateways; 0 picks a free one.
+    public var grpcPort: Int
+    /// SQLite file; `nil` keeps everything in memory (tests).
+    public var databasePath: String?
+    /// A gateway with no heartbeat for this long is removed and must register again.
+    public var evictAfter: Duration
+    /// The heartbeat period gateways are told to use.
+    public var heartbeatInterval: Duration
+    /// How often silent gateways and invalid tokens are looked for.
+    public var maintenanceInterval: Duration
+
+    public init(
+        host: String = "0.0.0.0", grpcPort: Int = 9090, databasePath: String? = nil, evictAfter: Duration = .seconds(300),
+        heartbeatInterval: Duration = .seconds(120), maintenanceInterval: Duration = .seconds(1)
+    ) {
+        self.host = host
+        self.grpcPort = grpcPort
+        self.databasePath = databasePath
+        self.evictAfter = evictAfter
+        self.heartbeatInterval = heartbeatInterval
+        self.maintenanceInterval = maintenanceInterval
+    }
+}
+
+/// The control plane: the catalogue store, the live gateway registry, and the gRPC server that
+/// gateways connect to. Every change of an organization's catalogue is pushed at once to its
+/// connected gateways, and only to them.
+public final class ControlPlane: Sendable {
+    public let options: ControlPlaneOptions
+    public let store: Store
+    public let registry: GatewayRegistry
+    let logger: Logger
+
+    public init(options: ControlPlaneOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        store = try Store(path: options.databasePath)
+        registry = GatewayRegistry(store: store, logger: logger)
+        let registry = self.registry
+        store.onChange { organizationID in registry.push(organizationID: organizationID) }
+    }
+
+    /// Serves gRPC until the task is cancelled; `onListening` gets the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: .plaintext)
+        let server = GRPCServer(
+            transport: transport,
+            services: [GatewaySyncService(store: store, registry: registry, heartbeatInterval: options.heartbeatInterval)])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await server.serve() }
+            group.addTask {
+                guard let address = try await transport.listeningAddress.ipv4 else { return }
+                self.logger.info("gRPC listening", metadata: ["address": "\(address.host):\(address.port)"])
+                await onListening(address.port)
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: self.options.maintenanceInterval)
+                    self.maintain()
+                }
+            }
+        }
+    }
+
+    /// Removes silent gateways and those whose token expired or was revoked.
+    func maintain() {
+        registry.evictSilent(after: options.evictAfter)
+        for info in registry.gateways {
+            let valid = (try? store.tokenIsValid(info.tokenID)) ?? false
+            if !valid { registry.dropGateways(usingToken: info.tokenID) }
+        }
+    }
+}

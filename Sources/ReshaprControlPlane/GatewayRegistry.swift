@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import ReshaprSyncProtocol
+import Synchronization
+
+/// A gateway as the control plane sees it.
+public struct GatewayInfo: Sendable, Hashable {
+    public var sessionID: String
+    public var gatewayID: String
+    public var orgID: String
+    public var tokenID: String
+    public var labels: [String: String]
+    public var fqdns: [String]
+    public var groups: [String]
+    public var registeredAt: Date
+    public var lastHeartbeat: Date
+    public var appliedRevision: Int64
+    public var watching: Bool
+}
+
+/// Live gateways: registration, heartbeats, eviction of silent ones, and the change streams.
+/// In memory on purpose: after a restart of the control plane, gateways register again.
+public final class GatewayRegistry: Sendable {
+    struct Entry {
+        var info: GatewayInfo
+        var stream: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.Continuation?
+        /// What this gateway was last sent, by path, as SHA-256.
+        var sent: [String: String] = [:]
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let revision = Atomic<Int64>(0)
+    let store: Store
+    let logger: Logger
+
+    public init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public var gateways: [GatewayInfo] {
+        entries.withLock { $0.values.map { entry in
+            var info = entry.info
+            info.watching = entry.stream != nil
+            return info
+        } }.sorted { ($0.orgID, $0.gatewayID) < ($1.orgID, $1.gatewayID) }
+    }
+
+    func nextRevision() -> Int64 {
+        revision.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// Registers a gateway; a gateway id registered again replaces its previous session.
+    func register(gatewayID: String, token: APIToken, labels: [String: String], fqdns: [String], groups: [String]) -> GatewayInfo {
+        let now = Date()
+        let info = GatewayInfo(
+            sessionID: Secrets.randomHex(bytes: 16), gatewayID: gatewayID, orgID: token.orgID, tokenID: token.id, labels: labels, fqdns: fqdns,
+            groups: groups, registeredAt: now, lastHeartbeat: now, appliedRevision: 0, watching: false)
+        let replaced: [Entry] = entries.withLock { entries in
+            let previous = entries.filter { $0.value.info.orgID == token.orgID && $0.value.info.gatewayID == gatewayID }
+            for key in previous.keys { entries.removeValue(forKey: key) }
+            entries[info.sessionID] = Entry(info: info)
+            return Array(previous.values)
+        }
+        for entry in replaced { entry.stream?.finish() }
+        logger.info("gateway registered", metadata: ["gateway": "\(gatewayID)", "org": "\(token.orgID)", "groups": "\(groups)"])
+        return info
+    }
+
+    func session(_ id: String) -> GatewayInfo? {
+        entries.withLock { $0[id]?.info }
+    }
+
+    @discardableResult
+    func heartbeat(_ id: String, appliedRevision: Int64) -> Bool {
+        entries.withLock { entries in
+            guard entries[id] != nil else { return false }
+            entries[id]?.info.lastHeartbeat = Date()
+            entries[id]?.info.appliedRevision = appliedRevision
+            return true
+        }
+    }
+
+    /// Removes a gateway at once (termination, eviction, revoked token); its stream ends.
+    @discardableResult
+    func remove(_ id: String, reason: String) -> Bool {
+        guard let entry = entries.withLock({ $0.removeValue(forKey: id) }) else { return false }
+        entry.stream?.finish()
+        logger.info("gateway removed", metadata: ["gateway": "\(entry.info.gatewayID)", "reason": "\(reason)"])
+        return true
+    }
+
+    /// Removes gateways silent for longer than `after`; returns their ids.
+    @discardableResult
+    public func evictSilent(after: Duration, now: Date = Date()) -> [String] {
+        let limit = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
+        let silent = entries.withLock { entries in entries.filter { now.timeIntervalSince($0.value.info.lastHeartbeat) > limit }.map(\.key) }
+        return silent.filter { remove($0, reason: "no heartbeat for \(after)") }
+    }
+
+    /// Drops the gateways registered with a token that is no longer valid.
+    public func dropGateways(usingToken tokenID: String) {
+        let ids = entries.withLock { $0.filter { $0.value.info.tokenID == tokenID }.map(\.key) }
+        for id in ids { remove(id, reason: "API token \(tokenID) revoked") }
+    }
+
+    /// Opens the change stream of a session and queues its full snapshot.
+    func openStream(_ id: String) throws -> AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>? {
+        guard let info = session(id) else { return nil }
+        let (stream, continuation) = AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.makeStream(bufferingPolicy: .unbounded)
+        let files = try render(info)
+        var event = Reshapr_Gateway_V1_ConfigurationEvent()
+        event.revision = nextRevision()
+        event.snapshot.files = files.values.sorted { $0.path < $1.path }.map(Self.message)
+        let previous: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.Continuation?? = entries.withLock { entries in
+            guard entries[id] != nil else { return nil }
+            let previous = entries[id]?.stream
+            entries[id]?.stream = continuation
+            entries[id]?.sent = files.mapValues(\.sha256)
+            return .some(previous)
+        }
+        guard let previous else { return nil }
+        previous?.finish()
+        continuation.yield(event)
+        return stream
+    }
+
+    /// Sends each watching gateway of the organization what changed for it, if anything.
+    public func push(organizationID: String) {
+        let watching = entries.withLock { $0.values.filter { $0.info.orgID == organizationID && $0.stream != nil }.map(\.info) }
+        for info in watching {
+            do {
+                let files = try render(info)
+                entries.withLock { entries in
+                    guard var entry = entries[info.sessionID], let stream = entry.stream else { return }
+                    var change = Reshapr_Gateway_V1_Change()
+                    change.upserts = files.values.filter { entry.sent[$0.path] != $0.sha256 }.sorted { $0.path < $1.path }.map(Self.message)
+                    change.deletions = entry.sent.keys.filter { files[$0] == nil }.sorted()
+                    guard !change.upserts.isEmpty || !change.deletions.isEmpty else { return }
+                    var event = Reshapr_Gateway_V1_ConfigurationEvent()
+                    event.revision = nextRevision()
+                    event.change = change
+                    entry.sent = files.mapValues(\.sha256)
+                    entries[info.sessionID] = entry
+                    stream.yield(event)
+                }
+            } catch {
+                logger.error("cannot render the configuration of a gateway", metadata: ["gateway": "\(info.gatewayID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func render(_ info: GatewayInfo) throws -> [String: RenderedFile] {
+        guard let organization = try store.organization(id: info.orgID) else { return [:] }
+        return try ConfigurationRenderer.render(organization: organization, labels: info.labels, store: store)
+    }
+
+    static func message(_ file: RenderedFile) -> Reshapr_Gateway_V1_File {
+        var message = Reshapr_Gateway_V1_File()
+        message.path = file.path
+        message.content = file.content
+        message.sha256 = file.sha256
+        return message
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GRPCCore
+import Logging
+import ReshaprSyncProtocol
+
+/// The gRPC service gateways (through reshapr-sync) talk to.
+public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol {
+    let store: Store
+    let registry: GatewayRegistry
+    let heartbeatInterval: Duration
+
+    public init(store: Store, registry: GatewayRegistry, heartbeatInterval: Duration = .seconds(120)) {
+        self.store = store
+        self.registry = registry
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    /// The token of the `authorization: Bearer ...` metadata, checked.
+    func authenticate(_ metadata: Metadata) throws(RPCError) -> APIToken {
+        guard let header = metadata["authorization"].first(where: { _ in true }), case .string(let value) = header else {
+            throw RPCError(code: .unauthenticated, message: "missing API token: send 'authorization: Bearer <token>'")
+        }
+        let token = value.hasPrefix("Bearer ") ? String(value.dropFirst(7)) : value
+        let result: Result<APIToken, Store.TokenRejection>
+        do {
+            result = try store.verifyToken(token)
+        } catch {
+            throw RPCError(code: .internalError, message: "cannot check the API token")
+        }
+        switch result {
+        case .success(let token): return token
+        case .failure(let rejection): throw RPCError(code: .unauthenticated, message: rejection.description)
+        }
+    }
+
+    func session(_ id: String, token: APIToken) throws(RPCError) -> GatewayInfo {
+        guard let info = registry.session(id), info.orgID == token.orgID else {
+            throw RPCError(code: .notFound, message: "unknown or expired gateway session; register again")
+        }
+        return info
+    }
+
+    public func register(
+        request: ServerRequest<Reshapr_Gateway_V1_RegisterRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Reshapr_Gateway_V1_RegisterResponse> {
+        let token = try authenticate(request.metadata)
+        let message = request.message
+        guard !message.gatewayID.isEmpty else { throw RPCError(code: .invalidArgument, message: "gateway_id is required") }
+        guard let organization = try store.organization(id: token.orgID) else { throw RPCError(code: .notFound, message: "organization not found") }
+        let groups = try store.groups(of: organization).filter { $0.matches(message.labels) }
+        let info = registry.register(
+            gatewayID: message.gatewayID, token: token, labels: message.labels, fqdns: message.fqdns, groups: groups.map(\.name))
+        var response = Reshapr_Gateway_V1_RegisterResponse()
+        response.sessionID = info.sessionID
+        response.organization = organization.name
+        response.groups = groups.map { group in
+            var g = Reshapr_Gateway_V1_GatewayGroup()
+            g.id = group.id
+            g.name = group.name
+            g.labels = group.labelMap
+            return g
+        }
+        response.heartbeatIntervalSeconds = heartbeatInterval.components.seconds
+        return ServerResponse(message: response)
+    }
+
+    public func heartbeat(
+        request: ServerRequest<Reshapr_Gateway_V1_HeartbeatRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Reshapr_Gateway_V1_HeartbeatResponse> {
+        let token = try authenticate(request.metadata)
+        let message = request.message
+        let info = try session(message.sessionID, token: token)
+        registry.heartbeat(info.sessionID, appliedRevision: message.appliedRevision)
+        var response = Reshapr_Gateway_V1_HeartbeatResponse()
+        response.revision = info.appliedRevision
+        response.acknowledgedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        return ServerResponse(message: response)
+    }
+
+    public func watch(
+        request: ServerRequest<Reshapr_Gateway_V1_WatchRequest>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Reshapr_Gateway_V1_ConfigurationEvent> {
+        let token = try authenticate(request.metadata)
+        let message = request.message
+        let info = try session(message.sessionID, token: token)
+        guard let events = try registry.openStream(info.sessionID) else {
+            throw RPCError(code: .notFound, message: "unknown or expired gateway session; register again")
+        }
+        let registry = self.registry
+        return StreamingServerResponse { writer in
+            for await event in events {
+                try await writer.write(event)
+            }
+            // The stream ended because the gateway was removed (evicted, terminated, token revoked).
+            if registry.session(info.sessionID) == nil {
+                throw RPCError(code: .notFound, message: "gateway session ended; register again")
+            }
+            return [:]
+        }
+    }
+
+    public func terminate(
+        request: ServerRequest<Reshapr_Gateway_V1_TerminateRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Reshapr_Gateway_V1_TerminateResponse> {
+        let token = try authenticate(request.metadata)
+        let message = request.message
+        let info = try session(message.sessionID, token: token)
+        registry.remove(info.sessionID, reason: "terminated: \(message.reason)")
+        return ServerResponse(message: Reshapr_Gateway_V1_TerminateResponse())
+    }
+}

@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+import GRDB
+import ReshaprJSON
+
+/// A file of a rendered configuration directory.
+public struct RenderedFile: Sendable, Hashable {
+    public var path: String
+    public var content: Data
+    /// Hex SHA-256 of `content`.
+    public var sha256: String
+
+    init(path: String, content: Data) {
+        self.path = path
+        self.content = content
+        sha256 = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+    }
+
+    init(path: String, json: JSONValue) {
+        self.init(path: path, content: Data((json.serialized(pretty: true) + "\n").utf8))
+    }
+}
+
+/// Renders what a gateway receives: the configuration directory (ARCHITECTURE.md section 1) of
+/// the expositions of its organization whose gateway group matches its labels. Resources are
+/// written as JSON documents, artifacts as their original bytes.
+public enum ConfigurationRenderer {
+    public static func render(organization: Organization, labels: [String: String], store: Store) throws -> [String: RenderedFile] {
+        try store.database.read { db in
+            let groups = try GatewayGroupRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter { $0.matches(labels) }
+            let groupIDs = Set(groups.map(\.id))
+            let expositions = try ExpositionRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter { groupIDs.contains($0.gatewayGroupID) }
+            var files: [String: RenderedFile] = [:]
+            func add(_ file: RenderedFile) { files[file.path] = file }
+            let metadata: (String) -> JSONValue = { name in ["name": .string(name), "org": .string(organization.name)] }
+            for exposition in expositions {
+                guard let plan = try PlanRecord.fetchOne(db, key: exposition.planID),
+                    let service = try ServiceRecord.fetchOne(db, key: plan.serviceID)
+                else { continue }
+                let directory = "services/\(service.name)-\(service.version)"
+                if files[directory + "/service.json"] == nil {
+                    var artifacts: [JSONValue] = []
+                    for artifact in try ArtifactRecord.filter(Column("service_id") == service.id).order(Column("id")).fetchAll(db) {
+                        let fileName = safeFileName(artifact.fileName, fallback: artifact.id)
+                        add(RenderedFile(path: "\(directory)/\(fileName)", content: artifact.content))
+                        artifacts.append(["type": .string(artifact.type), "path": .string(fileName)])
+                    }
+                    var spec: [String: JSONValue] = ["version": .string(service.version), "type": .string(service.type), "artifacts": .array(artifacts)]
+                    if let description = service.description { spec["description"] = .string(description) }
+                    add(RenderedFile(path: directory + "/service.json", json: resource("Service", metadata(service.name), .object(spec))))
+                }
+                var planSpec = (try? JSONParser.parse(plan.spec))?.objectValue ?? [:]
+                planSpec["service"] = ["name": .string(service.name), "version": .string(service.version)]
+                add(RenderedFile(path: "plans/\(plan.name).json", json: resource("ConfigurationPlan", metadata(plan.name), .object(planSpec))))
+                for secretName in referencedSecrets(JSONValue.object(planSpec)) where files["secrets/\(secretName).json"] == nil {
+                    guard let secret = try SecretRecord.filter(Column("org_id") == organization.id && Column("name") == secretName).fetchOne(db) else { continue }
+                    let data = (try? JSONParser.parse(secret.data)) ?? [:]
+                    add(RenderedFile(path: "secrets/\(secretName).json", json: resource("Secret", metadata(secretName), ["data": data])))
+                }
+                var expositionSpec: [String: JSONValue] = ["plan": .string(plan.name)]
+                if let path = exposition.path { expositionSpec["path"] = .string(path) }
+                add(RenderedFile(path: "expositions/\(exposition.id).json", json: resource("Exposition", metadata(exposition.id), .object(expositionSpec))))
+            }
+            return files
+        }
+    }
+
+    static func resource(_ kind: String, _ metadata: JSONValue, _ spec: JSONValue) -> JSONValue {
+        ["apiVersion": "reshapr.io/v1", "kind": .string(kind), "metadata": metadata, "spec": spec]
+    }
+
+    /// Names of the Secrets a plan spec refers to.
+    static func referencedSecrets(_ spec: JSONValue) -> Set<String> {
+        var names: Set<String> = []
+        for key in ["backendSecurity", "clientSecurity"] {
+            if let name = spec[key]?["secretRef"]?["name"]?.stringValue { names.insert(name) }
+        }
+        return names
+    }
+
+    /// A file name that cannot climb out of its folder or hide itself.
+    static func safeFileName(_ name: String, fallback: String) -> String {
+        let cleaned = String(name.map { $0 == "/" || $0 == "\\" ? "_" : $0 }.drop { $0 == "." })
+        return cleaned.isEmpty ? fallback : cleaned
+    }
+}
