@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "reshapr-gateway", targets: ["reshapr-gateway"]),
+        .executable(name: "reshapr-ctrl", targets: ["reshapr-ctrl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -80,12 +81,14 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        // The control plane: catalogue store (SQLite), API tokens, gateway registry, gRPC service.
+        // The control plane: catalogue store (SQLite), API tokens, gateway registry, gRPC service, REST API.
         .target(
             name: "ReshaprControlPlane",
             dependencies: [
                 "ReshaprJSON",
+                "ReshaprConfig",
                 "ReshaprSyncProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -104,6 +107,15 @@ let package = Package(
         ),
         // Helpers shared by the test targets: temporary directories, repository paths.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Thin executable: argument parsing on top of ReshaprControlPlane.
+        .executableTarget(
+            name: "reshapr-ctrl",
+            dependencies: [
+                "ReshaprControlPlane",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
@@ -114,6 +126,8 @@ let package = Package(
                 "ReshaprControlPlane",
                 "ReshaprSyncProtocol",
                 "TestSupport",
+                "reshapr-ctrl",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

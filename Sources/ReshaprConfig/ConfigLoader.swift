@@ -35,7 +35,7 @@ public struct ConfigLoader: Sendable {
 }
 
 /// The state of one load: collected resources, issues and caches. Used once, then dropped.
-private struct LoadRun {
+struct LoadRun {
     let root: String
     let options: LoaderOptions
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Hummingbird
 import Logging
 
 /// What reshapr-ctrl is told at start.
@@ -8,6 +9,8 @@ public struct ControlPlaneOptions: Sendable {
     public var host: String
     /// gRPC port for gateways; 0 picks a free one.
     public var grpcPort: Int
+    /// REST/JSON port for the CLI; 0 picks a free one.
+    public var httpPort: Int
     /// SQLite file; `nil` keeps everything in memory (tests).
     public var databasePath: String?
     /// A gateway with no heartbeat for this long is removed and must register again.
@@ -18,11 +21,12 @@ public struct ControlPlaneOptions: Sendable {
     public var maintenanceInterval: Duration
 
     public init(
-        host: String = "0.0.0.0", grpcPort: Int = 9090, databasePath: String? = nil, evictAfter: Duration = .seconds(300),
+        host: String = "0.0.0.0", grpcPort: Int = 5555, httpPort: Int = 5556, databasePath: String? = nil, evictAfter: Duration = .seconds(300),
         heartbeatInterval: Duration = .seconds(120), maintenanceInterval: Duration = .seconds(1)
     ) {
         self.host = host
         self.grpcPort = grpcPort
+        self.httpPort = httpPort
         self.databasePath = databasePath
         self.evictAfter = evictAfter
         self.heartbeatInterval = heartbeatInterval
@@ -48,8 +52,27 @@ public final class ControlPlane: Sendable {
         store.onChange { organizationID in registry.push(organizationID: organizationID) }
     }
 
-    /// Serves gRPC until the task is cancelled; `onListening` gets the bound port.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Creates the organization and its administrator if they do not exist (or sets the password).
+    public func bootstrap(organization name: String, username: String, password: String) throws {
+        guard password.count >= 8 else { throw StoreError.invalid("the administrator password must have at least 8 characters") }
+        let organization = try store.organization(named: name)
+        try store.setUser(username, password: password, organization: organization)
+    }
+
+    /// Serves gRPC (gateways) and REST (CLI) until the task is cancelled; the callbacks get the bound ports.
+    public func run(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }, onHTTPListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let logger = self.logger
+        let api = Application(
+            router: RESTAPI(store: store, registry: registry).router(),
+            configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.httpPort), serverName: "reshapr-ctrl"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("REST API listening", metadata: ["port": "\(port)"])
+                await onHTTPListening(port)
+            },
+            logger: logger)
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: .plaintext)
         let server = GRPCServer(
@@ -57,6 +80,7 @@ public final class ControlPlane: Sendable {
             services: [GatewaySyncService(store: store, registry: registry, heartbeatInterval: options.heartbeatInterval)])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }
+            group.addTask { try await api.run() }
             group.addTask {
                 guard let address = try await transport.listeningAddress.ipv4 else { return }
                 self.logger.info("gRPC listening", metadata: ["address": "\(address.host):\(address.port)"])

@@ -213,6 +213,14 @@ public final class Store: Sendable {
                         gateway_group_id TEXT NOT NULL REFERENCES gateway_group(id) ON DELETE CASCADE, path TEXT);
                     """)
         }
+        migrator.registerMigration("v2-user-sessions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE user_session (
+                        token_hash BLOB PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organization(id) ON DELETE CASCADE,
+                        username TEXT NOT NULL, expires_at DATETIME NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -248,6 +256,49 @@ public final class Store: Sendable {
                     ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, salt = excluded.salt
                     """, arguments: [Identifier.make(), organization.id, username, hash, salt])
         }
+    }
+
+    /// Opens a CLI session for a user: the returned token is shown once and stored hashed.
+    public func openSession(username: String, organization: Organization, validity: TimeInterval = 12 * 3600) throws -> (String, Date) {
+        let token = "rss_" + Secrets.randomHex(bytes: 32)
+        let expires = Date().addingTimeInterval(validity)
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM user_session WHERE expires_at < ?", arguments: [Date()])
+            try db.execute(
+                sql: "INSERT INTO user_session (token_hash, org_id, username, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [Secrets.sha256(token), organization.id, username, expires])
+        }
+        return (token, expires)
+    }
+
+    /// The organization and user of a valid session token.
+    public func session(_ token: String) throws -> (Organization, String)? {
+        guard token.hasPrefix("rss_") else { return nil }
+        let row = try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT org_id, username FROM user_session WHERE token_hash = ? AND expires_at > ?", arguments: [Secrets.sha256(token), Date()])
+        }
+        guard let row, let orgID: String = row["org_id"], let username: String = row["username"], let organization = try organization(id: orgID) else {
+            return nil
+        }
+        return (organization, username)
+    }
+
+    /// Ends a CLI session.
+    public func closeSession(_ token: String) throws {
+        try database.write { try $0.execute(sql: "DELETE FROM user_session WHERE token_hash = ?", arguments: [Secrets.sha256(token)]) }
+    }
+
+    public func secrets(of organization: Organization) throws -> [SecretRecord] {
+        try database.read { try SecretRecord.filter(Column("org_id") == organization.id).order(Column("name")).fetchAll($0) }
+    }
+
+    public func deleteSecret(_ id: String, organization: Organization) throws {
+        try delete(SecretRecord.self, id: id, organization: organization, what: "secret")
+    }
+
+    public func artifacts(of service: ServiceRecord) throws -> [ArtifactRecord] {
+        try database.read { try ArtifactRecord.filter(Column("service_id") == service.id).order(Column("id")).fetchAll($0) }
     }
 
     /// The user's organization when the password is right.
@@ -472,7 +523,7 @@ extension Store {
         _ type: Record.Type, id: String, organization: Organization, what: String
     ) throws {
         try database.write { db in
-            guard let orgID = try String.fetchOne(db, sql: "SELECT org_id FROM \(Record.databaseTableName) WHERE id = ?", arguments: [id]),
+            guard let orgID = try String.fetchOne(db, sql: "SELECT org_id FROM \"\(Record.databaseTableName)\" WHERE id = ?", arguments: [id]),
                 orgID == organization.id
             else { throw StoreError.notFound("no \(what) \(id)") }
             _ = try Record.deleteOne(db, key: id)

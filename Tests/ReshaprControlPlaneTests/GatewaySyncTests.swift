@@ -17,18 +17,29 @@ func withControlPlane(
     databasePath: String? = nil, evictAfter: Duration = .seconds(300),
     _ body: @Sendable (ControlPlane, SyncClient) async throws -> Void
 ) async throws {
+    try await withControlPlane(databasePath: databasePath, evictAfter: evictAfter) { plane, sync, _ in try await body(plane, sync) }
+}
+
+/// Also gives the REST port.
+func withControlPlane(
+    databasePath: String? = nil, evictAfter: Duration = .seconds(300),
+    _ body: @Sendable (ControlPlane, SyncClient, Int) async throws -> Void
+) async throws {
     var logger = Logger(label: "test.ctrl")
     logger.logLevel = .warning
     let plane = try ControlPlane(
-        options: ControlPlaneOptions(host: "127.0.0.1", grpcPort: 0, databasePath: databasePath, evictAfter: evictAfter, maintenanceInterval: .milliseconds(50)),
+        options: ControlPlaneOptions(
+            host: "127.0.0.1", grpcPort: 0, httpPort: 0, databasePath: databasePath, evictAfter: evictAfter, maintenanceInterval: .milliseconds(50)),
         logger: logger)
     let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let server = Task { try await plane.run { continuation.yield($0) } }
+    let (httpPorts, httpContinuation) = AsyncStream<Int>.makeStream()
+    let server = Task { try await plane.run(onListening: { continuation.yield($0) }, onHTTPListening: { httpContinuation.yield($0) }) }
     var iterator = ports.makeAsyncIterator()
-    guard let port = await iterator.next() else { throw RPCError(code: .unavailable, message: "no port") }
+    var httpIterator = httpPorts.makeAsyncIterator()
+    guard let port = await iterator.next(), let httpPort = await httpIterator.next() else { throw RPCError(code: .unavailable, message: "no port") }
     do {
         try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)) { client in
-            try await body(plane, SyncClient(wrapping: client))
+            try await body(plane, SyncClient(wrapping: client), httpPort)
         }
     } catch {
         server.cancel()

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReshaprControlPlane
+
+/// reshapr-ctrl: the control plane. Gateways connect over gRPC; the CLI uses the REST API.
+@main
+struct ReshaprCtrlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reshapr-ctrl",
+        abstract: "The reShapr control plane: catalogue, API tokens, gateway groups, gateway sync over gRPC, REST API for the CLI.")
+
+    @Option(help: "Listen host.") var host = "0.0.0.0"
+    @Option(help: "gRPC port for gateways (0 picks a free port).") var grpcPort = 5555
+    @Option(help: "REST port for the CLI (0 picks a free port).") var httpPort = 5556
+    @Option(help: "SQLite database file (default: $RESHAPR_CTRL_DB, else reshapr-ctrl.sqlite).") var database: String?
+    @Option(help: "Organization of the bootstrap administrator.") var organization = "default"
+    @Option(help: "Bootstrap administrator user name (default: $RESHAPR_ADMIN_USERNAME, else admin).") var adminUsername: String?
+    @Option(help: "Seconds without heartbeat before a gateway is removed.") var evictAfter = 300
+    @Option(help: "Heartbeat period told to gateways, in seconds.") var heartbeatInterval = 120
+    @Option(help: "Log level.") var logLevel = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        guard evictAfter > 0, heartbeatInterval > 0 else { throw ValidationError("--evict-after and --heartbeat-interval must be positive") }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "reshapr.ctrl")
+        let environment = ProcessInfo.processInfo.environment
+        let path = database ?? environment["RESHAPR_CTRL_DB"] ?? "reshapr-ctrl.sqlite"
+        let plane = try ControlPlane(
+            options: ControlPlaneOptions(
+                host: host, grpcPort: grpcPort, httpPort: httpPort, databasePath: path, evictAfter: .seconds(evictAfter),
+                heartbeatInterval: .seconds(heartbeatInterval)),
+            logger: logger)
+        // The administrator password comes from the environment only, never from the command line.
+        if let password = environment["RESHAPR_ADMIN_PASSWORD"], !password.isEmpty {
+            try plane.bootstrap(organization: organization, username: adminUsername ?? environment["RESHAPR_ADMIN_USERNAME"] ?? "admin", password: password)
+        } else {
+            try plane.store.organization(named: organization)
+            logger.notice("RESHAPR_ADMIN_PASSWORD is not set: no administrator was created or changed")
+        }
+        logger.info("control plane starting", metadata: ["database": "\(path)"])
+        try await withTaskCancellationOnSignals { try await plane.run() }
+    }
+}
+
+/// Runs `body` until SIGTERM or SIGINT, then cancels it (the servers shut down).
+func withTaskCancellationOnSignals(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    let task = Task { try await body() }
+    let signals = [SIGTERM, SIGINT].map { signal in
+        let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
+        Foundation.signal(signal, SIG_IGN)
+        source.setEventHandler { task.cancel() }
+        source.resume()
+        return source
+    }
+    defer { signals.forEach { $0.cancel() } }
+    do {
+        try await task.value
+    } catch is CancellationError {
+        return
+    }
+}
