@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// What reshapr-ctrl is told at start.
 public struct ControlPlaneOptions: Sendable {
@@ -59,10 +60,12 @@ public final class ControlPlane: Sendable {
         try store.setUser(username, password: password, organization: organization)
     }
 
-    /// Serves gRPC (gateways) and REST (CLI) until the task is cancelled; the callbacks get the bound ports.
-    public func run(
+    /// The services of a running control plane: the gRPC server (gateways), the REST API
+    /// (CLI) and the maintenance loop. Run them in a `ServiceGroup`; graceful shutdown stops them.
+    /// The callbacks get the bound ports.
+    public func services(
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }, onHTTPListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) async throws {
+    ) -> [any ServiceLifecycle.Service] {
         let logger = self.logger
         let api = Application(
             router: RESTAPI(store: store, registry: registry).router(),
@@ -73,26 +76,13 @@ public final class ControlPlane: Sendable {
                 await onHTTPListening(port)
             },
             logger: logger)
-        let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: .plaintext)
-        let server = GRPCServer(
-            transport: transport,
-            services: [GatewaySyncService(store: store, registry: registry, heartbeatInterval: options.heartbeatInterval)])
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            group.addTask { try await api.run() }
-            group.addTask {
-                guard let address = try await transport.listeningAddress.ipv4 else { return }
-                self.logger.info("gRPC listening", metadata: ["address": "\(address.host):\(address.port)"])
-                await onListening(address.port)
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: self.options.maintenanceInterval)
-                    self.maintain()
-                }
-            }
-        }
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: .plaintext)
+        let grpc = GRPCServerService(
+            server: GRPCServer(
+                transport: transport,
+                services: [GatewaySyncService(store: store, registry: registry, heartbeatInterval: options.heartbeatInterval)]),
+            transport: transport, registry: registry, logger: logger, onListening: onListening)
+        return [grpc, api, MaintenanceService(plane: self)]
     }
 
     /// Removes silent gateways and those whose token expired or was revoked.
@@ -101,6 +91,49 @@ public final class ControlPlane: Sendable {
         for info in registry.gateways {
             let valid = (try? store.tokenIsValid(info.tokenID)) ?? false
             if !valid { registry.dropGateways(usingToken: info.tokenID) }
+        }
+    }
+}
+
+/// The gRPC server as a service: serves until graceful shutdown, then lets calls finish.
+struct GRPCServerService: ServiceLifecycle.Service {
+    let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let transport: HTTP2ServerTransport.Posix
+    let registry: GatewayRegistry
+    let logger: Logger
+    let onListening: @Sendable (Int) async -> Void
+
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try await withGracefulShutdownHandler {
+                    try await server.serve()
+                } onGracefulShutdown: {
+                    // Change streams never end by themselves: end them so that shutdown can finish.
+                    registry.closeAllStreams()
+                    server.beginGracefulShutdown()
+                }
+            }
+            group.addTask {
+                guard let address = try await transport.listeningAddress.ipv4 else { return }
+                logger.info("gRPC listening", metadata: ["address": "\(address.host):\(address.port)"])
+                await onListening(address.port)
+            }
+        }
+    }
+}
+
+/// Evicts silent gateways and drops those with invalid tokens, until graceful shutdown.
+struct MaintenanceService: ServiceLifecycle.Service {
+    let plane: ControlPlane
+
+    func run() async throws {
+        let interval = plane.options.maintenanceInterval
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: interval)
+                plane.maintain()
+            }
         }
     }
 }

@@ -90,6 +90,16 @@ public final class GatewayRegistry: Sendable {
         return true
     }
 
+    /// Ends every change stream (at shutdown: gateways keep their files and reconnect later).
+    public func closeAllStreams() {
+        let streams = entries.withLock { entries in
+            let streams = entries.values.compactMap(\.stream)
+            for key in entries.keys { entries[key]?.stream = nil }
+            return streams
+        }
+        for stream in streams { stream.finish() }
+    }
+
     /// Removes gateways silent for longer than `after`; returns their ids.
     @discardableResult
     public func evictSilent(after: Duration, now: Date = Date()) -> [String] {

@@ -91,11 +91,12 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
             for await event in events {
                 try await writer.write(event)
             }
-            // The stream ended because the gateway was removed (evicted, terminated, token revoked).
+            // The stream ended because the gateway was removed (evicted, terminated, token
+            // revoked), or because the control plane is shutting down.
             if registry.session(info.sessionID) == nil {
                 throw RPCError(code: .notFound, message: "gateway session ended; register again")
             }
-            return [:]
+            throw RPCError(code: .unavailable, message: "the change stream was closed (control plane shutting down, or a newer Watch on this session); reconnect")
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReshaprControlPlane
+import ServiceLifecycle
 
 /// reshapr-ctrl: the control plane. Gateways connect over gRPC; the CLI uses the REST API.
 @main
@@ -44,24 +45,9 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
             logger.notice("RESHAPR_ADMIN_PASSWORD is not set: no administrator was created or changed")
         }
         logger.info("control plane starting", metadata: ["database": "\(path)"])
-        try await withTaskCancellationOnSignals { try await plane.run() }
-    }
-}
-
-/// Runs `body` until SIGTERM or SIGINT, then cancels it (the servers shut down).
-func withTaskCancellationOnSignals(_ body: @escaping @Sendable () async throws -> Void) async throws {
-    let task = Task { try await body() }
-    let signals = [SIGTERM, SIGINT].map { signal in
-        let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
-        Foundation.signal(signal, SIG_IGN)
-        source.setEventHandler { task.cancel() }
-        source.resume()
-        return source
-    }
-    defer { signals.forEach { $0.cancel() } }
-    do {
-        try await task.value
-    } catch is CancellationError {
-        return
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: plane.services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

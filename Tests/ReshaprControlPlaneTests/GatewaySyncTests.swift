@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import ServiceLifecycle
 import ReshaprJSON
 import ReshaprSyncProtocol
 import Synchronization
@@ -33,7 +34,8 @@ func withControlPlane(
         logger: logger)
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let (httpPorts, httpContinuation) = AsyncStream<Int>.makeStream()
-    let server = Task { try await plane.run(onListening: { continuation.yield($0) }, onHTTPListening: { httpContinuation.yield($0) }) }
+    let group = ServiceGroup(services: plane.services(onListening: { continuation.yield($0) }, onHTTPListening: { httpContinuation.yield($0) }), logger: logger)
+    let server = Task { try await group.run() }
     var iterator = ports.makeAsyncIterator()
     var httpIterator = httpPorts.makeAsyncIterator()
     guard let port = await iterator.next(), let httpPort = await httpIterator.next() else { throw RPCError(code: .unavailable, message: "no port") }
@@ -42,12 +44,12 @@ func withControlPlane(
             try await body(plane, SyncClient(wrapping: client), httpPort)
         }
     } catch {
-        server.cancel()
+        await group.triggerGracefulShutdown()
         _ = await server.result
         throw error
     }
-    server.cancel()
-    _ = await server.result
+    await group.triggerGracefulShutdown()
+    _ = try await server.value
 }
 
 func bearer(_ token: String) -> Metadata {

@@ -156,7 +156,8 @@ func withREST(_ body: @Sendable (ControlPlane, SyncClient, RESTClient) async thr
             }
             try await client.shutdown()
             ctrl.terminate()
-            #expect(try await ctrl.waitForExit() == 0)
+            let status = try await ctrl.waitForExit()
+            #expect(status == 0, "round \(round): exit \(status)\n\(ctrl.stderr)")
         }
     }
 }
