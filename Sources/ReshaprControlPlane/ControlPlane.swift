@@ -20,11 +20,18 @@ public struct ControlPlaneOptions: Sendable {
     public var heartbeatInterval: Duration
     /// How often silent gateways and invalid tokens are looked for.
     public var maintenanceInterval: Duration
+    /// PEM certificate chain and private key files for gRPC over TLS; plaintext when `nil`.
+    public var tls: (certificatePath: String, keyPath: String)?
+    /// Send Secret values over plaintext gRPC too (development only). Over TLS they are always sent.
+    public var allowPlaintextSecrets: Bool
 
     public init(
         host: String = "0.0.0.0", grpcPort: Int = 5555, httpPort: Int = 5556, databasePath: String? = nil, evictAfter: Duration = .seconds(300),
-        heartbeatInterval: Duration = .seconds(120), maintenanceInterval: Duration = .seconds(1)
+        heartbeatInterval: Duration = .seconds(120), maintenanceInterval: Duration = .seconds(1),
+        tls: (certificatePath: String, keyPath: String)? = nil, allowPlaintextSecrets: Bool = false
     ) {
+        self.tls = tls
+        self.allowPlaintextSecrets = allowPlaintextSecrets
         self.host = host
         self.grpcPort = grpcPort
         self.httpPort = httpPort
@@ -48,7 +55,14 @@ public final class ControlPlane: Sendable {
         self.options = options
         self.logger = logger
         store = try Store(path: options.databasePath)
-        registry = GatewayRegistry(store: store, logger: logger)
+        registry = GatewayRegistry(store: store, sendsSecrets: options.tls != nil || options.allowPlaintextSecrets, logger: logger)
+        if options.tls == nil {
+            logger.warning(
+                "gRPC is plaintext",
+                metadata: [
+                    "secrets": "\(options.allowPlaintextSecrets ? "sent anyway (--insecure-plaintext-secrets)" : "not sent to gateways; use --tls-cert and --tls-key")"
+                ])
+        }
         let registry = self.registry
         store.onChange { organizationID in registry.push(organizationID: organizationID) }
     }
@@ -76,7 +90,13 @@ public final class ControlPlane: Sendable {
                 await onHTTPListening(port)
             },
             logger: logger)
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: .plaintext)
+        let security: HTTP2ServerTransport.Posix.TransportSecurity
+        if let tls = options.tls {
+            security = .tls(certificateChain: [.file(path: tls.certificatePath, format: .pem)], privateKey: .file(path: tls.keyPath, format: .pem))
+        } else {
+            security = .plaintext
+        }
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: security)
         let grpc = GRPCServerService(
             server: GRPCServer(
                 transport: transport,

@@ -31,10 +31,13 @@ public final class GatewayRegistry: Sendable {
     private let entries = Mutex<[String: Entry]>([:])
     private let revision = Atomic<Int64>(0)
     let store: Store
+    /// Whether Secret files are part of what gateways receive (only over TLS, unless told otherwise).
+    let sendsSecrets: Bool
     let logger: Logger
 
-    public init(store: Store, logger: Logger) {
+    public init(store: Store, sendsSecrets: Bool, logger: Logger) {
         self.store = store
+        self.sendsSecrets = sendsSecrets
         self.logger = logger
     }
 
@@ -162,7 +165,7 @@ public final class GatewayRegistry: Sendable {
 
     func render(_ info: GatewayInfo) throws -> [String: RenderedFile] {
         guard let organization = try store.organization(id: info.orgID) else { return [:] }
-        return try ConfigurationRenderer.render(organization: organization, labels: info.labels, store: store)
+        return try ConfigurationRenderer.render(organization: organization, labels: info.labels, store: store, includeSecrets: sendsSecrets)
     }
 
     static func message(_ file: RenderedFile) -> Reshapr_Gateway_V1_File {

@@ -25,7 +25,9 @@ public struct RenderedFile: Sendable, Hashable {
 /// the expositions of its organization whose gateway group matches its labels. Resources are
 /// written as JSON documents, artifacts as their original bytes.
 public enum ConfigurationRenderer {
-    public static func render(organization: Organization, labels: [String: String], store: Store) throws -> [String: RenderedFile] {
+    /// Without `includeSecrets`, plans keep their `secretRef`s but no Secret file is written: the
+    /// gateway reports the missing secret instead of receiving it over an unencrypted connection.
+    public static func render(organization: Organization, labels: [String: String], store: Store, includeSecrets: Bool) throws -> [String: RenderedFile] {
         try store.database.read { db in
             let groups = try GatewayGroupRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter { $0.matches(labels) }
             let groupIDs = Set(groups.map(\.id))
@@ -52,7 +54,7 @@ public enum ConfigurationRenderer {
                 var planSpec = (try? JSONParser.parse(plan.spec))?.objectValue ?? [:]
                 planSpec["service"] = ["name": .string(service.name), "version": .string(service.version)]
                 add(RenderedFile(path: "plans/\(plan.name).json", json: resource("ConfigurationPlan", metadata(plan.name), .object(planSpec))))
-                for secretName in referencedSecrets(JSONValue.object(planSpec)) where files["secrets/\(secretName).json"] == nil {
+                for secretName in referencedSecrets(JSONValue.object(planSpec)) where includeSecrets && files["secrets/\(secretName).json"] == nil {
                     guard let secret = try SecretRecord.filter(Column("org_id") == organization.id && Column("name") == secretName).fetchOne(db) else { continue }
                     let data = (try? JSONParser.parse(secret.data)) ?? [:]
                     add(RenderedFile(path: "secrets/\(secretName).json", json: resource("Secret", metadata(secretName), ["data": data])))

@@ -20,10 +20,17 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
     @Option(help: "Seconds without heartbeat before a gateway is removed.") var evictAfter = 300
     @Option(help: "Heartbeat period told to gateways, in seconds.") var heartbeatInterval = 120
     @Option(help: "Log level.") var logLevel = "info"
+    @Option(help: "PEM certificate chain for gRPC over TLS (with --tls-key).") var tlsCert: String?
+    @Option(help: "PEM private key for gRPC over TLS (with --tls-cert).") var tlsKey: String?
+    @Flag(help: "Send Secret values to gateways over plaintext gRPC (development only).") var insecurePlaintextSecrets = false
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         guard evictAfter > 0, heartbeatInterval > 0 else { throw ValidationError("--evict-after and --heartbeat-interval must be positive") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        for file in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file)")
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -35,7 +42,8 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
         let plane = try ControlPlane(
             options: ControlPlaneOptions(
                 host: host, grpcPort: grpcPort, httpPort: httpPort, databasePath: path, evictAfter: .seconds(evictAfter),
-                heartbeatInterval: .seconds(heartbeatInterval)),
+                heartbeatInterval: .seconds(heartbeatInterval), tls: tlsCert.flatMap { cert in tlsKey.map { (cert, $0) } },
+                allowPlaintextSecrets: insecurePlaintextSecrets),
             logger: logger)
         // The administrator password comes from the environment only, never from the command line.
         if let password = environment["RESHAPR_ADMIN_PASSWORD"], !password.isEmpty {

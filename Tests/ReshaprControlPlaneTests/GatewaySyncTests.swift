@@ -21,16 +21,18 @@ func withControlPlane(
     try await withControlPlane(databasePath: databasePath, evictAfter: evictAfter) { plane, sync, _ in try await body(plane, sync) }
 }
 
-/// Also gives the REST port.
+/// Also gives the REST port. With `tls`, the server uses that certificate and key and the client
+/// trusts the certificate.
 func withControlPlane(
-    databasePath: String? = nil, evictAfter: Duration = .seconds(300),
+    databasePath: String? = nil, evictAfter: Duration = .seconds(300), tls: (certificatePath: String, keyPath: String)? = nil,
     _ body: @Sendable (ControlPlane, SyncClient, Int) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test.ctrl")
     logger.logLevel = .warning
     let plane = try ControlPlane(
         options: ControlPlaneOptions(
-            host: "127.0.0.1", grpcPort: 0, httpPort: 0, databasePath: databasePath, evictAfter: evictAfter, maintenanceInterval: .milliseconds(50)),
+            host: "127.0.0.1", grpcPort: 0, httpPort: 0, databasePath: databasePath, evictAfter: evictAfter, maintenanceInterval: .milliseconds(50),
+            tls: tls),
         logger: logger)
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let (httpPorts, httpContinuation) = AsyncStream<Int>.makeStream()
@@ -40,7 +42,13 @@ func withControlPlane(
     var httpIterator = httpPorts.makeAsyncIterator()
     guard let port = await iterator.next(), let httpPort = await httpIterator.next() else { throw RPCError(code: .unavailable, message: "no port") }
     do {
-        try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)) { client in
+        let security: HTTP2ClientTransport.Posix.TransportSecurity
+        if let tls {
+            security = .tls { config in config.trustRoots = .certificates([.file(path: tls.certificatePath, format: .pem)]) }
+        } else {
+            security = .plaintext
+        }
+        try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security)) { client in
             try await body(plane, SyncClient(wrapping: client), httpPort)
         }
     } catch {

@@ -1,0 +1,67 @@
+import Foundation
+import GRPCCore
+import ReshaprSyncProtocol
+import TestSupport
+import Testing
+
+@testable import ReshaprControlPlane
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl command.
+func selfSignedCertificate(in dir: TemporaryDirectory) async throws -> (certificatePath: String, keyPath: String) {
+    let cert = dir.path + "/cert.pem"
+    let key = dir.path + "/key.pem"
+    let result = try await ChildProcess.run(
+        "/usr/bin/env",
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
+    guard result.status == 0 else { throw RPCError(code: .internalError, message: "openssl failed: \(result.stderr)") }
+    return (cert, key)
+}
+
+/// A plan that uses a secret, exposed in the default group.
+func publishWithSecret(_ store: Store, organization: Organization) throws {
+    let group = try #require(try store.groups(of: organization).first)
+    _ = try store.createSecret(name: "creds", data: ["token": "s3cret-value"], organization: organization)
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+    let service = try store.createService(
+        name: "api", version: "1", type: "REST", description: nil, artifacts: [("OPENAPI", "openapi.yaml", Data(spec.utf8))], organization: organization)
+    let plan = try store.createPlan(
+        name: "api", serviceID: service.id,
+        spec: ["backend": ["endpoint": "https://api.internal"], "backendSecurity": ["type": "bearer", "secretRef": ["name": "creds", "key": "token"]]],
+        organization: organization)
+    _ = try store.createExposition(planID: plan.id, groupID: group.id, path: nil, organization: organization)
+}
+
+@Suite struct TLSTests {
+    @Test func gatewaysConnectOverTLSAndReceiveSecretsOnlyThere() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let tls = try await selfSignedCertificate(in: dir)
+        try await withControlPlane(tls: tls) { plane, sync, _ in
+            let org = try plane.store.organization(named: "acme")
+            try publishWithSecret(plane.store, organization: org)
+            let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
+            let session = try await sync.register(registration("gw-tls"), metadata: bearer(token)).sessionID
+            let log = EventLog()
+            let stream = watch(sync, session: session, token: token, into: log)
+            let files = try await log.waitFor(1).first?.snapshot.files ?? []
+            let secret = try #require(files.first { $0.path == "secrets/creds.json" })
+            #expect(String(decoding: secret.content, as: UTF8.self).contains("s3cret-value"))
+            stream.cancel()
+        }
+        try await withControlPlane { plane, sync, _ in
+            let org = try plane.store.organization(named: "acme")
+            try publishWithSecret(plane.store, organization: org)
+            let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
+            let session = try await sync.register(registration("gw-plain"), metadata: bearer(token)).sessionID
+            let log = EventLog()
+            let stream = watch(sync, session: session, token: token, into: log)
+            let files = try await log.waitFor(1).first?.snapshot.files ?? []
+            #expect(files.contains { $0.path == "plans/api.json" })
+            #expect(!files.contains { $0.path.hasPrefix("secrets/") }, "no secret over plaintext")
+            stream.cancel()
+        }
+    }
+}
