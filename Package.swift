@@ -97,6 +97,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The sync bridge: talks to the control plane, writes the configuration directory atomically.
+        // Knows nothing of MCP.
+        .target(
+            name: "ReshaprSync",
+            dependencies: [
+                "ReshaprJSON",
+                "ReshaprSyncProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Thin executable: argument parsing on top of ReshaprGateway.
         .executableTarget(
             name: "reshapr-gateway",
@@ -122,6 +135,7 @@ let package = Package(
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
         .testTarget(name: "ReshaprWatchTests", dependencies: ["ReshaprWatch", "TestSupport"]),
+        .testTarget(name: "ReshaprSyncTests", dependencies: ["ReshaprSync", "ReshaprConfig", "TestSupport"]),
         .testTarget(
             name: "ReshaprControlPlaneTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import Foundation
 import ReshaprJSON
 
 /// Loads a configuration directory (ARCHITECTURE.md section 1) into a `Configuration`.
@@ -56,6 +57,10 @@ struct LoadRun {
     var invalid: [InvalidKey: SourceLocation] = [:]
 
     var artifactCache: [String: Result<ArtifactContent, FileAccessError>] = [:]
+    /// Top-level names that are symlinks into `..data/` (the AtomicWriter layout), resolved
+    /// once through the revision `..data` points to when the load starts, so that a swap
+    /// during the load cannot mix two revisions.
+    var pinnedLinks: [String: String] = [:]
 
     struct ServiceKey: Hashable {
         var org: String
@@ -94,6 +99,7 @@ struct LoadRun {
     // MARK: - Load
 
     mutating func load() -> Configuration {
+        pinRevision()
         var files: [String] = []
         if case .directory(let rootID)? = try? FileAccess.type(of: root) {
             scan(relative: "", chain: [rootID], into: &files)
@@ -142,7 +148,19 @@ struct LoadRun {
     }
 
     func absolute(_ relative: String) -> String {
-        relative.isEmpty ? root : root + "/" + relative
+        guard !relative.isEmpty else { return root }
+        let first = relative.prefix { $0 != "/" }
+        if let pinned = pinnedLinks[String(first)] { return root + "/" + pinned + relative.dropFirst(first.count) }
+        return root + "/" + relative
+    }
+
+    /// Resolves `..data` once, if the root uses the AtomicWriter layout.
+    mutating func pinRevision() {
+        guard let revision = try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/..data"), !revision.contains("/") else { return }
+        for name in (try? FileAccess.list(root)) ?? [] where !name.hasPrefix(".") {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name), target.hasPrefix("..data/") else { continue }
+            pinnedLinks[name] = revision + "/" + target.dropFirst("..data/".count)
+        }
     }
 
     /// Collects candidate files below `relative`. `chain` holds the directories being walked,

@@ -1,0 +1,68 @@
+import Foundation
+
+/// How reshapr-sync reaches the control plane and presents its gateway, from the environment
+/// variables of the hybrid-deployment guide (flags may override each of them).
+public struct SyncConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var plaintext: Bool
+    /// A CA bundle to trust for the control plane's certificate (else the system's).
+    public var caFile: String?
+    public var token: String
+    public var gatewayID: String
+    public var fqdns: [String]
+    public var labels: [String: String]
+
+    /// A missing or malformed setting, naming the variable.
+    public struct Problem: Error, Sendable, CustomStringConvertible, Equatable {
+        public var variable: String
+        public var message: String
+        public var description: String { "\(variable): \(message)" }
+    }
+
+    public static let defaultPort = 5555
+
+    /// Reads `environment`, letting `overrides` (from flags, same keys) win.
+    public static func from(environment: [String: String], overrides: [String: String] = [:]) throws(Problem) -> SyncConfiguration {
+        func value(_ key: String) -> String? {
+            let found = overrides[key] ?? environment[key]
+            return found?.isEmpty == false ? found : nil
+        }
+        func required(_ key: String) throws(Problem) -> String {
+            guard let found = value(key) else { throw Problem(variable: key, message: "is required") }
+            return found
+        }
+        let host = try required("RESHAPR_CTRL_HOST")
+        var port = defaultPort
+        if let text = value("RESHAPR_CTRL_PORT") {
+            guard let number = Int(text), (1...65535).contains(number) else {
+                throw Problem(variable: "RESHAPR_CTRL_PORT", message: "must be a port number between 1 and 65535, got \"\(text)\"")
+            }
+            port = number
+        }
+        var plaintext = false
+        if let text = value("RESHAPR_CTRL_TLS_PLAINTEXT") {
+            switch text.lowercased() {
+            case "true", "1", "yes": plaintext = true
+            case "false", "0", "no": plaintext = false
+            default: throw Problem(variable: "RESHAPR_CTRL_TLS_PLAINTEXT", message: "must be true or false, got \"\(text)\"")
+            }
+        }
+        let token = try required("RESHAPR_CTRL_TOKEN")
+        let gatewayID = try required("RESHAPR_GATEWAY_ID")
+        let fqdns = (value("RESHAPR_GATEWAY_FQDNS") ?? "localhost").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var labels: [String: String] = [:]
+        if let text = value("RESHAPR_GATEWAY_LABELS") {
+            for pair in text.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw Problem(variable: "RESHAPR_GATEWAY_LABELS", message: "expected key=value pairs separated by commas, got \"\(pair)\"")
+                }
+                labels[parts[0]] = parts[1]
+            }
+        }
+        return SyncConfiguration(
+            host: host, port: port, plaintext: plaintext, caFile: value("RESHAPR_CTRL_CA_FILE"), token: token, gatewayID: gatewayID, fqdns: fqdns,
+            labels: labels)
+    }
+}
