@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "reshapr-gateway", targets: ["reshapr-gateway"]),
         .executable(name: "reshapr-ctrl", targets: ["reshapr-ctrl"]),
+        .executable(name: "reshapr-sync", targets: ["reshapr-sync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,6 +105,7 @@ let package = Package(
             dependencies: [
                 "ReshaprJSON",
                 "ReshaprSyncProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,11 +133,33 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Thin executable: argument parsing on top of ReshaprSync.
+        .executableTarget(
+            name: "reshapr-sync",
+            dependencies: [
+                "ReshaprSync",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
         .testTarget(name: "ReshaprWatchTests", dependencies: ["ReshaprWatch", "TestSupport"]),
         .testTarget(name: "ReshaprSyncTests", dependencies: ["ReshaprSync", "ReshaprConfig", "TestSupport"]),
+        // ctrl + sync + gateway as real processes.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ReshaprJSON",
+                "TestSupport",
+                "reshapr-ctrl",
+                "reshapr-sync",
+                "reshapr-gateway",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "ReshaprControlPlaneTests",
             dependencies: [

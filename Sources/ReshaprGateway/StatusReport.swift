@@ -45,6 +45,7 @@ public enum StatusReport {
             "loadedAt": .string(snapshot.loadedAt.ISO8601Format()),
             "generation": .integer(snapshot.generation),
             "reloads": reloads(snapshot.history),
+            "sync": syncStatus(configuration.root),
             "sessions": ["active": .integer(sessions.count), "notificationStreams": .integer(sessions.openStreams)],
             "filesScanned": .integer(configuration.filesScanned),
             "resources": .object(resources),
@@ -56,6 +57,15 @@ public enum StatusReport {
             "errors": .array(snapshot.issues.filter { $0.severity == .error }.map(\.json)),
             "warnings": .array(snapshot.issues.filter { $0.severity == .warning }.map(\.json)),
         ]
+    }
+
+    /// The status reshapr-sync writes beside the configuration (`.reshapr-sync-status.json`),
+    /// or `null` when no sync manages this directory.
+    static func syncStatus(_ root: String) -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: root + "/.reshapr-sync-status.json"),
+            let value = try? JSONParser.parse(Array(data))
+        else { return .null }
+        return value
     }
 
     static func reloads(_ history: ReloadHistory) -> JSONValue {

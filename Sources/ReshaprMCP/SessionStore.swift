@@ -71,6 +71,9 @@ public final class SessionStore: Sendable {
 
     public var count: Int { state.withLock { $0.sessions.count } }
 
+    /// Tool calls in flight across all sessions.
+    public var callsInFlight: Int { state.withLock { $0.sessions.values.reduce(0) { $0 + $1.inFlight.count } } }
+
     /// Notification (GET) streams open across all sessions.
     public var openStreams: Int { state.withLock { $0.sessions.values.reduce(0) { $0 + $1.streams.count } } }
 

@@ -79,7 +79,7 @@ import Testing
                 Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "no such pet")))
             }
             router.get("/api/slow") { _, _ -> Response in
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(5))
                 return Self.json(["late": true])
             }
             router.get("/api/image") { _, _ in
@@ -128,21 +128,21 @@ import Testing
         ]
         for (name, endpoint, security) in plans {
             documents.append(
-                "apiVersion: reshapr.io/v1\nkind: ConfigurationPlan\nmetadata: {name: \(name)}\nspec:\n  service: {name: pets, version: '1'}\n  backend: {endpoint: '\(endpoint)', timeout: 500ms}\n  \(security)")
+                "apiVersion: reshapr.io/v1\nkind: ConfigurationPlan\nmetadata: {name: \(name)}\nspec:\n  service: {name: pets, version: '1'}\n  backend: {endpoint: '\(endpoint)', timeout: 2s}\n  \(security)")
             documents.append("apiVersion: reshapr.io/v1\nkind: Exposition\nmetadata: {name: \(name)}\nspec: {plan: \(name), path: /mcp/\(name)}")
         }
         try dir.write("all.yaml", documents.joined(separator: "\n---\n"))
         return dir
     }
 
-    func withGatewayAndBackend(_ body: @Sendable (TestClient, Backend) async throws -> Void) async throws {
+    func withGatewayAndBackend(_ body: @Sendable (TestClient, Backend, Gateway) async throws -> Void) async throws {
         let backend = Backend()
         try await withServer(backend.router()) { port in
             let dir = try Self.configuration(backendPort: port)
             defer { dir.remove() }
             try await withRunningGateway(configDirectory: dir.path) { client, gateway in
                 #expect(gateway.store.current.issues.isEmpty, "\(gateway.store.current.issues)")
-                try await body(client, backend)
+                try await body(client, backend, gateway)
             }
         }
     }
@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test func argumentsBecomeTheRequestAndJSONBecomesStructuredContent() async throws {
-        try await withGatewayAndBackend { client, _ in
+        try await withGatewayAndBackend { client, _, _ in
             let mcp = try await session(client, "/mcp/open")
             let result = try await mcp.callTool("getPet", ["petId": 42, "q": ["a", "b c"], "X-Trace": "t-1"])
             #expect(result["isError"] == false)
@@ -170,7 +170,7 @@ import Testing
     }
 
     @Test func badArgumentsAreToolErrorsTheModelCanFix() async throws {
-        try await withGatewayAndBackend { client, _ in
+        try await withGatewayAndBackend { client, _, _ in
             let mcp = try await session(client, "/mcp/open")
             let wrongType = try await mcp.callTool("getPet", ["petId": "abc"])
             #expect(wrongType["isError"] == true)
@@ -184,7 +184,7 @@ import Testing
     }
 
     @Test func backendFailuresAreToolErrorsNeverHangs() async throws {
-        try await withGatewayAndBackend { client, _ in
+        try await withGatewayAndBackend { client, _, _ in
             let mcp = try await session(client, "/mcp/open")
             let missing = try await mcp.callTool("missing")
             #expect(missing["isError"] == true)
@@ -192,7 +192,7 @@ import Testing
 
             let slow = try await mcp.callTool("slow")
             #expect(slow["isError"] == true)
-            #expect(slow["content"]?[0]?["text"]?.stringValue?.contains("did not answer within 0.5 seconds") == true)
+            #expect(slow["content"]?[0]?["text"]?.stringValue?.contains("did not answer within 2.0 seconds") == true)
 
             let drift = try await mcp.callTool("drift")
             #expect(drift["isError"] == true)
@@ -206,10 +206,10 @@ import Testing
     }
 
     @Test func cancelledCallsAreAnsweredAsCancelled() async throws {
-        try await withGatewayAndBackend { client, _ in
+        try await withGatewayAndBackend { client, _, gateway in
             let mcp = try await session(client, "/mcp/open")
             async let slow = mcp.post(["jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": ["name": "slow", "arguments": [:]]])
-            try await Task.sleep(for: .milliseconds(100))
+            for _ in 0..<500 where gateway.sessions.callsInFlight == 0 { try await Task.sleep(for: .milliseconds(10)) }
             // The cancellation travels on another connection, as it would from a real client.
             let other = TestClient(host: "127.0.0.1", port: try await client.getChannel().remoteAddress?.port ?? 0)
             other.connect()
@@ -225,7 +225,7 @@ import Testing
     }
 
     @Test func imagesBecomeImageContent() async throws {
-        try await withGatewayAndBackend { client, _ in
+        try await withGatewayAndBackend { client, _, _ in
             let mcp = try await session(client, "/mcp/open")
             let image = try await mcp.callTool("image")
             #expect(image["content"]?[0] == ["type": "image", "mimeType": "image/png", "data": .string(Data([0x89, 0x50, 0x4E, 0x47]).base64EncodedString())])
@@ -233,7 +233,7 @@ import Testing
     }
 
     @Test func backendSecurityIsApplied() async throws {
-        try await withGatewayAndBackend { client, _ in
+        try await withGatewayAndBackend { client, _, _ in
             let bearer = try await session(client, "/mcp/bearer").callTool("getPet", ["petId": 1])
             #expect(bearer["structuredContent"]?["seen"]?["authorization"] == "Bearer static-bearer-token")
             let apiKey = try await session(client, "/mcp/apikey").callTool("getPet", ["petId": 1])
@@ -250,7 +250,7 @@ import Testing
     }
 
     @Test func oauth2TokensAreCachedAndRefreshedWhenRejected() async throws {
-        try await withGatewayAndBackend { client, backend in
+        try await withGatewayAndBackend { client, backend, _ in
             let mcp = try await session(client, "/mcp/oauth")
             #expect(try await mcp.callTool("secure")["isError"] == false)
             #expect(try await mcp.callTool("secure")["isError"] == false)
@@ -262,7 +262,7 @@ import Testing
     }
 
     @Test func statusShowsToolsButNoSecrets() async throws {
-        try await withGatewayAndBackend { client, _ in
+        try await withGatewayAndBackend { client, _, _ in
             let status = String(buffer: try await client.get("/status").body ?? ByteBuffer())
             #expect(status.contains("\"tools\": 7"))
             for secret in ["static-bearer-token", "k-123", "s3cret", "\"pw\""] { #expect(!status.contains(secret)) }

@@ -71,6 +71,22 @@ import Testing
         #expect(configuration.expositions.first?.plan.description == "revision 4")
     }
 
+    @Test func aWriterKilledMidWriteLeavesALoadableDirectory() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = AtomicDirectoryWriter(root: dir.path)
+        try writer.publish(files(1), revision: 1)
+        // What a SIGKILL before the swap leaves: a half-written revision and a stray temporary link.
+        try dir.write("..2_99999999999999/plans/api.json", "{\"apiVersion\": \"reshapr.io/v1\", \"kind\": \"Configur")
+        try dir.symlink("..data_tmp", to: "..2_99999999999999")
+        let configuration = try ConfigLoader(root: dir.path).load()
+        #expect(configuration.isValid, "\(configuration.issues)")
+        #expect(configuration.expositions.first?.plan.description == "revision 1")
+        // The next publish replaces the stray link; old folders go in later publishes.
+        try writer.publish(files(3), revision: 3)
+        #expect(try ConfigLoader(root: dir.path).load().expositions.first?.plan.description == "revision 3")
+    }
+
     @Test func refusesPathsThatLeaveOrHide() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
