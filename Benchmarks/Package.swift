@@ -43,6 +43,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Sync propagation: REST change on reshapr-ctrl -> changed tool list served by the gateway.
+        .executableTarget(
+            name: "sync-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // Load generator: N MCP clients calling one tool over Streamable HTTP, for a fixed time.
         .executableTarget(
             name: "mcp-load",

@@ -7,6 +7,7 @@
 #   Benchmarks/run.sh sdk         # tools/call: reshapr's MCP layer vs the MCP Swift SDK's (mock answer)
 #   Benchmarks/run.sh scale       # cold start + memory at 1/100/1000 expositions, tools/list on 1000 tools
 #   Benchmarks/run.sh reload      # reload latency and failed calls during reloads
+#   Benchmarks/run.sh sync        # REST change on reshapr-ctrl -> changed tool list served through reshapr-sync
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -15,7 +16,7 @@ what=${1:-all}
 seconds=${BENCH_SECONDS:-5}
 
 echo "building release binaries..." >&2
-(cd "$root" && swift build -c release --product reshapr-gateway >&2)
+(cd "$root" && swift build -c release >&2)
 (cd "$here" && swift build -c release >&2)
 gateway="$root/.build/release/reshapr-gateway"
 bin="$here/.build/release"
@@ -71,6 +72,10 @@ fi
 
 if [[ $what == reload || $what == all ]]; then
   "$bin/reload-bench" --gateway "$gateway" --samples "$root/samples" --changes 100 --load-clients 4
+fi
+
+if [[ $what == sync || $what == all ]]; then
+  "$bin/sync-bench" --bin "$root/.build/release" --samples "$root/samples" --changes 50
 fi
 } | tee "$work/lines.jsonl"
 python3 "$here/report.py" "$here/results.json" < "$work/lines.jsonl"

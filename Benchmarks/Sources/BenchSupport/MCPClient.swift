@@ -70,6 +70,12 @@ public func percentile(_ sorted: [Double], _ p: Double) -> Double {
 /// Starts the gateway and returns it with the port it logs as `listening address=HOST:PORT`
 /// (an info line: run it at log level info or lower).
 public func startGateway(_ binary: String, _ arguments: [String]) async throws -> (Process, Int) {
+    try await startProcess(binary, arguments, waitingFor: "listening")
+}
+
+/// Starts a program and waits for a line containing `marker`; returns the port at the end of
+/// that line (`...:PORT` or `port=PORT`), or 0.
+public func startProcess(_ binary: String, _ arguments: [String], waitingFor marker: String) async throws -> (Process, Int) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -83,15 +89,14 @@ public func startGateway(_ binary: String, _ arguments: [String]) async throws -
     let deadline = ContinuousClock.now + .seconds(30)
     while ContinuousClock.now < deadline && process.isRunning {
         let text = output.text
-        if let line = text.split(separator: "\n").first(where: { $0.contains("address=") && $0.contains("listening") }),
-            let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) })
-        {
+        if let line = text.split(separator: "\n").first(where: { $0.contains(marker) && (marker != "listening" || $0.contains("address=")) }) {
+            let port = line.split(whereSeparator: { $0 == ":" || $0 == "=" }).last.flatMap({ Int($0.prefix { $0.isNumber }) }) ?? 0
             return (process, port)
         }
         try await Task.sleep(for: .milliseconds(20))
     }
     process.terminate()
-    throw BenchError("the gateway did not start:\n\(output.text)")
+    throw BenchError("\(binary) did not start:\n\(output.text)")
 }
 
 final class LockedText: @unchecked Sendable {

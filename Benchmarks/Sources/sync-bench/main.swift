@@ -1,0 +1,99 @@
+import ArgumentParser
+import AsyncHTTPClient
+import BenchSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Time from a REST change on the control plane to the changed tool list being served by the
+/// gateway, through reshapr-sync: ctrl, sync and gateway as real processes.
+@main
+struct SyncBench: AsyncParsableCommand {
+    @Option(help: "Directory with the release binaries reshapr-ctrl, reshapr-sync, reshapr-gateway.") var bin: String
+    @Option(help: "The bundled samples directory.") var samples: String
+    @Option(help: "Changes to time.") var changes: Int = 50
+
+    func run() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reshapr-sync-bench-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/config", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var processes: [Process] = []
+        defer { processes.forEach { $0.terminate() } }
+        do {
+            setenv("RESHAPR_ADMIN_PASSWORD", "benchmark-password", 1)
+            let (ctrl, restPort) = try await startProcess(bin + "/reshapr-ctrl", [
+                "--host", "127.0.0.1", "--grpc-port", "5597", "--http-port", "0", "--database", dir + "/ctrl.sqlite", "--organization", "bench",
+            ], waitingFor: "REST API listening")
+            processes.append(ctrl)
+            let api = "http://127.0.0.1:\(restPort)/api/v1"
+            let session = try await json(http, .POST, api + "/login", #"{"username":"admin","password":"benchmark-password"}"#, token: nil)["token"] as? String ?? ""
+            let token = try await json(http, .POST, api + "/api-tokens", #"{"name":"bench","validityDays":1}"#, token: session)["token"] as? String ?? ""
+            let spec = try String(contentsOfFile: samples + "/petstore/openapi.yaml", encoding: .utf8)
+            let specJSON = String(decoding: try JSONSerialization.data(withJSONObject: spec, options: [.fragmentsAllowed]), as: UTF8.self)
+            let service = try await json(http, .POST, api + "/services", #"{"artifacts":[{"fileName":"openapi.yaml","content":\#(specJSON)}]}"#, token: session)
+            let plan = try await json(http, .POST, api + "/configuration-plans", #"{"name":"petstore","serviceId":"\#(service["id"] as? String ?? "")","backend":{"mock":true}}"#, token: session)
+            let groups = try await jsonArray(http, api + "/gateway-groups", token: session)
+            _ = try await json(http, .POST, api + "/expositions", #"{"configurationId":"\#(plan["id"] as? String ?? "")","gatewayGroupId":"\#(groups.first?["id"] as? String ?? "")"}"#, token: session)
+
+            let (gateway, gatewayPort) = try await startGateway(bin + "/reshapr-gateway", ["--config-dir", dir + "/config", "--host", "127.0.0.1", "--port", "0"])
+            processes.append(gateway)
+            setenv("RESHAPR_CTRL_HOST", "127.0.0.1", 1)
+            setenv("RESHAPR_CTRL_PORT", "5597", 1)
+            setenv("RESHAPR_CTRL_TLS_PLAINTEXT", "true", 1)
+            setenv("RESHAPR_CTRL_TOKEN", token, 1)
+            setenv("RESHAPR_GATEWAY_ID", "bench", 1)
+            setenv("RESHAPR_GATEWAY_LABELS", "env=dev,team=reshapr", 1)
+            let (sync, _) = try await startProcess(bin + "/reshapr-sync", ["--config-dir", dir + "/config"], waitingFor: "configuration written")
+            processes.append(sync)
+
+            let url = "http://127.0.0.1:\(gatewayPort)/mcp/bench/swagger-petstore/1.0.0"
+            var client: MCPClient?
+            let ready = ContinuousClock.now + .seconds(30)
+            while client == nil && ContinuousClock.now < ready {
+                client = try? await MCPClient.connect(http, url: url)
+                if client == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            guard let client else { throw BenchError("the endpoint never appeared") }
+            var latencies: [Double] = []
+            for i in 0..<changes {
+                let exclude = i % 2 == 0 ? #"["uploadFile","deletePet"]"# : #"["uploadFile"]"#
+                let expected = i % 2 == 0 ? 7 : 8
+                let start = ContinuousClock.now
+                _ = try await json(http, .PUT, api + "/configuration-plans/\(plan["id"] as? String ?? "")", #"{"backend":{"mock":true},"tools":{"exclude":\#(exclude)}}"#, token: session)
+                while try await client.toolCount() != expected {
+                    if ContinuousClock.now - start > .seconds(10) { throw BenchError("change \(i) not served within 10 s") }
+                }
+                latencies.append(micros(ContinuousClock.now - start) / 1000)
+            }
+            let sorted = latencies.sorted()
+            let report: [String: Any] = [
+                "benchmark": "syncPropagation", "changes": changes, "medianMs": percentile(sorted, 0.5), "p99Ms": percentile(sorted, 0.99), "maxMs": sorted.last ?? 0,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    func json(_ http: HTTPClient, _ method: NIOHTTP1.HTTPMethod, _ url: String, _ body: String, token: String?) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        guard response.status.code < 300 else { throw BenchError("\(method) \(url): \(response.status.code) \(String(buffer: bytes))") }
+        return (try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]) ?? [:]
+    }
+
+    func jsonArray(_ http: HTTPClient, _ url: String, token: String) async throws -> [[String: Any]] {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: .seconds(10))
+        return (try JSONSerialization.jsonObject(with: Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)) as? [[String: Any]]) ?? []
+    }
+}
