@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "reshapr-gateway", targets: ["reshapr-gateway"]),
         .executable(name: "reshapr-ctrl", targets: ["reshapr-ctrl"]),
         .executable(name: "reshapr-sync", targets: ["reshapr-sync"]),
+        .executable(name: "reshapr", targets: ["reshapr"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -143,6 +144,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The reshapr CLI: commands over the control plane's REST API.
+        .target(
+            name: "ReshaprCLI",
+            dependencies: [
+                "ReshaprJSON",
+                "ReshaprSync",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(name: "reshapr", dependencies: ["ReshaprCLI"]),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
@@ -157,6 +169,7 @@ let package = Package(
                 "reshapr-ctrl",
                 "reshapr-sync",
                 "reshapr-gateway",
+                "reshapr",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -180,6 +193,7 @@ let package = Package(
                 "ReshaprGateway",
                 "TestSupport",
                 "reshapr-gateway",
+                "reshapr",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -31,6 +31,7 @@ public struct RESTAPI: Sendable {
         api.delete("api-tokens/:id") { request, context in try await self.handle { try self.revokeToken(request, context) } }
         api.get("gateway-groups") { request, _ in try await self.handle { try self.listGroups(try self.organization(request)) } }
         api.post("gateway-groups") { request, _ in try await self.handle { try await self.createGroup(request) } }
+        api.get("gateway-groups/:id/export") { request, context in try await self.handle { try self.export(request, context) } }
         api.delete("gateway-groups/:id") { request, context in
             try await self.handle { try self.store.deleteGroup(try self.id(context), organization: try self.organization(request)); return nil }
         }
@@ -181,6 +182,21 @@ public struct RESTAPI: Sendable {
             labels[key] = text
         }
         return Self.group(try store.createGroup(name: try string(input, "name") ?? "", labels: labels, organization: organization), organization: organization)
+    }
+
+    /// The configuration directory a gateway of the group (labels exactly the group's) would
+    /// receive, as files; secrets included (the caller is an authenticated administrator).
+    func export(_ request: Request, _ context: BasicRequestContext) throws -> JSONValue {
+        let organization = try organization(request)
+        let id = try id(context)
+        guard let group = try store.groups(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no gateway group \(id)") }
+        let files = try ConfigurationRenderer.render(organization: organization, labels: group.labelMap, store: store, includeSecrets: true)
+        return [
+            "gatewayGroup": .string(group.name),
+            "files": .array(files.values.sorted { $0.path < $1.path }.map {
+                ["path": .string($0.path), "contentBase64": .string($0.content.base64EncodedString()), "sha256": .string($0.sha256)]
+            }),
+        ]
     }
 
     func listServices(_ organization: Organization) throws -> JSONValue {

@@ -12,7 +12,8 @@ public final class ChildProcess: Sendable {
     private let stdoutBuffer = OutputBuffer()
     private let stderrBuffer = OutputBuffer()
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    /// Starts `executable`; `input`, when given, is written to its standard input, which is then closed.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -23,7 +24,8 @@ public final class ChildProcess: Sendable {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         self.process = process
         out.fileHandleForReading.readabilityHandler = { [stdoutBuffer] handle in
             let data = handle.availableData
@@ -34,6 +36,10 @@ public final class ChildProcess: Sendable {
             stderrBuffer.append(data)
         }
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -74,8 +80,10 @@ public final class ChildProcess: Sendable {
     }
 
     /// Runs a program to completion.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let child = try ChildProcess(executable, arguments, environment: environment)
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let child = try ChildProcess(executable, arguments, environment: environment, input: input)
         let status = try await child.waitForExit()
         return (status, child.stdout, child.stderr)
     }

@@ -1,0 +1,350 @@
+import ArgumentParser
+import Foundation
+import NIOHTTP1
+import ReshaprJSON
+import ReshaprSync
+
+/// `reshapr`: the command line of the control plane. Exit status 0 on success, 1 when the
+/// control plane refuses (with its message), 2 for usage errors.
+public struct ReshaprCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "reshapr",
+        abstract: "Manage reShapr: API tokens, gateway groups, services, configurations, expositions, gateways.",
+        subcommands: [Login.self, Logout.self, APITokenCommand.self, GatewayGroupCommand.self, Import.self, ServiceCommand.self,
+            ConfigCommand.self, ExpoCommand.self, GatewayCommand.self, Export.self])
+
+    public init() {}
+
+    /// Runs the command with the exit codes the CLI promises.
+    public static func run() async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            // --help and --version end here with status 0; anything else is a usage error.
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            FileHandle.standardError.write(Data("❌ \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument {
+    case table, json
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
+}
+
+func session() throws -> APIClient {
+    let saved = try CLISession.load()
+    return APIClient(server: saved.server, token: saved.token)
+}
+
+/// Prints rows as an aligned table, or the raw JSON.
+func show(_ value: JSONValue, _ format: OutputFormat, columns: [(String, (JSONValue) -> String)]) {
+    if format == .json {
+        print(value.serialized(pretty: true))
+        return
+    }
+    var rows = [columns.map(\.0)]
+    for item in value.arrayValue ?? [] { rows.append(columns.map { $0.1(item) }) }
+    var widths = [Int](repeating: 0, count: columns.count)
+    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    for row in rows {
+        print(row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }.joined(separator: "  "))
+    }
+}
+
+func text(_ key: String) -> (JSONValue) -> String { { $0[key]?.stringValue ?? ($0[key].map { $0.serialized() } ?? "") } }
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Log in to a control plane; the session is saved with 0600 permissions.")
+    @Option(help: "Control plane REST URL.") var server = "http://localhost:5556"
+    @Option(name: .shortAndLong, help: "User name.") var username = "admin"
+
+    func run() async throws {
+        let password = readPassword(prompt: "Password for \(username): ")
+        let answer = try await APIClient(server: server, token: nil).call(.POST, "/api/v1/login", ["username": .string(username), "password": .string(password)])
+        let token = answer["token"]?.stringValue ?? ""
+        try CLISession(server: server, token: token, organization: answer["organization"]?.stringValue ?? "").save()
+        print("✅ Logged in to \(server) as \(username) (organization \(answer["organization"]?.stringValue ?? "?"))")
+    }
+
+    /// Reads a password from the terminal without echo; from standard input when it is not a terminal.
+    func readPassword(prompt: String) -> String {
+        guard isatty(STDIN_FILENO) == 1 else { return readLine() ?? "" }
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var settings = termios()
+        tcgetattr(STDIN_FILENO, &settings)
+        var silent = settings
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSANOW, &settings)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return readLine() ?? ""
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "End the session and forget it.")
+    func run() async throws {
+        if let client = try? session() { _ = try? await client.call(.POST, "/api/v1/logout") }
+        CLISession.remove()
+        print("✅ Logged out")
+    }
+}
+
+struct APITokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api-token", abstract: "API tokens gateways register with.", subcommands: [Create.self, List.self, Renew.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        @Argument var name: String
+        @Option(name: [.customShort("v"), .long], help: "Validity in days (at most 90).") var validity = 90
+        func run() async throws {
+            guard (1...90).contains(validity) else { throw ValidationError("-v must be between 1 and 90 days") }
+            let token = try await session().call(.POST, "/api/v1/api-tokens", ["name": .string(name), "validityDays": .integer(validity)])
+            print("The API Token to register Gateway is: \(token["token"]?.stringValue ?? "")")
+            print("It expires on \(token["expiresAt"]?.stringValue ?? "?") and will not be shown again.")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            show(try await session().call(.GET, "/api/v1/api-tokens"), output.output,
+                columns: [("ID", text("id")), ("NAME", text("name")), ("EXPIRES", text("expiresAt")), ("REVOKED", text("revokedAt"))])
+        }
+    }
+
+    struct Renew: AsyncParsableCommand {
+        @Argument var id: String
+        @Option(name: [.customShort("v"), .long], help: "New validity in days from now (at most 90).") var validity = 90
+        func run() async throws {
+            let token = try await session().call(.POST, "/api/v1/api-tokens/\(id)/renew", ["validityDays": .integer(validity)])
+            print("✅ API token \(id) now expires on \(token["expiresAt"]?.stringValue ?? "?")")
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        @Argument var id: String
+        func run() async throws {
+            _ = try await session().call(.DELETE, "/api/v1/api-tokens/\(id)")
+            print("✅ API token \(id) revoked; its gateways were disconnected")
+        }
+    }
+}
+
+struct GatewayGroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway-group", abstract: "Gateway groups: which gateways receive which expositions.", subcommands: [List.self, Create.self, Delete.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            show(try await session().call(.GET, "/api/v1/gateway-groups"), output.output,
+                columns: [("ID", text("id")), ("ORG", text("organization")), ("NAME", text("name")), ("LABELS", text("labels"))])
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        @Argument var name: String
+        @Option(help: #"Labels as JSON, e.g. '{"env":"qa"}'."#) var labels = "{}"
+        func run() async throws {
+            guard let parsed = try? JSONParser.parse(labels), case .object = parsed else { throw ValidationError("--labels must be a JSON object of strings") }
+            let group = try await session().call(.POST, "/api/v1/gateway-groups", ["name": .string(name), "labels": parsed])
+            print("✅ Gateway group '\(name)' created successfully with ID: \(group["id"]?.stringValue ?? "?")")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @Argument var id: String
+        func run() async throws {
+            _ = try await session().call(.DELETE, "/api/v1/gateway-groups/\(id)")
+            print("✅ Gateway group \(id) deleted")
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a service from an OpenAPI, Swagger, GraphQL or protobuf artifact (type detected).")
+    @Option(name: .shortAndLong, help: "The artifact file.") var file: String
+    @Option(help: "Service name (default: from the artifact).") var name: String?
+    @Option(help: "Service version (default: from the artifact).") var version: String?
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        let fileName = (file as NSString).lastPathComponent
+        var artifact: [String: JSONValue] = ["fileName": .string(fileName)]
+        if let text = String(data: data, encoding: .utf8) { artifact["content"] = .string(text) } else { artifact["contentBase64"] = .string(data.base64EncodedString()) }
+        var body: [String: JSONValue] = ["artifacts": [.object(artifact)]]
+        if let name { body["name"] = .string(name) }
+        if let version { body["version"] = .string(version) }
+        let service = try await session().call(.POST, "/api/v1/services", .object(body))
+        print("✅ Service '\(service["name"]?.stringValue ?? "?")' \(service["version"]?.stringValue ?? "") (\(service["type"]?.stringValue ?? "")) imported with ID: \(service["id"]?.stringValue ?? "?")")
+    }
+}
+
+struct ServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "service", abstract: "Services.", subcommands: [List.self, Delete.self])
+
+    struct Delete: AsyncParsableCommand {
+        @Argument var id: String
+        func run() async throws {
+            _ = try await session().call(.DELETE, "/api/v1/services/\(id)")
+            print("✅ Service \(id) deleted, with its configurations and expositions")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            show(try await session().call(.GET, "/api/v1/services"), output.output,
+                columns: [("ID", text("id")), ("NAME", text("name")), ("VERSION", text("version")), ("TYPE", text("type"))])
+        }
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration plans.", subcommands: [Create.self, List.self, Delete.self])
+
+    struct Delete: AsyncParsableCommand {
+        @Argument var id: String
+        func run() async throws {
+            _ = try await session().call(.DELETE, "/api/v1/configuration-plans/\(id)")
+            print("✅ Configuration \(id) deleted, with its expositions")
+        }
+    }
+
+
+    struct Create: AsyncParsableCommand {
+        @Argument(help: "Service ID.") var service: String
+        @Option(help: "Plan name.") var name: String
+        @Option(help: "Backend base URL.") var backendEndpoint: String?
+        @Flag(help: "Answer from the spec's examples instead of a backend.") var mock = false
+        @Option(help: "Backend timeout, e.g. 10s.") var timeout: String?
+        @Option(help: "Operation to expose (repeatable; default all).") var include: [String] = []
+        @Option(help: "Operation to hide (repeatable).") var exclude: [String] = []
+        @Option(help: "Backend security: none, bearer, apiKey, basic.") var backendSecurity = "none"
+        @Option(help: "Secret for the backend security, as NAME/KEY.") var secret: String?
+        @Option(help: "apiKey header name.") var apiKeyHeader = "X-API-Key"
+        @Option(help: "basic: user name.") var username: String?
+
+        func run() async throws {
+            guard mock != (backendEndpoint != nil) else { throw ValidationError("give either --backend-endpoint or --mock") }
+            var backend: [String: JSONValue] = mock ? ["mock": true] : ["endpoint": .string(backendEndpoint ?? "")]
+            if let timeout { backend["timeout"] = .string(timeout) }
+            var body: [String: JSONValue] = ["name": .string(name), "serviceId": .string(service), "backend": .object(backend)]
+            var tools: [String: JSONValue] = [:]
+            if !include.isEmpty { tools["include"] = .array(include.map(JSONValue.string)) }
+            if !exclude.isEmpty { tools["exclude"] = .array(exclude.map(JSONValue.string)) }
+            if !tools.isEmpty { body["tools"] = .object(tools) }
+            if backendSecurity != "none" {
+                guard let secret, let slash = secret.firstIndex(of: "/") else { throw ValidationError("--secret NAME/KEY is required with --backend-security \(backendSecurity)") }
+                var security: [String: JSONValue] = [
+                    "type": .string(backendSecurity),
+                    "secretRef": ["name": .string(String(secret[..<slash])), "key": .string(String(secret[secret.index(after: slash)...]))],
+                ]
+                if backendSecurity == "apiKey" { security["in"] = "header"; security["name"] = .string(apiKeyHeader) }
+                if backendSecurity == "basic" { security["username"] = .string(username ?? "") }
+                body["backendSecurity"] = .object(security)
+            }
+            let plan = try await session().call(.POST, "/api/v1/configuration-plans", .object(body))
+            print("✅ Configuration '\(name)' created successfully with ID: \(plan["id"]?.stringValue ?? "?")")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            show(try await session().call(.GET, "/api/v1/configuration-plans"), output.output,
+                columns: [("ID", text("id")), ("NAME", text("name")), ("SERVICE", text("service")), ("BACKEND", text("backend"))])
+        }
+    }
+}
+
+struct ExpoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "expo", abstract: "Expositions: configurations published on gateway groups.", subcommands: [Create.self, List.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        @Option(help: "Configuration plan ID.") var configuration: String
+        @Option(help: "Gateway group ID.") var gatewayGroup: String
+        @Option(help: "Endpoint path (default /mcp/{org}/{service}/{version}).") var path: String?
+        func run() async throws {
+            var body: [String: JSONValue] = ["configurationId": .string(configuration), "gatewayGroupId": .string(gatewayGroup)]
+            if let path { body["path"] = .string(path) }
+            let expo = try await session().call(.POST, "/api/v1/expositions", .object(body))
+            print("✅ Exposition created successfully with ID: \(expo["id"]?.stringValue ?? "?")")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            show(try await session().call(.GET, "/api/v1/expositions"), output.output,
+                columns: [("ID", text("id")), ("CONFIGURATION", text("configuration")), ("GATEWAY GROUP", text("gatewayGroup")),
+                    ("ENDPOINTS", { ($0["endpoints"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ") })])
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @Argument var id: String
+        func run() async throws {
+            _ = try await session().call(.DELETE, "/api/v1/expositions/\(id)")
+            print("✅ Exposition \(id) deleted")
+        }
+    }
+}
+
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "Live gateways.", subcommands: [List.self])
+    struct List: AsyncParsableCommand {
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            show(try await session().call(.GET, "/api/v1/gateways"), output.output,
+                columns: [("ID", text("gatewayId")), ("LABELS", text("labels")), ("GROUPS", text("groups")), ("FQDNS", text("fqdns")), ("LAST HEARTBEAT", text("lastHeartbeat"))])
+        }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the configuration directory a gateway of a group would receive (GitOps, air-gapped installs), as reshapr-sync writes it.")
+    @Option(help: "Gateway group ID.") var gatewayGroup: String
+    @Argument(help: "Directory to write.") var directory: String
+
+    func run() async throws {
+        let export = try await session().call(.GET, "/api/v1/gateway-groups/\(gatewayGroup)/export")
+        var files: [String: Data] = [:]
+        for file in export["files"]?.arrayValue ?? [] {
+            guard let path = file["path"]?.stringValue, let content = file["contentBase64"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) else { continue }
+            files[path] = content
+        }
+        do {
+            try AtomicDirectoryWriter(root: directory).publish(files, revision: Int64(Date().timeIntervalSince1970))
+        } catch {
+            throw ServerError(description: "cannot write \(directory): \(error)")
+        }
+        print("✅ \(files.count) file(s) of gateway group '\(export["gatewayGroup"]?.stringValue ?? "?")' written to \(directory)")
+    }
+}

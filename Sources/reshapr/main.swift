@@ -1,0 +1,3 @@
+import ReshaprCLI
+
+await ReshaprCommand.run()

@@ -1,0 +1,71 @@
+import Foundation
+import ReshaprJSON
+import TestSupport
+import Testing
+
+/// The `reshapr` binary against a real reshapr-ctrl, as an operator would use it.
+@Suite struct CLITests {
+    @Test func theGuideWorkflow() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (ctrl, _, restPort) = try await EndToEndTests().startControlPlane(database: dir.path + "/ctrl.sqlite")
+        defer { ctrl.terminate() }
+        let environment = ["RESHAPR_CLI_CONFIG": dir.path + "/cli.json"]
+        let binary = Repository.builtProduct("reshapr")
+        func reshapr(_ arguments: String..., input: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+            try await ChildProcess.run(binary, arguments, environment: environment, input: input)
+        }
+        func id(_ output: String) -> String { String(output.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") }
+
+        let login = try await reshapr("login", "--server", "http://127.0.0.1:\(restPort)", "--username", "admin", input: "correct horse\n")
+        #expect(login.status == 0, "\(login.stderr)")
+        let permissions = try FileManager.default.attributesOfItem(atPath: dir.path + "/cli.json")[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+
+        let token = try await reshapr("api-token", "create", "gateways", "-v", "30")
+        #expect(token.stdout.hasPrefix("The API Token to register Gateway is: rsh_"))
+        let tooLong = try await reshapr("api-token", "create", "gateways", "-v", "91")
+        #expect(tooLong.status == 2)
+        #expect(tooLong.stderr.contains("-v must be between 1 and 90 days"))
+
+        let group = try await reshapr("gateway-group", "create", "qa", "--labels", #"{"env":"qa"}"#)
+        #expect(group.stdout.hasPrefix("✅ Gateway group 'qa' created successfully with ID: "))
+        let groupID = id(group.stdout)
+        let groups = try JSONParser.parse(try await reshapr("gateway-group", "list", "--output", "json").stdout)
+        #expect(groups.arrayValue?.compactMap { $0["name"]?.stringValue } == ["Default Gateway Group", "qa"])
+        #expect(try await reshapr("gateway-group", "list").stdout.contains("ID             ORG   NAME"))
+
+        let imported = try await reshapr("import", "-f", Repository.samples + "/petstore/openapi.yaml")
+        #expect(imported.stdout.hasPrefix("✅ Service 'swagger-petstore' 1.0.0 (REST) imported with ID: "), "\(imported.stderr)")
+        let plan = try await reshapr("config", "create", id(imported.stdout), "--name", "petstore", "--mock", "--exclude", "uploadFile")
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let expo = try await reshapr("expo", "create", "--configuration", id(plan.stdout), "--gateway-group", groupID)
+        #expect(expo.stdout.hasPrefix("✅ Exposition created successfully with ID: "))
+        #expect(try JSONParser.parse(try await reshapr("expo", "list", "-o", "json").stdout).arrayValue?.count == 1)
+
+        // export writes what a gateway of the group would receive, in the sync's layout.
+        let export = try await reshapr("export", "--gateway-group", groupID, dir.path + "/gitops")
+        #expect(export.status == 0, "\(export.stderr)")
+        let validate = try await ChildProcess.run(Repository.builtProduct("reshapr-gateway"), ["validate", dir.path + "/gitops"])
+        #expect(validate.status == 0, "\(validate.stderr)")
+        #expect(validate.stdout.contains("/mcp/acme/swagger-petstore/1.0.0"))
+
+        #expect(try JSONParser.parse(try await reshapr("gateway", "list", "-o", "json").stdout) == [])
+        let missing = try await reshapr("expo", "delete", "0000000000000")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("❌ no exposition 0000000000000"))
+        let usage = try await reshapr("expo", "create")
+        #expect(usage.status == 2)
+
+        let deleted = try await reshapr("service", "delete", id(imported.stdout))
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        #expect(try JSONParser.parse(try await reshapr("expo", "list", "-o", "json").stdout) == [], "expositions go with their service")
+
+        #expect(try await reshapr("logout").status == 0)
+        let loggedOut = try await reshapr("service", "list")
+        #expect(loggedOut.status == 1)
+        #expect(loggedOut.stderr.contains("not logged in: run reshapr login"))
+        ctrl.terminate()
+        _ = try await ctrl.waitForExit()
+    }
+}
