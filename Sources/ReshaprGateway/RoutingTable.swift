@@ -32,6 +32,15 @@ public struct RoutingTable: Sendable {
             } else {
                 let service = exposition.service
                 let source = exposition.exposition.source
+                // Fail closed: an endpoint whose client security cannot be enforced is not served.
+                if case .jwt = exposition.plan.clientSecurity {
+                    let plan = exposition.plan.source
+                    issues.append(
+                        ConfigIssue(file: plan.file, document: plan.document, path: JSONPath.root.appending("spec").appending("clientSecurity").appending("type"),
+                            message: "clientSecurity type jwt is not supported by this gateway yet; the endpoint is not served rather than served unprotected"))
+                    failed.insert(exposition.name)
+                    continue
+                }
                 guard service.type == .rest else {
                     issues.append(
                         ConfigIssue(file: source.file, document: source.document, path: JSONPath.root.appending("spec").appending("plan"),

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import ReshaprBackend
 import ReshaprConfig
@@ -58,6 +59,36 @@ public final class ToolEndpoint: MCPToolProvider {
             "version": .string(service.version),
         ]
         instructions = exposition.exposition.description ?? exposition.plan.description ?? service.description
+    }
+
+    /// Enforces the plan's `clientSecurity`. Only `none` and `apiKey` reach here: the routing
+    /// table refuses to serve endpoints whose client security this gateway cannot enforce.
+    public func authorize(_ headers: HTTPFields) -> MCPAuthorizationFailure? {
+        switch exposition.plan.clientSecurity {
+        case .none:
+            return nil
+        case .apiKey(let header, let value):
+            guard let name = HTTPField.Name(header), let presented = headers[name] else {
+                return MCPAuthorizationFailure(message: "missing API key: send it in the \(header) header", challenge: "ApiKey header=\"\(header)\"")
+            }
+            guard Self.constantTimeEqual(presented, value.revealed) else {
+                return MCPAuthorizationFailure(message: "invalid API key", challenge: "ApiKey header=\"\(header)\", error=\"invalid_key\"")
+            }
+            return nil
+        case .jwt:
+            return MCPAuthorizationFailure(message: "this endpoint requires JWT authentication, which this gateway cannot check", challenge: "Bearer")
+        }
+    }
+
+    /// Compares in time that depends on the lengths only, not on where the values differ.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return difference == 0
     }
 
     public func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup {

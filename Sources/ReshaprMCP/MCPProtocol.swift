@@ -70,6 +70,20 @@ public protocol MCPToolProvider: Sendable {
     var tools: [JSONValue] { get }
     /// Calls a tool; arguments are those of the request, not yet validated.
     func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup
+
+    /// Checks the caller's credentials; a refusal is answered 401 before anything else.
+    func authorize(_ headers: HTTPFields) -> MCPAuthorizationFailure?
+}
+
+/// Why a caller is refused, and how it should authenticate (the `WWW-Authenticate` challenge).
+public struct MCPAuthorizationFailure: Sendable {
+    public var message: String
+    public var challenge: String
+
+    public init(message: String, challenge: String) {
+        self.message = message
+        self.challenge = challenge
+    }
 }
 
 enum JSONRPC {

@@ -50,6 +50,11 @@ public struct MCPServer: Sendable {
             logger.warning("refused request from origin", metadata: ["origin": "\(origin)", "path": "\(path)"])
             return Self.httpError(.forbidden, "Origin \(origin) is not allowed")
         }
+        if let failure = provider.authorize(request.headers) {
+            var response = Self.jsonRPCError(.unauthorized, code: JSONRPCErrorCode.invalidRequest, failure.message)
+            response.headers[.wwwAuthenticate] = failure.challenge
+            return response
+        }
         switch request.method {
         case .post: return await post(request, path: path, provider: provider, options: options)
         case .get: return get(request, path: path)

@@ -122,6 +122,12 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
             let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
             let response = try await sync.register(registration("gw-1"), metadata: bearer(token))
             #expect(response.organization == "acme")
+            var heartbeat = Reshapr_Gateway_V1_HeartbeatRequest()
+            heartbeat.sessionID = response.sessionID
+            heartbeat.appliedRevision = 3
+            let ack = try await sync.heartbeat(heartbeat, metadata: bearer(token))
+            #expect(ack.acknowledgedAtUnixMs > 0)
+            #expect(plane.registry.gateways.first?.appliedRevision == 3)
             #expect(response.groups.map(\.name) == [Store.defaultGroupName])
             #expect(response.heartbeatIntervalSeconds == 120)
             #expect(plane.registry.gateways.map(\.gatewayID) == ["gw-1"])
@@ -214,17 +220,14 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
     }
 
     @Test func silentGatewaysAreEvictedAndMustRegisterAgain() async throws {
-        try await withControlPlane(evictAfter: .seconds(2)) { plane, sync in
+        try await withControlPlane(evictAfter: .seconds(1)) { plane, sync in
             let org = try plane.store.organization(named: "acme")
             let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
             let session = try await sync.register(registration("gw-1"), metadata: bearer(token)).sessionID
             var heartbeat = Reshapr_Gateway_V1_HeartbeatRequest()
             heartbeat.sessionID = session
-            heartbeat.appliedRevision = 3
-            let ack = try await sync.heartbeat(heartbeat, metadata: bearer(token))
-            #expect(ack.acknowledgedAtUnixMs > 0)
-            #expect(plane.registry.gateways.first?.appliedRevision == 3)
-            for _ in 0..<500 where !plane.registry.gateways.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            // No heartbeat: the maintenance loop evicts the gateway after the window.
+            for _ in 0..<1500 where !plane.registry.gateways.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
             #expect(plane.registry.gateways.isEmpty)
             do {
                 _ = try await sync.heartbeat(heartbeat, metadata: bearer(token))

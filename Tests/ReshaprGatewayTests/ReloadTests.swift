@@ -211,7 +211,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
                 _ = try await mcp.initialize()
                 let session = mcp
                 async let result = session.callTool("wait")
-                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await eventually { gateway.sessions.callsInFlight == 1 })
                 // Remove the endpoint while the call is in flight.
                 try dir.write("all.yaml", config.replacingOccurrences(of: "path: /mcp/slow", with: "path: /mcp/moved"))
                 #expect(try await eventually { gateway.store.current.routing.endpoints["/mcp/slow"] == nil })

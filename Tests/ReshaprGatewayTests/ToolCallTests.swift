@@ -126,9 +126,14 @@ import Testing
             ("oauth", "\(base)/api", "backendSecurity: {type: oauth2ClientCredentials, tokenUrl: '\(base)/oauth/token', clientId: client, secretRef: {name: creds, key: client}}"),
             ("down", "http://127.0.0.1:1/api", ""),
         ]
+        // Generous timeouts everywhere, so that a loaded machine cannot turn a success into a
+        // timeout; the one plan that tests timeouts is "impatient".
+        documents.append(
+            "apiVersion: reshapr.io/v1\nkind: ConfigurationPlan\nmetadata: {name: impatient}\nspec:\n  service: {name: pets, version: '1'}\n  backend: {endpoint: '\(base)/api', timeout: 1s}")
+        documents.append("apiVersion: reshapr.io/v1\nkind: Exposition\nmetadata: {name: impatient}\nspec: {plan: impatient, path: /mcp/impatient}")
         for (name, endpoint, security) in plans {
             documents.append(
-                "apiVersion: reshapr.io/v1\nkind: ConfigurationPlan\nmetadata: {name: \(name)}\nspec:\n  service: {name: pets, version: '1'}\n  backend: {endpoint: '\(endpoint)', timeout: 2s}\n  \(security)")
+                "apiVersion: reshapr.io/v1\nkind: ConfigurationPlan\nmetadata: {name: \(name)}\nspec:\n  service: {name: pets, version: '1'}\n  backend: {endpoint: '\(endpoint)', timeout: 10s}\n  \(security)")
             documents.append("apiVersion: reshapr.io/v1\nkind: Exposition\nmetadata: {name: \(name)}\nspec: {plan: \(name), path: /mcp/\(name)}")
         }
         try dir.write("all.yaml", documents.joined(separator: "\n---\n"))
@@ -190,9 +195,9 @@ import Testing
             #expect(missing["isError"] == true)
             #expect(missing["content"]?[0]?["text"] == "The backend answered 404 Not Found: no such pet")
 
-            let slow = try await mcp.callTool("slow")
+            let slow = try await session(client, "/mcp/impatient").callTool("slow")
             #expect(slow["isError"] == true)
-            #expect(slow["content"]?[0]?["text"]?.stringValue?.contains("did not answer within 2.0 seconds") == true)
+            #expect(slow["content"]?[0]?["text"]?.stringValue?.contains("did not answer within 1.0 seconds") == true)
 
             let drift = try await mcp.callTool("drift")
             #expect(drift["isError"] == true)
@@ -265,6 +270,7 @@ import Testing
         try await withGatewayAndBackend { client, _, _ in
             let status = String(buffer: try await client.get("/status").body ?? ByteBuffer())
             #expect(status.contains("\"tools\": 7"))
+            #expect(status.contains("/mcp/impatient"))
             for secret in ["static-bearer-token", "k-123", "s3cret", "\"pw\""] { #expect(!status.contains(secret)) }
         }
     }

@@ -44,7 +44,8 @@ import Testing
 
         // A burst of 500 writes is a handful of batches, not 500.
         for i in 0..<500 { try dir.write("burst/\(i % 50).yaml", "x: \(i)\n") }
-        try await Task.sleep(for: .milliseconds(600))
+        _ = try await collector.waitFor(2)
+        try await Task.sleep(for: .milliseconds(300))
         let afterBurst = collector.received.count - 1
         #expect(afterBurst >= 1)
         #expect(afterBurst <= 10, "\(afterBurst) batches for one burst")

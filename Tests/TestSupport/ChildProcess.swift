@@ -11,6 +11,7 @@ public final class ChildProcess: Sendable {
     private let process: Process
     private let stdoutBuffer = OutputBuffer()
     private let stderrBuffer = OutputBuffer()
+    private let outputPipes: [(Pipe, OutputBuffer)]
 
     /// Starts `executable`; `input`, when given, is written to its standard input, which is then closed.
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws {
@@ -22,6 +23,7 @@ public final class ChildProcess: Sendable {
         process.environment = env
         let out = Pipe()
         let err = Pipe()
+        outputPipes = [(out, stdoutBuffer), (err, stderrBuffer)]
         process.standardOutput = out
         process.standardError = err
         let stdin = Pipe()
@@ -74,8 +76,11 @@ public final class ChildProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        // Let the pipes drain what the process wrote last.
-        try await Task.sleep(for: .milliseconds(50))
+        // Read what the process wrote last, up to the end of each pipe.
+        for (pipe, buffer) in outputPipes {
+            pipe.fileHandleForReading.readabilityHandler = nil
+            buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
+        }
         return process.terminationStatus
     }
 
