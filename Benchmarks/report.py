@@ -11,16 +11,24 @@ calls = defaultdict(dict)
 for row in rows:
     if "callsPerSecond" in row:
         calls[row["concurrency"]][row["label"]] = row
-if calls:
+if any("fastmcp" in r or "direct" in r for r in calls.values()):
     print("\ntools/call getPetById, same spec, same backend (calls/s; p50 / p99 in µs)")
     print(f"{'clients':>7} | {'direct':>22} | {'reshapr':>22} | {'fastmcp':>22} | {'reshapr/fastmcp':>15} | {'added p50 µs':>12} | failures")
-    for c in sorted(calls):
+    for c in sorted(c for c in calls if "reshapr" in calls[c]):
         r = calls[c]
         cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}" if k in r else "-"
         ratio = f"{r['reshapr']['callsPerSecond'] / r['fastmcp']['callsPerSecond']:.1f}x" if "reshapr" in r and "fastmcp" in r else "-"
         added = f"{r['reshapr']['p50us'] - r['direct']['p50us']:.0f}" if "reshapr" in r and "direct" in r else "-"
         failures = sum(r[k]["failures"] for k in r)
         print(f"{c:>7} | {cell('direct'):>22} | {cell('reshapr'):>22} | {cell('fastmcp'):>22} | {ratio:>15} | {added:>12} | {failures}")
+sdk = {c: r for c, r in calls.items() if "reshapr-mock" in r and "swift-sdk-mock" in r}
+if sdk:
+    print("\ntools/call, mock answer: reshapr's MCP layer vs the MCP Swift SDK's server (calls/s; p50 / p99 in µs)")
+    print(f"{'clients':>7} | {'reshapr':>22} | {'swift-sdk':>22} | {'ratio':>6}")
+    for c in sorted(sdk):
+        r = sdk[c]
+        cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}"
+        print(f"{c:>7} | {cell('reshapr-mock'):>22} | {cell('swift-sdk-mock'):>22} | {r['reshapr-mock']['callsPerSecond'] / r['swift-sdk-mock']['callsPerSecond']:5.1f}x")
 for row in rows:
     if row.get("benchmark", "").startswith("coldStart"):
         print(f"{row['benchmark']}: {row['expositions']} expositions ready in {row['readyMs']:.0f} ms, {row['rssMB']:.0f} MB resident")
