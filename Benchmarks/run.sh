@@ -21,7 +21,7 @@ echo "building release binaries..." >&2
 gateway="$root/.build/release/reshapr-gateway"
 bin="$here/.build/release"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+trap 'for p in "${pids[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null; done; true' EXIT
 work=$(mktemp -d)
 
 {
@@ -77,6 +77,10 @@ fi
 if [[ $what == sync || $what == all ]]; then
   "$bin/sync-bench" --bin "$root/.build/release" --samples "$root/samples" --changes 50
 fi
-} | tee "$work/lines.jsonl"
+} > >(tee "$work/lines.jsonl")
+# The group above runs in this shell (not a pipeline's subshell), so the EXIT trap stops every
+# server it started. Stop them now, and let tee finish, before the report.
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+wait
 python3 "$here/report.py" "$here/results.json" < "$work/lines.jsonl"
 rm -rf "$work"
