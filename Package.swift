@@ -81,6 +81,7 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The control plane: catalogue store (SQLite), API tokens, gateway registry, gRPC service, REST API.
@@ -106,7 +107,6 @@ let package = Package(
             dependencies: [
                 "ReshaprJSON",
                 "ReshaprSyncProtocol",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,7 @@
-import Crypto
 import Foundation
 import GRDB
 import ReshaprJSON
+import ReshaprSyncProtocol
 
 /// A file of a rendered configuration directory.
 public struct RenderedFile: Sendable, Hashable {
@@ -13,7 +13,7 @@ public struct RenderedFile: Sendable, Hashable {
     init(path: String, content: Data) {
         self.path = path
         self.content = content
-        sha256 = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        sha256 = Reshapr_Gateway_V1_File.sha256Hex(content)
     }
 
     init(path: String, json: JSONValue) {

@@ -30,8 +30,6 @@ public enum StatusReport {
     public static func status(_ snapshot: ConfigurationStore.Snapshot, listen: String, sessions: SessionStore) -> JSONValue {
         let configuration = snapshot.configuration
         let settings = configuration.gateway
-        var resources: [String: JSONValue] = [:]
-        for kind in ResourceKind.allCases { resources[kind.rawValue] = .integer(configuration.resourceCounts[kind] ?? 0) }
         return [
             "gateway": [
                 "version": .string(gatewayVersion),
@@ -48,7 +46,7 @@ public enum StatusReport {
             "sync": syncStatus(configuration.root),
             "sessions": ["active": .integer(sessions.count), "notificationStreams": .integer(sessions.openStreams)],
             "filesScanned": .integer(configuration.filesScanned),
-            "resources": .object(resources),
+            "resources": resourceCounts(configuration),
             "endpoints": .array(
                 snapshot.routing.endpoints.keys.sorted().compactMap { snapshot.routing.endpoints[$0] }.map {
                     endpoint($0, fqdn: settings.fqdns.first ?? "localhost", port: listen)
@@ -66,6 +64,13 @@ public enum StatusReport {
             let value = try? JSONParser.parse(Array(data))
         else { return .null }
         return value
+    }
+
+    /// Valid resources by kind, every kind listed.
+    static func resourceCounts(_ configuration: Configuration) -> JSONValue {
+        var resources: [String: JSONValue] = [:]
+        for kind in ResourceKind.allCases { resources[kind.rawValue] = .integer(configuration.resourceCounts[kind] ?? 0) }
+        return .object(resources)
     }
 
     static func reloads(_ history: ReloadHistory) -> JSONValue {
@@ -146,13 +151,11 @@ extension StatusReport {
     /// The `validate --format json` document.
     public static func validation(_ configuration: Configuration, routing: RoutingTable, valid: Bool) -> JSONValue {
         let issues = configuration.issues + routing.issues
-        var resources: [String: JSONValue] = [:]
-        for kind in ResourceKind.allCases { resources[kind.rawValue] = .integer(configuration.resourceCounts[kind] ?? 0) }
         return [
             "valid": .bool(valid),
             "configDir": .string(configuration.root),
             "filesScanned": .integer(configuration.filesScanned),
-            "resources": .object(resources),
+            "resources": resourceCounts(configuration),
             "endpoints": .array(routing.endpoints.keys.sorted().map { .string($0) }),
             "errors": .array(issues.filter { $0.severity == .error }.map(\.json)),
             "warnings": .array(issues.filter { $0.severity == .warning }.map(\.json)),

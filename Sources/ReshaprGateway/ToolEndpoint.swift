@@ -113,7 +113,11 @@ public final class ToolEndpoint: MCPToolProvider {
             response = MockResponder.respond(to: tool.operation)
         case .http(let http):
             let timeout = min(http.timeout, callTimeout)
-            let callerHeaders = context.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+            // Only passthrough forwards the caller's headers: copy them only then.
+            var callerHeaders: [(name: String, value: String)] = []
+            if case .passthrough = exposition.plan.backendSecurity {
+                callerHeaders = context.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+            }
             do {
                 response = try await backend.send(request, to: http, security: exposition.plan.backendSecurity, callerHeaders: callerHeaders, timeout: timeout)
             } catch {

@@ -53,11 +53,16 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible, Comparable 
         components.map { component -> String in
             switch component {
             case .key(let key):
-                return "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                return "/" + Self.escapeToken(key)
             case .index(let i):
                 return "/\(i)"
             }
         }.joined()
+    }
+
+    /// A key as an RFC 6901 reference token: `~` becomes `~0`, `/` becomes `~1`.
+    public static func escapeToken(_ key: String) -> String {
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
     public static func < (lhs: JSONPath, rhs: JSONPath) -> Bool {

@@ -221,7 +221,7 @@ struct SchemaCompiler {
             guard let map = v.objectValue else { throw fail("\(key) must be an object of schemas") }
             var nodes: [String: SchemaNode] = [:]
             for (name, element) in map {
-                nodes[name] = try compileNode(element, base: base, pointer: pointer + "/\(key)/" + Self.escapePointer(name))
+                nodes[name] = try compileNode(element, base: base, pointer: pointer + "/\(key)/" + JSONPath.escapeToken(name))
             }
             return nodes
         }
@@ -304,7 +304,7 @@ struct SchemaCompiler {
         s.properties = try subMap("properties")
         if let pp = object["patternProperties"]?.objectValue {
             for (source, element) in pp.sorted(by: { $0.key < $1.key }) {
-                let node = try compileNode(element, base: base, pointer: pointer + "/patternProperties/" + Self.escapePointer(source))
+                let node = try compileNode(element, base: base, pointer: pointer + "/patternProperties/" + JSONPath.escapeToken(source))
                 s.patternProperties.append((try pattern(source), node))
             }
         }
@@ -358,10 +358,6 @@ struct SchemaCompiler {
         return resolved.contains("#") ? resolved : resolved + "#"
     }
 
-    static func escapePointer(_ s: String) -> String {
-        s.split(separator: "~", omittingEmptySubsequences: false).joined(separator: "~0")
-            .split(separator: "/", omittingEmptySubsequences: false).joined(separator: "~1")
-    }
 
 }
 

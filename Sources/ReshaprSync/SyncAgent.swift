@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -176,8 +175,7 @@ public final class SyncAgent: Sendable {
     }
 
     static func verified(_ file: Reshapr_Gateway_V1_File) throws -> Data {
-        let digest = SHA256.hash(data: file.content).map { String(format: "%02x", $0) }.joined()
-        guard file.sha256.isEmpty || digest == file.sha256 else {
+        guard file.sha256.isEmpty || Reshapr_Gateway_V1_File.sha256Hex(file.content) == file.sha256 else {
             throw RPCError(code: .dataLoss, message: "\(file.path) arrived corrupted (SHA-256 mismatch)")
         }
         return file.content
