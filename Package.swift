@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // JSON values and a JSON Schema (draft 2020-12) validator. No dependencies.
@@ -49,6 +52,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Client authentication of MCP endpoints: API keys and JWT bearer tokens checked against a JWKS.
+        // Knows nothing of HTTP servers; a JWKS URL is fetched through a closure.
+        .target(
+            name: "ReshaprAuth",
+            dependencies: [
+                "ReshaprJSON",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        // Logs (logfmt or JSON lines) and the Prometheus registry behind swift-metrics; shared by the daemons.
+        .target(
+            name: "ReshaprTelemetry",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // Tool calls on the wire: request building, backend security, HTTP client, mock answers.
         .target(
             name: "ReshaprBackend",
@@ -67,6 +88,8 @@ let package = Package(
                 "ReshaprMCP",
                 "ReshaprBackend",
                 "ReshaprWatch",
+                "ReshaprAuth",
+                "ReshaprTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,16 +142,25 @@ let package = Package(
             dependencies: [
                 "ReshaprGateway",
                 "ReshaprBackend",
+                "ReshaprTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Helpers shared by the test targets: temporary directories, repository paths.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         // Thin executable: argument parsing on top of ReshaprControlPlane.
         .executableTarget(
             name: "reshapr-ctrl",
             dependencies: [
                 "ReshaprControlPlane",
+                "ReshaprTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -139,6 +171,7 @@ let package = Package(
             name: "reshapr-sync",
             dependencies: [
                 "ReshaprSync",
+                "ReshaprTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,6 +191,8 @@ let package = Package(
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
+        .testTarget(name: "ReshaprAuthTests", dependencies: ["ReshaprAuth", "TestSupport"]),
+        .testTarget(name: "ReshaprTelemetryTests", dependencies: ["ReshaprTelemetry"]),
         .testTarget(name: "ReshaprWatchTests", dependencies: ["ReshaprWatch", "TestSupport"]),
         .testTarget(name: "ReshaprSyncTests", dependencies: ["ReshaprSync", "ReshaprConfig", "TestSupport"]),
         // ctrl + sync + gateway as real processes.

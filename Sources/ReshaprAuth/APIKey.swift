@@ -1,0 +1,14 @@
+/// API key comparison for client authentication.
+public enum APIKey {
+    /// Compares in time that depends on the lengths only, not on where the values differ,
+    /// so that a caller cannot find a key byte by byte from response times.
+    public static func matches(_ presented: String, _ expected: String) -> Bool {
+        let x = Array(presented.utf8)
+        let y = Array(expected.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return difference == 0
+    }
+}
