@@ -50,6 +50,7 @@ let package = Package(
                 "ReshaprJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Client authentication of MCP endpoints: API keys and JWT bearer tokens checked against a JWKS.
@@ -59,6 +60,7 @@ let package = Package(
             dependencies: [
                 "ReshaprJSON",
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Logs (logfmt or JSON lines) and the Prometheus registry behind swift-metrics; shared by the daemons.
@@ -144,6 +146,7 @@ let package = Package(
                 "ReshaprBackend",
                 "ReshaprTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Helpers shared by the test targets: temporary directories, repository paths.

@@ -1,3 +1,5 @@
+import Crypto
+
 /// API key comparison for client authentication.
 public enum APIKey {
     /// Compares in time that depends on the lengths only, not on where the values differ,
@@ -10,5 +12,11 @@ public enum APIKey {
             difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
         }
         return difference == 0
+    }
+
+    /// A short, non-reversible name for a key (the first 12 hex digits of its SHA-256), to tell
+    /// clients apart in rate limits and logs without keeping the key.
+    public static func fingerprint(_ key: String) -> String {
+        SHA256.hash(data: Array(key.utf8)).prefix(6).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 }

@@ -44,6 +44,24 @@ public final class BackendClient: Sendable {
         }
     }
 
+    /// GETs a small document (a JWKS): 2xx only, at most `limit` bytes, within `timeout`.
+    public func fetch(_ url: String, limit: Int = 1 << 20, timeout: Duration = .seconds(10)) async throws(BackendFailure) -> [UInt8] {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        do {
+            let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
+            let body = try await response.body.collect(upTo: limit)
+            guard (200..<300).contains(response.status.code) else { throw BackendFailure.unreachable("\(url) answered \(response.status.code)") }
+            return Array(body.readableBytesView)
+        } catch let error as BackendFailure {
+            throw error
+        } catch is NIOTooManyBytesError {
+            throw .responseTooLarge(limit: limit)
+        } catch {
+            throw .unreachable(Self.describe(error))
+        }
+    }
+
     func apply(_ security: BackendSecurity, to request: inout BackendRequest, callerHeaders: [(name: String, value: String)]) async throws(BackendFailure) {
         switch security {
         case .none: break

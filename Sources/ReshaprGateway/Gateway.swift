@@ -6,6 +6,7 @@ import ReshaprBackend
 import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
+import ReshaprTelemetry
 import ReshaprWatch
 import ServiceLifecycle
 import Synchronization
@@ -47,15 +48,17 @@ public struct Gateway: Sendable {
     public let store: ConfigurationStore
     public let sessions: SessionStore
     public let backend: BackendClient
+    public let metrics: GatewayMetrics
     public let logger: Logger
     /// Watches the configuration directory (when `options.watch`); started before the first
     /// load so that no change is missed between the two.
     let watcher: DirectoryWatcher?
 
     /// Loads the directory once; throws only when the directory itself cannot be read or watched.
-    public init(options: GatewayOptions, logger: Logger) throws(ConfigDirectoryError) {
+    public init(options: GatewayOptions, logger: Logger, metrics: GatewayMetrics = GatewayMetrics()) throws(ConfigDirectoryError) {
         self.options = options
         self.logger = logger
+        self.metrics = metrics
         if options.watch {
             do {
                 watcher = try DirectoryWatcher(root: options.configDirectory, debounce: options.reloadDebounce)
@@ -74,7 +77,7 @@ public struct Gateway: Sendable {
         }
         backend = BackendClient()
         sessions = SessionStore()
-        let routing = RoutingTable.build(configuration, backend: backend, logger: logger)
+        let routing = RoutingTable.build(configuration, backend: backend, metrics: metrics, logger: logger)
         store = ConfigurationStore(configuration, routing: routing)
         Self.log(store.current, to: logger)
     }
@@ -121,14 +124,48 @@ public struct Gateway: Sendable {
     /// The HTTP application; `onListening` receives the bound port once the socket is open.
     public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let (host, port) = listenAddress
-        let router = Router()
+        let router = Router(context: MCPRequestContext.self)
         let store = self.store
         let sessions = self.sessions
-        let mcp = MCPServer(sessions: sessions, logger: logger) {
+        let metrics = self.metrics
+        let mcp = MCPServer(sessions: sessions, logger: logger, metrics: metrics.factory) {
             let settings = store.current.configuration.gateway
-            return MCPServer.Options(allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes)
+            return MCPServer.Options(
+                allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes,
+                rateLimit: settings.rateLimit.map { RateLimiter.Limit(requestsPerSecond: $0.requestsPerSecond, burst: $0.burst) })
         }
         router.add(middleware: MCPMiddleware(server: mcp) { path in store.current.routing.endpoints[path] })
+        router.get("/metrics") { _, _ in
+            let snapshot = store.current
+            metrics.gauge("reshapr_mcp_sessions", sessions.count)
+            metrics.gauge("reshapr_mcp_endpoints", snapshot.routing.endpoints.count)
+            metrics.gauge("reshapr_tool_calls_in_flight", snapshot.routing.endpoints.values.reduce(0) { $0 + $1.callsInFlight })
+            metrics.gauge("reshapr_config_generation", snapshot.generation)
+            metrics.gauge("reshapr_config_errors", snapshot.issues.filter { $0.severity == .error }.count)
+            metrics.gauge("reshapr_rate_limited_clients_tracked", mcp.rateLimiter.trackedClients)
+            return Response(
+                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.render())))
+        }
+        // RFC 9728 metadata of each JWT-protected endpoint, where the MCP authorization spec
+        // sends clients to discover the authorization server.
+        router.get("/.well-known/oauth-protected-resource/**") { request, _ in
+            let prefix = "/.well-known/oauth-protected-resource"
+            var path = String(request.uri.path.dropFirst(prefix.count))
+            if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+            guard let endpoint = store.current.routing.endpoints[path],
+                case .jwt(let issuer, _, _, _, let servers) = endpoint.exposition.plan.clientSecurity
+            else {
+                return Self.json(["error": .string("no OAuth-protected MCP endpoint at \(path)")], status: .notFound)
+            }
+            let resource = MCPServer.resourceURL(request, path: path)
+            return Self.json([
+                "resource": .string(resource.url),
+                "authorization_servers": .array((servers.isEmpty ? [issuer] : servers).map(JSONValue.string)),
+                "bearer_methods_supported": ["header"],
+                "resource_name": .string("\(endpoint.exposition.service.metadata.name) \(endpoint.exposition.service.version) (reShapr MCP)"),
+            ])
+        }
         router.get("/health/live") { _, _ in
             Self.json(["status": "live"])
         }

@@ -62,11 +62,12 @@ extension Gateway {
             history.lastDuration = ContinuousClock.now - started
             store.install(previous.configuration, routing: previous.routing, history: history, loadedAt: previous.loadedAt)
             logger.error("reload failed: \(error)", metadata: ["reason": "\(reason)"])
+            metrics.reload(succeeded: false)
             return ReloadReport(
                 generation: store.current.generation, duration: ContinuousClock.now - started, added: [], removed: [], changed: [],
                 keptLastGood: [], error: "\(error)")
         }
-        var routing = RoutingTable.build(configuration, backend: backend, logger: logger, reusing: previous.routing)
+        var routing = RoutingTable.build(configuration, backend: backend, metrics: metrics, logger: logger, reusing: previous.routing)
 
         // A broken edit never takes an endpoint down: keep the last good version of each
         // exposition that still exists but now fails, or whose files cannot be read.
@@ -100,6 +101,7 @@ extension Gateway {
         history.lastError = nil
         history.lastDuration = ContinuousClock.now - started
         store.install(configuration, routing: routing, history: history)
+        metrics.reload(succeeded: true)
 
         let before = Set(previous.routing.endpoints.keys)
         let after = Set(routing.endpoints.keys)

@@ -1,4 +1,5 @@
 import Logging
+import ReshaprAuth
 import ReshaprBackend
 import ReshaprConfig
 import ReshaprJSON
@@ -19,7 +20,9 @@ public struct RoutingTable: Sendable {
     /// Compiles every exposition. Expositions that serve the same artifact file with the same
     /// tool selection share one `ToolSet`; an endpoint of `previous` whose exposition did not
     /// change is reused as it is.
-    public static func build(_ configuration: Configuration, backend: BackendClient, logger: Logger, reusing previous: RoutingTable? = nil) -> RoutingTable {
+    public static func build(
+        _ configuration: Configuration, backend: BackendClient, metrics: GatewayMetrics = GatewayMetrics(), logger: Logger, reusing previous: RoutingTable? = nil
+    ) -> RoutingTable {
         var endpoints: [String: ToolEndpoint] = [:]
         var issues: [ConfigIssue] = []
         var failed: Set<ResourceName> = []
@@ -27,19 +30,34 @@ public struct RoutingTable: Sendable {
         var warnedPlans: Set<SourceLocation> = []
         for exposition in configuration.expositions {
             let endpoint: ToolEndpoint
-            if let old = previous?.endpoints[exposition.path], old.exposition == exposition, old.callTimeout == configuration.gateway.callTimeout {
+            let settings = configuration.gateway
+            if let old = previous?.endpoints[exposition.path], old.exposition == exposition, old.callTimeout == settings.callTimeout,
+                old.maxConcurrentCalls == settings.maxConcurrentCalls
+            {
                 endpoint = old
             } else {
                 let service = exposition.service
                 let source = exposition.exposition.source
                 // Fail closed: an endpoint whose client security cannot be enforced is not served.
-                if case .jwt = exposition.plan.clientSecurity {
+                var verifier: JWTVerifier?
+                if case .jwt(let issuer, let audiences, let jwks, let algorithms, _) = exposition.plan.clientSecurity {
                     let plan = exposition.plan.source
-                    issues.append(
-                        ConfigIssue(file: plan.file, document: plan.document, path: JSONPath.root.appending("spec").appending("clientSecurity").appending("type"),
-                            message: "clientSecurity type jwt is not supported by this gateway yet; the endpoint is not served rather than served unprotected"))
-                    failed.insert(exposition.name)
-                    continue
+                    let field = JSONPath.root.appending("spec").appending("clientSecurity")
+                    switch jwks {
+                    case .document(let text):
+                        if let problem = JWTVerifier.problem(inDocument: text) {
+                            issues.append(
+                                ConfigIssue(file: plan.file, document: plan.document, path: field.appending("jwksFile"),
+                                    message: "\(problem); the endpoint is not served rather than served unprotected"))
+                            failed.insert(exposition.name)
+                            continue
+                        }
+                        verifier = JWTVerifier(policy: JWTPolicy(issuer: issuer, audiences: audiences, algorithms: algorithms), source: .document(text))
+                    case .url(let url):
+                        verifier = JWTVerifier(
+                            policy: JWTPolicy(issuer: issuer, audiences: audiences, algorithms: algorithms), source: .url(url),
+                            fetch: { url in try await backend.fetch(url) })
+                    }
                 }
                 guard service.type == .rest else {
                     issues.append(
@@ -73,7 +91,9 @@ public struct RoutingTable: Sendable {
                     }
                 }
                 endpoint = ToolEndpoint(
-                    exposition: exposition, toolSet: toolSet, backend: backend, callTimeout: configuration.gateway.callTimeout, logger: logger)
+                    exposition: exposition, toolSet: toolSet, backend: backend, callTimeout: settings.callTimeout,
+                    maxConcurrentCalls: settings.maxConcurrentCalls, verifier: verifier, metrics: EndpointMetrics(metrics: metrics, endpoint: exposition.path),
+                    logger: logger)
             }
             endpoints[exposition.path] = endpoint
             let plan = exposition.plan.source

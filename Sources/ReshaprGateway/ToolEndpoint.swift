@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import ReshaprAuth
 import ReshaprBackend
 import ReshaprConfig
 import ReshaprJSON
@@ -41,16 +42,29 @@ public final class ToolEndpoint: MCPToolProvider {
     public let instructions: String?
     let backend: BackendClient
     let callTimeout: Duration
+    /// Tool calls in flight on this endpoint above which calls are refused (`overloaded`).
+    let maxConcurrentCalls: Int
+    let verifier: JWTVerifier?
+    let metrics: EndpointMetrics
     let logger: Logger
+    private let inFlight = Atomic<Int>(0)
 
     public var catalog: ToolCatalog { toolSet.catalog }
     public var tools: [JSONValue] { toolSet.tools }
+    /// Tool calls of this endpoint now in flight.
+    public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
 
-    init(exposition: ResolvedExposition, toolSet: ToolSet, backend: BackendClient, callTimeout: Duration, logger: Logger) {
+    init(
+        exposition: ResolvedExposition, toolSet: ToolSet, backend: BackendClient, callTimeout: Duration, maxConcurrentCalls: Int,
+        verifier: JWTVerifier?, metrics: EndpointMetrics, logger: Logger
+    ) {
         self.exposition = exposition
         self.toolSet = toolSet
         self.backend = backend
         self.callTimeout = callTimeout
+        self.maxConcurrentCalls = maxConcurrentCalls
+        self.verifier = verifier
+        self.metrics = metrics
         self.logger = logger
         let service = exposition.service
         serverInfo = [
@@ -61,34 +75,45 @@ public final class ToolEndpoint: MCPToolProvider {
         instructions = exposition.exposition.description ?? exposition.plan.description ?? service.description
     }
 
-    /// Enforces the plan's `clientSecurity`. Only `none` and `apiKey` reach here: the routing
-    /// table refuses to serve endpoints whose client security this gateway cannot enforce.
-    public func authorize(_ headers: HTTPFields) -> MCPAuthorizationFailure? {
+    /// Enforces the plan's `clientSecurity`. API keys are compared in constant time; JWTs are
+    /// checked against the plan's JWKS, and refusals carry the MCP authorization spec's
+    /// challenge pointing at this endpoint's protected resource metadata.
+    public func authorize(_ headers: HTTPFields, resource: MCPResourceURL) async -> MCPAuthorization {
         switch exposition.plan.clientSecurity {
         case .none:
-            return nil
+            return .allowed(client: nil)
         case .apiKey(let header, let value):
             guard let name = HTTPField.Name(header), let presented = headers[name] else {
-                return MCPAuthorizationFailure(message: "missing API key: send it in the \(header) header", challenge: "ApiKey header=\"\(header)\"")
+                return .refused(MCPAuthorizationFailure(message: "missing API key: send it in the \(header) header", challenge: "ApiKey header=\"\(header)\""))
             }
-            guard Self.constantTimeEqual(presented, value.revealed) else {
-                return MCPAuthorizationFailure(message: "invalid API key", challenge: "ApiKey header=\"\(header)\", error=\"invalid_key\"")
+            guard APIKey.matches(presented, value.revealed) else {
+                return .refused(MCPAuthorizationFailure(message: "invalid API key", challenge: "ApiKey header=\"\(header)\", error=\"invalid_key\""))
             }
-            return nil
+            // Clients are told apart by a digest of their key, never the key itself.
+            return .allowed(client: "key:" + APIKey.fingerprint(presented))
         case .jwt:
-            return MCPAuthorizationFailure(message: "this endpoint requires JWT authentication, which this gateway cannot check", challenge: "Bearer")
+            let metadata = "resource_metadata=\"\(resource.protectedResourceMetadata)\""
+            guard let verifier else {
+                return .refused(MCPAuthorizationFailure(status: .serviceUnavailable, message: "JWT verification is not set up for this endpoint", challenge: nil))
+            }
+            guard let authorization = headers[.authorization], authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+                return .refused(MCPAuthorizationFailure(message: "missing bearer token: send Authorization: Bearer <token>", challenge: "Bearer \(metadata)"))
+            }
+            do {
+                let token = try await verifier.verify(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+                return .allowed(client: "sub:\(token.issuer)#\(token.subject ?? "?")")
+            } catch {
+                if error.isServerSide {
+                    logger.error("cannot verify tokens", metadata: ["endpoint": "\(exposition.path)", "reason": "\(error)"])
+                    return .refused(MCPAuthorizationFailure(status: .serviceUnavailable, message: error.description, challenge: nil))
+                }
+                let description = error.description.replacingOccurrences(of: "\"", with: "'")
+                return .refused(
+                    MCPAuthorizationFailure(
+                        message: "invalid bearer token: \(error)",
+                        challenge: "Bearer \(metadata), error=\"invalid_token\", error_description=\"\(description)\""))
+            }
         }
-    }
-
-    /// Compares in time that depends on the lengths only, not on where the values differ.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return difference == 0
     }
 
     public func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup {
@@ -97,16 +122,30 @@ public final class ToolEndpoint: MCPToolProvider {
         if let input {
             let violations = input.validate(.object(arguments))
             if !violations.isEmpty {
+                metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
                 let details = violations.prefix(10).map { $0.path.isRoot ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "; ")
                 return .result(.text("Invalid arguments for \(name): \(details). Fix the arguments and call the tool again.", isError: true))
             }
         }
-        let request: BackendRequest
+        var request: BackendRequest
         do {
             request = try RequestBuilder.build(tool.operation, arguments: arguments)
         } catch {
+            metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
             return .result(.text("Invalid arguments for \(name): \(error). Fix the arguments and call the tool again.", isError: true))
         }
+        // Refuse rather than queue: a queue in front of a slow backend only grows.
+        guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxConcurrentCalls else {
+            inFlight.wrappingSubtract(1, ordering: .relaxed)
+            metrics.record(tool: name, outcome: .overloaded, duration: nil)
+            context.logger.warning("concurrency limit reached", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "limit": "\(maxConcurrentCalls)"])
+            return .result(
+                .text(
+                    "The gateway is already running \(maxConcurrentCalls) calls on this endpoint, its limit. Call \(name) again in a moment.",
+                    isError: true))
+        }
+        defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        let started = ContinuousClock.now
         let response: BackendResponse
         switch exposition.plan.backend {
         case .mock:
@@ -118,18 +157,41 @@ public final class ToolEndpoint: MCPToolProvider {
             if case .passthrough = exposition.plan.backendSecurity {
                 callerHeaders = context.headers.map { (name: $0.name.canonicalName, value: $0.value) }
             }
+            request.headers.append(("traceparent", context.traceParent.description))
+            if let state = context.headers[.tracestate] { request.headers.append(("tracestate", state)) }
             do {
                 response = try await backend.send(request, to: http, security: exposition.plan.backendSecurity, callerHeaders: callerHeaders, timeout: timeout)
             } catch {
-                logger.warning(
-                    "backend call failed",
-                    metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "reason": "\(error)"])
+                let elapsed = ContinuousClock.now - started
+                if case .cancelled = error {
+                    metrics.record(tool: name, outcome: .cancelled, duration: nil)
+                    return .result(.text("The call to \(name) was cancelled.", isError: true))
+                }
+                metrics.record(tool: name, outcome: .backendError, duration: elapsed)
+                if case .timeout = error {
+                    metrics.metrics.backendError(endpoint: exposition.path, reason: "timeout")
+                } else {
+                    metrics.metrics.backendError(endpoint: exposition.path, reason: "unreachable")
+                }
+                context.logger.warning("backend call failed", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "reason": "\(error)"])
                 return .result(.text("Calling \(name) failed: \(error).", isError: true))
             }
         }
-        return .result(ResultMapper.result(for: response, tool: tool, outputValidator: output))
+        let elapsed = ContinuousClock.now - started
+        if response.status >= 400 {
+            metrics.metrics.backendError(endpoint: exposition.path, reason: response.status >= 500 ? "status_5xx" : "status_4xx")
+        }
+        let result = ResultMapper.result(for: response, tool: tool, outputValidator: output)
+        metrics.record(tool: name, outcome: result.isError ? .toolError : .ok, duration: elapsed)
+        context.logger.debug("tool called", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "status": "\(response.status)"])
+        return .result(result)
     }
 }
+
+extension HTTPField.Name {
+    static let tracestate = HTTPField.Name("tracestate")!
+}
+
 /// Turns a backend answer into an MCP tool result.
 enum ResultMapper {
     static let excerptLength = 2000

@@ -1,4 +1,5 @@
 import HTTPTypes
+import Logging
 import ReshaprJSON
 
 /// The MCP revisions this server speaks, newest first.
@@ -20,6 +21,8 @@ public enum JSONRPCErrorCode {
     public static let invalidParams = -32602
     public static let internalError = -32603
     public static let requestCancelled = -32800
+    /// Implementation-defined server error (JSON-RPC's -32000 to -32099): limits reached.
+    public static let serverError = -32000
 }
 
 /// What a tool call returns: MCP `CallToolResult`.
@@ -52,6 +55,14 @@ public struct MCPCallContext: Sendable {
     public var headers: HTTPFields
     public var sessionID: String
     public var protocolVersion: String
+    /// The id of the HTTP request, also in the response's `X-Request-Id` and in `logger`'s metadata.
+    public var requestID: String
+    /// The authenticated client (see ``MCPAuthorization``), if the endpoint authenticates.
+    public var client: String?
+    /// The caller's `traceparent`, or a new trace when it sent none: forward it to the backend.
+    public var traceParent: TraceParent
+    /// Logs of this request, with `request_id` set.
+    public var logger: Logger
 }
 
 /// The outcome of `callTool` when the tool does not exist: a protocol error, not a tool error.
@@ -71,16 +82,43 @@ public protocol MCPToolProvider: Sendable {
     /// Calls a tool; arguments are those of the request, not yet validated.
     func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup
 
-    /// Checks the caller's credentials; a refusal is answered 401 before anything else.
-    func authorize(_ headers: HTTPFields) -> MCPAuthorizationFailure?
+    /// Checks the caller's credentials before anything else is done with the request.
+    /// `resource` is the endpoint's URL as the client reached it (for OAuth challenges).
+    func authorize(_ headers: HTTPFields, resource: MCPResourceURL) async -> MCPAuthorization
+}
+
+/// Where an MCP endpoint is, as the client addressed it: scheme and authority from the request.
+public struct MCPResourceURL: Sendable, Hashable {
+    /// `https://gateway.example.com`, from `X-Forwarded-Proto` (else http) and the Host header.
+    public var origin: String
+    public var path: String
+
+    public init(origin: String, path: String) {
+        self.origin = origin
+        self.path = path
+    }
+
+    public var url: String { origin + path }
+    /// RFC 9728 protected resource metadata URL for this endpoint.
+    public var protectedResourceMetadata: String { origin + "/.well-known/oauth-protected-resource" + path }
+}
+
+/// The outcome of checking a caller's credentials.
+public enum MCPAuthorization: Sendable {
+    /// The caller may go on; `client` names it (for rate limits and logs), nil for anonymous endpoints.
+    case allowed(client: String?)
+    case refused(MCPAuthorizationFailure)
 }
 
 /// Why a caller is refused, and how it should authenticate (the `WWW-Authenticate` challenge).
 public struct MCPAuthorizationFailure: Sendable {
+    /// 401 for missing or bad credentials; 503 when the gateway cannot check them now.
+    public var status: HTTPResponse.Status
     public var message: String
-    public var challenge: String
+    public var challenge: String?
 
-    public init(message: String, challenge: String) {
+    public init(status: HTTPResponse.Status = .unauthorized, message: String, challenge: String?) {
+        self.status = status
         self.message = message
         self.challenge = challenge
     }

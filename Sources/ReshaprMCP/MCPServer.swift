@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import ReshaprJSON
 import Synchronization
@@ -9,6 +10,9 @@ import Synchronization
 extension HTTPField.Name {
     public static let mcpSessionID = HTTPField.Name("Mcp-Session-Id")!
     public static let mcpProtocolVersion = HTTPField.Name("MCP-Protocol-Version")!
+    public static let requestID = HTTPField.Name("X-Request-Id")!
+    public static let traceparent = HTTPField.Name("traceparent")!
+    public static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
 }
 
 /// MCP over Streamable HTTP for any number of endpoints (one per path).
@@ -24,39 +28,88 @@ public struct MCPServer: Sendable {
         public var maxBodyBytes: Int
         /// Tools per `tools/list` page.
         public var pageSize: Int
+        /// Requests per client (the authenticated client, else the remote address); nil: unlimited.
+        public var rateLimit: RateLimiter.Limit?
 
-        public init(allowedOrigins: [String] = [], maxBodyBytes: Int = 4 << 20, pageSize: Int = 100) {
+        public init(allowedOrigins: [String] = [], maxBodyBytes: Int = 4 << 20, pageSize: Int = 100, rateLimit: RateLimiter.Limit? = nil) {
             self.allowedOrigins = allowedOrigins
             self.maxBodyBytes = maxBodyBytes
             self.pageSize = pageSize
+            self.rateLimit = rateLimit
         }
     }
 
     public let sessions: SessionStore
+    public let rateLimiter = RateLimiter()
     let options: @Sendable () -> Options
     let logger: Logger
+    let metrics: any MetricsFactory
 
     /// `options` is read at every request, so that a reload changes limits and origins.
-    public init(sessions: SessionStore, logger: Logger, options: @escaping @Sendable () -> Options) {
+    /// Refused requests are counted in `reshapr_mcp_rejected_total{reason}` of `metrics`.
+    public init(sessions: SessionStore, logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance, options: @escaping @Sendable () -> Options) {
         self.sessions = sessions
         self.logger = logger
+        self.metrics = metrics
         self.options = options
     }
 
-    /// Answers one HTTP request addressed to the MCP endpoint at `path`.
-    public func handle(_ request: Request, path: String, provider: any MCPToolProvider) async -> Response {
+    /// Answers one HTTP request addressed to the MCP endpoint at `path`. Every answer carries
+    /// `X-Request-Id`: the caller's, else the trace id of its `traceparent`, else a new one.
+    public func handle(_ request: Request, path: String, provider: any MCPToolProvider, remoteAddress: String? = nil) async -> Response {
+        let traceParent = request.headers[.traceparent].flatMap(TraceParent.init) ?? .random()
+        let requestID = request.headers[.requestID].flatMap(Self.acceptableRequestID) ?? traceParent.traceID
+        var logger = self.logger
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        var response = await handle(request, path: path, provider: provider, remoteAddress: remoteAddress, traceParent: traceParent, requestID: requestID, logger: logger)
+        response.headers[.requestID] = requestID
+        return response
+    }
+
+    /// Request ids from callers are kept when they are short and printable.
+    static func acceptableRequestID(_ value: String) -> String? {
+        guard (1...128).contains(value.utf8.count),
+            value.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || $0 == 0x3A })
+        else { return nil }
+        return value
+    }
+
+    private func reject(_ reason: String) {
+        Counter(label: "reshapr_mcp_rejected_total", dimensions: [("reason", reason)], factory: metrics).increment()
+    }
+
+    private func handle(
+        _ request: Request, path: String, provider: any MCPToolProvider, remoteAddress: String?, traceParent: TraceParent, requestID: String, logger: Logger
+    ) async -> Response {
         let options = self.options()
         if let origin = request.headers[.origin], !Self.isAllowed(origin: origin, options.allowedOrigins) {
             logger.warning("refused request from origin", metadata: ["origin": "\(origin)", "path": "\(path)"])
+            reject("origin")
             return Self.httpError(.forbidden, "Origin \(origin) is not allowed")
         }
-        if let failure = provider.authorize(request.headers) {
-            var response = Self.jsonRPCError(.unauthorized, code: JSONRPCErrorCode.invalidRequest, failure.message)
-            response.headers[.wwwAuthenticate] = failure.challenge
+        let client: String?
+        switch await provider.authorize(request.headers, resource: Self.resourceURL(request, path: path)) {
+        case .allowed(let name):
+            client = name
+        case .refused(let failure):
+            logger.notice("refused request", metadata: ["path": "\(path)", "reason": "\(failure.message)", "remote": "\(remoteAddress ?? "?")"])
+            reject(failure.status == .serviceUnavailable ? "auth_unavailable" : "unauthorized")
+            var response = Self.jsonRPCError(failure.status, code: JSONRPCErrorCode.invalidRequest, failure.message)
+            if let challenge = failure.challenge { response.headers[.wwwAuthenticate] = challenge }
             return response
         }
+        if let limit = options.rateLimit, case .limited(let retryAfter) = rateLimiter.admit(client ?? remoteAddress ?? "unknown", limit: limit) {
+            reject("rate_limited")
+            let seconds = max(1, Int((Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up)))
+            var response = Self.jsonRPCError(
+                .tooManyRequests, code: JSONRPCErrorCode.serverError,
+                "rate limit exceeded: at most \(limit.requestsPerSecond.formatted()) requests per second per client (burst \(limit.burst)); retry in \(seconds) s")
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        }
+        let call = CallInfo(client: client, traceParent: traceParent, requestID: requestID, logger: logger)
         switch request.method {
-        case .post: return await post(request, path: path, provider: provider, options: options)
+        case .post: return await post(request, path: path, provider: provider, options: options, call: call)
         case .get: return get(request, path: path)
         case .delete:
             guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
@@ -70,6 +123,23 @@ public struct MCPServer: Sendable {
         }
     }
 
+    /// What a tool call needs to know of the request beyond its headers.
+    struct CallInfo {
+        var client: String?
+        var traceParent: TraceParent
+        var requestID: String
+        var logger: Logger
+    }
+
+    /// The endpoint's URL as the client reached it: `X-Forwarded-Proto` (from a TLS-terminating
+    /// proxy) or http, and the request's authority.
+    public static func resourceURL(_ request: Request, path: String) -> MCPResourceURL {
+        let proto = request.headers[.forwardedProto]?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let scheme = proto == "https" ? "https" : "http"
+        let authority = request.head.authority ?? "localhost"
+        return MCPResourceURL(origin: "\(scheme)://\(authority)", path: path)
+    }
+
     static func isAllowed(origin: String, _ allowed: [String]) -> Bool {
         if allowed.contains("*") || allowed.contains(origin) { return true }
         guard let url = URL(string: origin), let host = url.host else { return false }
@@ -78,7 +148,7 @@ public struct MCPServer: Sendable {
 
     // MARK: - POST
 
-    private func post(_ request: Request, path: String, provider: any MCPToolProvider, options: Options) async -> Response {
+    private func post(_ request: Request, path: String, provider: any MCPToolProvider, options: Options, call: CallInfo) async -> Response {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") else {
             return Self.httpError(.unsupportedMediaType, "Content-Type must be application/json")
@@ -93,6 +163,7 @@ public struct MCPServer: Sendable {
         do {
             body = try await request.body.collect(upTo: options.maxBodyBytes)
         } catch {
+            reject("body_too_large")
             return Self.jsonRPCError(.contentTooLarge, code: JSONRPCErrorCode.invalidRequest, "request body exceeds \(options.maxBodyBytes) bytes")
         }
         let message: JSONValue
@@ -131,7 +202,9 @@ public struct MCPServer: Sendable {
                 .badRequest, code: JSONRPCErrorCode.invalidRequest,
                 "unsupported MCP-Protocol-Version \(version); supported: \(MCPVersion.supported.joined(separator: ", "))")
         }
-        let context = MCPCallContext(headers: request.headers, sessionID: sessionID, protocolVersion: negotiated)
+        let context = MCPCallContext(
+            headers: request.headers, sessionID: sessionID, protocolVersion: negotiated, requestID: call.requestID, client: call.client,
+            traceParent: call.traceParent, logger: call.logger)
         var responses: [JSONValue] = []
         for message in messages {
             if let response = await dispatch(message, provider: provider, context: context, pageSize: options.pageSize) {
@@ -290,7 +363,7 @@ public struct MCPServer: Sendable {
 }
 
 /// Routes requests whose path is an MCP endpoint to the MCP server; everything else goes on.
-public struct MCPMiddleware<Context: RequestContext>: RouterMiddleware {
+public struct MCPMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let server: MCPServer
     let resolve: @Sendable (String) -> (any MCPToolProvider)?
 
@@ -303,7 +376,19 @@ public struct MCPMiddleware<Context: RequestContext>: RouterMiddleware {
         var path = request.uri.path
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
         guard let provider = resolve(path) else { return try await next(request, context) }
-        return await server.handle(request, path: path, provider: provider)
+        return await server.handle(request, path: path, provider: provider, remoteAddress: context.remoteAddress?.ipAddress)
+    }
+}
+
+/// The request context of a server with MCP endpoints: Hummingbird's basics plus the peer's
+/// address, which per-client rate limits fall back on for anonymous endpoints.
+public struct MCPRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }
 

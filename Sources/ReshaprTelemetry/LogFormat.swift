@@ -14,6 +14,20 @@ public enum LogFormat: String, Sendable, CaseIterable {
 
 /// The logging setup shared by reshapr-gateway, reshapr-sync and reshapr-ctrl.
 public enum LogSetup {
+    /// Reads `--log-level` and `--log-format` (else `$RESHAPR_LOG_FORMAT`, else text); the error
+    /// names the flag and the accepted values.
+    public static func parse(level: String, format: String?, environment: [String: String]) throws(LogSetupError) -> (Logger.Level, LogFormat) {
+        guard let parsedLevel = Logger.Level(rawValue: level) else {
+            throw LogSetupError(message: "--log-level must be one of trace, debug, info, notice, warning, error, critical (got \(level))")
+        }
+        let formatName = format ?? environment["RESHAPR_LOG_FORMAT"] ?? "text"
+        guard let parsedFormat = LogFormat(rawValue: formatName) else {
+            let source = format == nil ? "RESHAPR_LOG_FORMAT" : "--log-format"
+            throw LogSetupError(message: "\(source) must be one of text, logfmt, json (got \(formatName))")
+        }
+        return (parsedLevel, parsedFormat)
+    }
+
     /// Bootstraps swift-log once for the process.
     public static func bootstrap(format: LogFormat, level: Logger.Level) {
         LoggingSystem.bootstrap { label in
@@ -27,6 +41,11 @@ public enum LogSetup {
             }
         }
     }
+}
+
+public struct LogSetupError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
 
 /// Where finished log lines go.

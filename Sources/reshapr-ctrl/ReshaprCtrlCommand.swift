@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReshaprControlPlane
+import ReshaprTelemetry
 import ServiceLifecycle
 
 /// reshapr-ctrl: the control plane. Gateways connect over gRPC; the CLI uses the REST API.
@@ -20,22 +21,24 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
     @Option(help: "Seconds without heartbeat before a gateway is removed.") var evictAfter = 300
     @Option(help: "Heartbeat period told to gateways, in seconds.") var heartbeatInterval = 120
     @Option(help: "Log level.") var logLevel = "info"
+    @Option(help: "Log format: text, logfmt or json (default: $RESHAPR_LOG_FORMAT, else text).") var logFormat: String?
     @Option(help: "PEM certificate chain for gRPC over TLS (with --tls-key).") var tlsCert: String?
     @Option(help: "PEM private key for gRPC over TLS (with --tls-cert).") var tlsKey: String?
     @Flag(help: "Send Secret values to gateways over plaintext gRPC (development only).") var insecurePlaintextSecrets = false
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        let (level, format): (Logger.Level, LogFormat)
+        do {
+            (level, format) = try LogSetup.parse(level: logLevel, format: logFormat, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.message)
+        }
         guard evictAfter > 0, heartbeatInterval > 0 else { throw ValidationError("--evict-after and --heartbeat-interval must be positive") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         for file in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
             throw ValidationError("cannot read \(file)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LogSetup.bootstrap(format: format, level: level)
         let logger = Logger(label: "reshapr.ctrl")
         let environment = ProcessInfo.processInfo.environment
         let path = database ?? environment["RESHAPR_CTRL_DB"] ?? "reshapr-ctrl.sqlite"

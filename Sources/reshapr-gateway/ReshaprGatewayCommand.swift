@@ -5,6 +5,8 @@ import ReshaprBackend
 import ReshaprConfig
 import ReshaprGateway
 import ReshaprJSON
+import ReshaprTelemetry
+import Metrics
 
 @main
 struct ReshaprGatewayCommand: AsyncParsableCommand {
@@ -43,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text, logfmt or json (default: $RESHAPR_LOG_FORMAT, else text).")
+    var logFormat: String?
+
     @Flag(inversion: .prefixedNo, help: "Reload when the configuration directory changes (inotify). SIGHUP always reloads.")
     var watch = true
 
@@ -52,26 +57,27 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var loader: LoaderFlags
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        let (level, format): (Logger.Level, LogFormat)
+        do {
+            (level, format) = try LogSetup.parse(level: logLevel, format: logFormat, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.message)
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         guard (0...60_000).contains(reloadDebounceMs) else { throw ValidationError("--reload-debounce-ms must be between 0 and 60000") }
         guard let directory = configDir ?? ProcessInfo.processInfo.environment["RESHAPR_CONFIG_DIR"], !directory.isEmpty else {
             throw ValidationError("missing --config-dir (or the RESHAPR_CONFIG_DIR environment variable)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LogSetup.bootstrap(format: format, level: level)
+        let metrics = GatewayMetrics()
+        MetricsSystem.bootstrap(metrics.registry.factory)
         let logger = Logger(label: "reshapr.gateway")
         let gateway: Gateway
         do {
             let options = GatewayOptions(
                 configDirectory: directory, host: host, port: port, loader: try loader.options(), watch: watch,
                 reloadDebounce: .milliseconds(reloadDebounceMs))
-            gateway = try Gateway(options: options, logger: logger)
+            gateway = try Gateway(options: options, logger: logger, metrics: metrics)
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)

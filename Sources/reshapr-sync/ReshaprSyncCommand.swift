@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReshaprSync
+import ReshaprTelemetry
 import ServiceLifecycle
 
 /// reshapr-sync: keeps a configuration directory in step with the control plane.
@@ -28,6 +29,7 @@ struct ReshaprSyncCommand: AsyncParsableCommand {
     @Option(help: "Heartbeat period in seconds (default: what the control plane says, 120).") var heartbeatInterval: Int?
     @Flag(help: "Register, write the snapshot, terminate: for mirroring into an air-gapped site.") var once = false
     @Option(help: "Log level.") var logLevel = "info"
+    @Option(help: "Log format: text, logfmt or json (default: $RESHAPR_LOG_FORMAT, else text).") var logFormat: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -48,12 +50,13 @@ struct ReshaprSyncCommand: AsyncParsableCommand {
             fail("error: RESHAPR_CONFIG_DIR: is required (or --config-dir)", code: 2)
         }
         if let heartbeatInterval, heartbeatInterval < 1 { fail("error: --heartbeat-interval must be at least 1 second", code: 2) }
-        guard let level = Logger.Level(rawValue: logLevel) else { fail("error: --log-level must be one of trace, debug, info, notice, warning, error, critical", code: 2) }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let (level, format): (Logger.Level, LogFormat)
+        do {
+            (level, format) = try LogSetup.parse(level: logLevel, format: logFormat, environment: environment)
+        } catch {
+            fail("error: \(error.message)", code: 2)
         }
+        LogSetup.bootstrap(format: format, level: level)
         let logger = Logger(label: "reshapr.sync")
         let agent = SyncAgent(
             configuration: settings, directory: directory, heartbeatInterval: heartbeatInterval.map { .seconds($0) }, logger: logger)
