@@ -41,8 +41,10 @@ let package = Package(
         ),
         // Linux inotify: debounced change batches for a directory tree. Knows nothing of the configuration format.
         .target(name: "ReshaprWatch"),
+        // MCP tool definitions and the selection rules common to every API kind.
+        .target(name: "ReshaprTools", dependencies: ["ReshaprJSON"]),
         // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
-        .target(name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON"]),
+        .target(name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON", "ReshaprTools"]),
         // MCP Streamable HTTP: sessions, JSON-RPC dispatch, notification streams. Knows nothing of OpenAPI.
         .target(
             name: "ReshaprMCP",
@@ -86,6 +88,7 @@ let package = Package(
             name: "ReshaprGateway",
             dependencies: [
                 "ReshaprConfig",
+                "ReshaprTools",
                 "ReshaprOpenAPI",
                 "ReshaprMCP",
                 "ReshaprBackend",
@@ -192,7 +195,7 @@ let package = Package(
         ),
         .executableTarget(name: "reshapr", dependencies: ["ReshaprCLI"]),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
-        .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprConfig", "TestSupport"]),
+        .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprTools", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
         .testTarget(name: "ReshaprAuthTests", dependencies: ["ReshaprAuth", "TestSupport"]),
         .testTarget(name: "ReshaprTelemetryTests", dependencies: ["ReshaprTelemetry"]),

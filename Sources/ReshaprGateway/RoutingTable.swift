@@ -5,6 +5,7 @@ import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
 import ReshaprOpenAPI
+import ReshaprTools
 
 /// The MCP endpoints served, by path, built from one configuration. Immutable: a reload
 /// builds a new table and swaps it in whole.
@@ -84,7 +85,7 @@ public struct RoutingTable: Sendable {
                 } else {
                     var rules = ToolSelectionRules(include: tools.include, exclude: tools.exclude)
                     for (selector, value) in tools.overrides { rules.overrides[selector] = (value.name, value.description) }
-                    toolSet = ToolSet(ToolCompiler.compile(document, rules: rules))
+                    toolSet = ToolSet(ToolCompiler.compile(document, rules: rules).mapBindings(ToolBinding.http))
                     toolSets[key] = toolSet
                     for skipped in toolSet.catalog.skipped {
                         logger.info("operation not exposed", metadata: ["service": "\(service.metadata.name)", "operation": "\(skipped)"])

@@ -7,23 +7,24 @@ import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
 import ReshaprOpenAPI
+import ReshaprTools
 import Synchronization
 
 /// The tools compiled from one API description and one tool selection, shared by every
 /// endpoint that serves the same artifact the same way: compiled once, listed once, and
 /// their validators compiled once (on first use of each tool).
 public final class ToolSet: Sendable {
-    public let catalog: ToolCatalog
+    public let catalog: ToolCatalog<ToolBinding>
     /// The MCP `Tool` objects of `tools/list`.
     public let tools: [JSONValue]
     private let validators = Mutex<[String: (input: JSONSchemaValidator?, output: JSONSchemaValidator?)]>([:])
 
-    init(_ catalog: ToolCatalog) {
+    init(_ catalog: ToolCatalog<ToolBinding>) {
         self.catalog = catalog
         tools = catalog.tools.map(\.definition.json)
     }
 
-    func validators(for tool: CompiledTool) -> (JSONSchemaValidator?, JSONSchemaValidator?) {
+    func validators(for tool: CompiledTool<ToolBinding>) -> (JSONSchemaValidator?, JSONSchemaValidator?) {
         let name = tool.definition.name
         if let cached = validators.withLock({ $0[name] }) { return cached }
         let input = try? JSONSchemaValidator(schema: tool.definition.inputSchema, strict: false)
@@ -31,6 +32,11 @@ public final class ToolSet: Sendable {
         validators.withLock { $0[name] = (input, output) }
         return (input, output)
     }
+}
+
+/// What a tool calls, whatever the kind of API it comes from.
+public enum ToolBinding: Sendable, Hashable {
+    case http(HTTPOperation)
 }
 
 /// One served MCP endpoint: the tools of an exposition and how to call them.
@@ -49,7 +55,7 @@ public final class ToolEndpoint: MCPToolProvider {
     let logger: Logger
     private let inFlight = Atomic<Int>(0)
 
-    public var catalog: ToolCatalog { toolSet.catalog }
+    public var catalog: ToolCatalog<ToolBinding> { toolSet.catalog }
     public var tools: [JSONValue] { toolSet.tools }
     /// Tool calls of this endpoint now in flight.
     public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
@@ -127,13 +133,6 @@ public final class ToolEndpoint: MCPToolProvider {
                 return .result(.text("Invalid arguments for \(name): \(details). Fix the arguments and call the tool again.", isError: true))
             }
         }
-        var request: BackendRequest
-        do {
-            request = try RequestBuilder.build(tool.operation, arguments: arguments)
-        } catch {
-            metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
-            return .result(.text("Invalid arguments for \(name): \(error). Fix the arguments and call the tool again.", isError: true))
-        }
         // Refuse rather than queue: a queue in front of a slow backend only grows.
         guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxConcurrentCalls else {
             inFlight.wrappingSubtract(1, ordering: .relaxed)
@@ -146,45 +145,77 @@ public final class ToolEndpoint: MCPToolProvider {
         }
         defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
         let started = ContinuousClock.now
+        let call: CallOutcome
+        switch tool.binding {
+        case .http(let operation):
+            call = await callHTTP(operation, name: name, arguments: arguments, outputValidator: output, context: context)
+        }
+        metrics.record(tool: name, outcome: call.outcome, duration: call.reachedBackend ? ContinuousClock.now - started : nil)
+        if let backendError = call.backendError { metrics.metrics.backendError(endpoint: exposition.path, reason: backendError) }
+        context.logger.debug("tool called", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "outcome": "\(call.outcome.rawValue)"])
+        return .result(call.result)
+    }
+
+    /// What one call gave, for the caller and for the metrics.
+    struct CallOutcome {
+        var result: MCPToolResult
+        var outcome: EndpointMetrics.Outcome
+        var reachedBackend = true
+        /// `reshapr_backend_errors_total` reason, if the backend failed.
+        var backendError: String?
+    }
+
+    /// The outcome of a call whose backend could not be reached or did not answer in time.
+    func failed(_ name: String, _ error: BackendFailure, context: MCPCallContext) -> CallOutcome {
+        if case .cancelled = error {
+            return CallOutcome(result: .text("The call to \(name) was cancelled.", isError: true), outcome: .cancelled, reachedBackend: false)
+        }
+        context.logger.warning("backend call failed", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "reason": "\(error)"])
+        var reason = "unreachable"
+        if case .timeout = error { reason = "timeout" }
+        return CallOutcome(result: .text("Calling \(name) failed: \(error).", isError: true), outcome: .backendError, backendError: reason)
+    }
+
+    /// Headers every backend request carries: the trace context, and for passthrough security
+    /// the caller's headers (copied only then).
+    func forwardedHeaders(_ context: MCPCallContext) -> (trace: [(String, String)], caller: [(name: String, value: String)]) {
+        var trace = [("traceparent", context.traceParent.description)]
+        if let state = context.headers[.tracestate] { trace.append(("tracestate", state)) }
+        var caller: [(name: String, value: String)] = []
+        if case .passthrough = exposition.plan.backendSecurity {
+            caller = context.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        }
+        return (trace, caller)
+    }
+
+    func callHTTP(
+        _ operation: HTTPOperation, name: String, arguments: [String: JSONValue], outputValidator: JSONSchemaValidator?, context: MCPCallContext
+    ) async -> CallOutcome {
+        var request: BackendRequest
+        do {
+            request = try RequestBuilder.build(operation, arguments: arguments)
+        } catch {
+            return CallOutcome(
+                result: .text("Invalid arguments for \(name): \(error). Fix the arguments and call the tool again.", isError: true),
+                outcome: .invalidArguments, reachedBackend: false)
+        }
         let response: BackendResponse
         switch exposition.plan.backend {
         case .mock:
-            response = MockResponder.respond(to: tool.operation)
+            response = MockResponder.respond(to: operation)
         case .http(let http):
-            let timeout = min(http.timeout, callTimeout)
-            // Only passthrough forwards the caller's headers: copy them only then.
-            var callerHeaders: [(name: String, value: String)] = []
-            if case .passthrough = exposition.plan.backendSecurity {
-                callerHeaders = context.headers.map { (name: $0.name.canonicalName, value: $0.value) }
-            }
-            request.headers.append(("traceparent", context.traceParent.description))
-            if let state = context.headers[.tracestate] { request.headers.append(("tracestate", state)) }
+            let (trace, caller) = forwardedHeaders(context)
+            request.headers.append(contentsOf: trace)
             do {
-                response = try await backend.send(request, to: http, security: exposition.plan.backendSecurity, callerHeaders: callerHeaders, timeout: timeout)
+                response = try await backend.send(
+                    request, to: http, security: exposition.plan.backendSecurity, callerHeaders: caller, timeout: min(http.timeout, callTimeout))
             } catch {
-                let elapsed = ContinuousClock.now - started
-                if case .cancelled = error {
-                    metrics.record(tool: name, outcome: .cancelled, duration: nil)
-                    return .result(.text("The call to \(name) was cancelled.", isError: true))
-                }
-                metrics.record(tool: name, outcome: .backendError, duration: elapsed)
-                if case .timeout = error {
-                    metrics.metrics.backendError(endpoint: exposition.path, reason: "timeout")
-                } else {
-                    metrics.metrics.backendError(endpoint: exposition.path, reason: "unreachable")
-                }
-                context.logger.warning("backend call failed", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "reason": "\(error)"])
-                return .result(.text("Calling \(name) failed: \(error).", isError: true))
+                return failed(name, error, context: context)
             }
         }
-        let elapsed = ContinuousClock.now - started
-        if response.status >= 400 {
-            metrics.metrics.backendError(endpoint: exposition.path, reason: response.status >= 500 ? "status_5xx" : "status_4xx")
-        }
-        let result = ResultMapper.result(for: response, tool: tool, outputValidator: output)
-        metrics.record(tool: name, outcome: result.isError ? .toolError : .ok, duration: elapsed)
-        context.logger.debug("tool called", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "status": "\(response.status)"])
-        return .result(result)
+        let result = ResultMapper.result(for: response, outputValidator: outputValidator)
+        let backendError = response.status >= 500 ? "status_5xx" : response.status >= 400 ? "status_4xx" : nil
+        return CallOutcome(result: result, outcome: result.isError ? .toolError : .ok, backendError: backendError)
     }
 }
 
@@ -197,7 +228,7 @@ enum ResultMapper {
     static let excerptLength = 2000
     static let maxImageBytes = 5 << 20
 
-    static func result(for response: BackendResponse, tool: CompiledTool, outputValidator: JSONSchemaValidator?) -> MCPToolResult {
+    static func result(for response: BackendResponse, outputValidator: JSONSchemaValidator?) -> MCPToolResult {
         let status = response.status
         let reason = HTTPStatusText.text(for: status)
         guard (200..<300).contains(status) else {

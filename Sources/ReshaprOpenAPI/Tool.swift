@@ -1,47 +1,5 @@
 import ReshaprJSON
-
-/// MCP tool annotations (hints for clients; not enforced).
-public struct ToolAnnotations: Sendable, Hashable {
-    public var title: String?
-    public var readOnlyHint: Bool?
-    public var destructiveHint: Bool?
-    public var idempotentHint: Bool?
-    public var openWorldHint: Bool?
-
-    public var json: JSONValue {
-        var object: [String: JSONValue] = [:]
-        if let title { object["title"] = .string(title) }
-        if let readOnlyHint { object["readOnlyHint"] = .bool(readOnlyHint) }
-        if let destructiveHint { object["destructiveHint"] = .bool(destructiveHint) }
-        if let idempotentHint { object["idempotentHint"] = .bool(idempotentHint) }
-        if let openWorldHint { object["openWorldHint"] = .bool(openWorldHint) }
-        return .object(object)
-    }
-}
-
-/// What an MCP client sees of a tool.
-public struct ToolDefinition: Sendable, Hashable {
-    public var name: String
-    public var title: String?
-    public var description: String
-    public var inputSchema: JSONValue
-    /// Present only when the success response is a JSON object.
-    public var outputSchema: JSONValue?
-    public var annotations: ToolAnnotations
-
-    /// The MCP `Tool` object of `tools/list`.
-    public var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "name": .string(name),
-            "description": .string(description),
-            "inputSchema": inputSchema,
-            "annotations": annotations.json,
-        ]
-        if let title { object["title"] = .string(title) }
-        if let outputSchema { object["outputSchema"] = outputSchema }
-        return .object(object)
-    }
-}
+import ReshaprTools
 
 /// How a tool's arguments become an HTTP request.
 public struct HTTPOperation: Sendable, Hashable {
@@ -111,42 +69,9 @@ public struct ResponseDescription: Sendable, Hashable {
     public var isSuccess: Bool { status.hasPrefix("2") }
 }
 
-/// A tool and the operation it calls.
-public struct CompiledTool: Sendable, Hashable {
-    public var definition: ToolDefinition
-    public var operation: HTTPOperation
-}
+/// An OpenAPI tool: its definition and the HTTP operation it calls.
+public typealias OpenAPITool = CompiledTool<HTTPOperation>
 
-/// An operation that did not become a tool, and why.
-public struct SkippedOperation: Sendable, Hashable, CustomStringConvertible {
-    public var signature: String
-    public var operationID: String?
-    public var reason: String
-
-    public var description: String { "\(signature)\(operationID.map { " (\($0))" } ?? ""): \(reason)" }
-}
-
-/// The tools of one API description.
-public struct ToolCatalog: Sendable {
-    public var tools: [CompiledTool]
-    public var skipped: [SkippedOperation]
-    /// `include`, `exclude` or `overrides` entries that matched no operation.
-    public var unmatchedSelectors: [String]
-    /// Operations left out by `include`/`exclude` (not errors).
-    public var filteredOut: Int
-    private var index: [String: Int]
-
-    init(tools: [CompiledTool], skipped: [SkippedOperation], unmatchedSelectors: [String], filteredOut: Int) {
-        self.tools = tools
-        self.skipped = skipped
-        self.unmatchedSelectors = unmatchedSelectors
-        self.filteredOut = filteredOut
-        var index: [String: Int] = [:]
-        for (i, tool) in tools.enumerated() { index[tool.definition.name] = i }
-        self.index = index
-    }
-
-    public func tool(named name: String) -> CompiledTool? {
-        index[name].map { tools[$0] }
-    }
+extension CompiledTool where Binding == HTTPOperation {
+    public var operation: HTTPOperation { binding }
 }

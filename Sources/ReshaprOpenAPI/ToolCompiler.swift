@@ -1,26 +1,11 @@
 import ReshaprJSON
-
-/// Which operations become tools, and under which names.
-public struct ToolSelectionRules: Sendable {
-    /// Selectors of operations to expose; all when `nil`. A selector is an operationId, a tool
-    /// name, or `METHOD /path`.
-    public var include: [String]?
-    public var exclude: [String]
-    /// By selector: a new tool name and/or description.
-    public var overrides: [String: (name: String?, description: String?)]
-
-    public init(include: [String]? = nil, exclude: [String] = [], overrides: [String: (name: String?, description: String?)] = [:]) {
-        self.include = include
-        self.exclude = exclude
-        self.overrides = overrides
-    }
-}
+import ReshaprTools
 
 /// Compiles an OpenAPI 3.0/3.1 or Swagger 2.0 document into MCP tools, one per operation.
 public enum ToolCompiler {
     static let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
 
-    public static func compile(_ document: JSONValue, rules: ToolSelectionRules = ToolSelectionRules()) -> ToolCatalog {
+    public static func compile(_ document: JSONValue, rules: ToolSelectionRules = ToolSelectionRules()) -> ToolCatalog<HTTPOperation> {
         let converter = SchemaConverter(document: document)
         let isSwagger = document["swagger"] != nil
         var candidates: [(operation: JSONValue, method: String, path: String, pathItem: JSONValue)] = []
@@ -33,57 +18,23 @@ public enum ToolCompiler {
             }
         }
 
-        var usedSelectors: Set<String> = []
-        var tools: [CompiledTool] = []
-        var skipped: [SkippedOperation] = []
-        var filteredOut = 0
-        var taken: Set<String> = []
-        for candidate in candidates {
+        let candidateTools = candidates.map { candidate in
             let operationID = candidate.operation["operationId"]?.stringValue
-            let defaultName = toolName(operationID: operationID, method: candidate.method, path: candidate.path)
-            let selectors = [operationID, defaultName, "\(candidate.method) \(candidate.path)"].compactMap { $0 }
-            func matches(_ list: [String]) -> String? {
-                list.first { selector in selectors.contains { $0 == selector || $0.caseInsensitiveEquals(selector) && selector.contains(" ") } }
-            }
-            if let include = rules.include {
-                guard let hit = matches(include) else {
-                    filteredOut += 1
-                    continue
+            return ToolCandidate<HTTPOperation>(
+                selectors: [operationID, "\(candidate.method) \(candidate.path)"].compactMap { $0 },
+                defaultName: toolName(operationID: operationID, method: candidate.method, path: candidate.path),
+                signature: "\(candidate.method) \(candidate.path)", operationID: operationID
+            ) { () throws(UnsupportedOperation) in
+                do throws(UnsupportedSchema) {
+                    return try compileOperation(
+                        candidate.operation, method: candidate.method, path: candidate.path, pathItem: candidate.pathItem,
+                        document: document, converter: converter, isSwagger: isSwagger)
+                } catch {
+                    throw UnsupportedOperation(reason: error.reason)
                 }
-                usedSelectors.insert(hit)
-            }
-            if let hit = matches(rules.exclude) {
-                usedSelectors.insert(hit)
-                filteredOut += 1
-                continue
-            }
-            var override: (name: String?, description: String?) = (nil, nil)
-            if let hit = matches(Array(rules.overrides.keys)), let value = rules.overrides[hit] {
-                usedSelectors.insert(hit)
-                override = value
-            }
-            let signature = "\(candidate.method) \(candidate.path)"
-            do {
-                var tool = try compileOperation(
-                    candidate.operation, method: candidate.method, path: candidate.path, pathItem: candidate.pathItem,
-                    document: document, converter: converter, isSwagger: isSwagger)
-                var name = override.name ?? defaultName
-                if taken.contains(name) {
-                    var n = 2
-                    while taken.contains("\(name)_\(n)") { n += 1 }
-                    name = "\(name)_\(n)"
-                }
-                taken.insert(name)
-                tool.definition.name = name
-                if let description = override.description { tool.definition.description = description }
-                tools.append(tool)
-            } catch {
-                skipped.append(SkippedOperation(signature: signature, operationID: operationID, reason: error.reason))
             }
         }
-        let allSelectors = (rules.include ?? []) + rules.exclude + rules.overrides.keys.sorted()
-        let unmatched = allSelectors.filter { !usedSelectors.contains($0) }
-        return ToolCatalog(tools: tools, skipped: skipped, unmatchedSelectors: unmatched, filteredOut: filteredOut)
+        return ToolCatalog.select(candidateTools, rules: rules)
     }
 
     /// The operationId made valid for MCP (`[A-Za-z0-9_.-]`, at most 128), else `method_path`.
@@ -95,32 +46,13 @@ public enum ToolCompiler {
             let segments = path.split(separator: "/").map { $0.filter { $0 != "{" && $0 != "}" } }
             raw = ([method.lowercased()] + segments).joined(separator: "_")
         }
-        var name = ""
-        var lastWasUnderscore = false
-        for scalar in raw.unicodeScalars {
-            let ok = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
-                || scalar == "_" || scalar == "." || scalar == "-"
-            if ok {
-                name.unicodeScalars.append(scalar)
-                lastWasUnderscore = scalar == "_"
-            } else if !lastWasUnderscore {
-                name += "_"
-                lastWasUnderscore = true
-            }
-        }
-        if name.isEmpty { name = method.lowercased() }
-        if name.count > 128 {
-            var hasher = FNV1a()
-            hasher.combine(raw)
-            name = String(name.prefix(119)) + "_" + hasher.hex8
-        }
-        return name
+        return ToolName.sanitize(raw, fallback: method.lowercased())
     }
 
     static func compileOperation(
         _ operation: JSONValue, method: String, path: String, pathItem: JSONValue, document: JSONValue,
         converter: SchemaConverter, isSwagger: Bool
-    ) throws(UnsupportedSchema) -> CompiledTool {
+    ) throws(UnsupportedSchema) -> OpenAPITool {
         // Parameters: path-level ones, overridden by operation-level ones of the same name and location.
         var parameters: [(String, String, JSONValue)] = []
         for raw in (pathItem["parameters"]?.arrayValue ?? []) + (operation["parameters"]?.arrayValue ?? []) {
@@ -311,7 +243,7 @@ public enum ToolCompiler {
         let http = HTTPOperation(
             method: method, pathTemplate: path, operationID: operation["operationId"]?.stringValue, parameters: bindings, body: body,
             responses: responses)
-        return CompiledTool(definition: definition, operation: http)
+        return OpenAPITool(definition: definition, binding: http)
     }
 
     typealias BodyEncoding = BodyBinding.Encoding
@@ -381,22 +313,5 @@ extension String {
 
     func caseInsensitiveEquals(_ other: String) -> Bool {
         lowercased() == other.lowercased()
-    }
-}
-
-/// 32-bit FNV-1a, to keep truncated tool names unique and stable.
-struct FNV1a {
-    private var hash: UInt32 = 2_166_136_261
-
-    mutating func combine(_ text: String) {
-        for byte in text.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-    }
-
-    var hex8: String {
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ReshaprConfig
 import ReshaprJSON
+import ReshaprTools
 import TestSupport
 import Testing
 
