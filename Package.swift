@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
     ],
     targets: [
         // JSON values and a JSON Schema (draft 2020-12) validator. No dependencies.
@@ -45,6 +46,15 @@ let package = Package(
         .target(name: "ReshaprTools", dependencies: ["ReshaprJSON"]),
         // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
         .target(name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON", "ReshaprTools"]),
+        // GraphQL schemas (SDL or introspection) compiled into MCP tools, one per query and mutation field.
+        .target(
+            name: "ReshaprGraphQL",
+            dependencies: [
+                "ReshaprJSON",
+                "ReshaprTools",
+                .product(name: "GraphQL", package: "GraphQL"),
+            ]
+        ),
         // MCP Streamable HTTP: sessions, JSON-RPC dispatch, notification streams. Knows nothing of OpenAPI.
         .target(
             name: "ReshaprMCP",
@@ -90,6 +100,7 @@ let package = Package(
                 "ReshaprConfig",
                 "ReshaprTools",
                 "ReshaprOpenAPI",
+                "ReshaprGraphQL",
                 "ReshaprMCP",
                 "ReshaprBackend",
                 "ReshaprWatch",
@@ -197,6 +208,7 @@ let package = Package(
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprTools", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
+        .testTarget(name: "ReshaprGraphQLTests", dependencies: ["ReshaprGraphQL", "ReshaprTools", "ReshaprJSON", "TestSupport"]),
         .testTarget(name: "ReshaprAuthTests", dependencies: ["ReshaprAuth", "TestSupport"]),
         .testTarget(name: "ReshaprTelemetryTests", dependencies: ["ReshaprTelemetry"]),
         .testTarget(name: "ReshaprWatchTests", dependencies: ["ReshaprWatch", "TestSupport"]),
