@@ -17,6 +17,13 @@ public struct BackendRequest: Sendable, Hashable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]?
 
+    public init(method: String, pathAndQuery: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.pathAndQuery = pathAndQuery
+        self.headers = headers
+        self.body = body
+    }
+
     public static func == (lhs: BackendRequest, rhs: BackendRequest) -> Bool {
         lhs.method == rhs.method && lhs.pathAndQuery == rhs.pathAndQuery && lhs.body == rhs.body
             && lhs.headers.map { [$0.name, $0.value] } == rhs.headers.map { [$0.name, $0.value] }

@@ -30,8 +30,18 @@ public struct ConfigLoader: Sendable {
         } catch {
             throw ConfigDirectoryError(path: root, reason: "\(error)")
         }
-        var run = LoadRun(root: root, options: options)
-        return run.load()
+        // In the AtomicWriter layout, the revision a load pinned may be removed while it reads
+        // (the writer keeps two old revisions; a slow read under fast publishing can outlast
+        // them). A load that found errors while `..data` moved on is made again on the new one.
+        var attempt = 0
+        while true {
+            var run = LoadRun(root: root, options: options)
+            let configuration = run.load()
+            attempt += 1
+            guard attempt < 5, !configuration.errors.isEmpty, let pinned = run.pinnedRevision, pinned != LoadRun.currentRevision(root) else {
+                return configuration
+            }
+        }
     }
 }
 
@@ -61,6 +71,8 @@ struct LoadRun {
     /// once through the revision `..data` points to when the load starts, so that a swap
     /// during the load cannot mix two revisions.
     var pinnedLinks: [String: String] = [:]
+    /// The revision folder the load reads, in the AtomicWriter layout.
+    var pinnedRevision: String?
 
     struct ServiceKey: Hashable {
         var org: String
@@ -154,9 +166,16 @@ struct LoadRun {
         return root + "/" + relative
     }
 
+    /// The revision folder `..data` points to now, if the root uses the AtomicWriter layout.
+    static func currentRevision(_ root: String) -> String? {
+        guard let revision = try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/..data"), !revision.contains("/") else { return nil }
+        return revision
+    }
+
     /// Resolves `..data` once, if the root uses the AtomicWriter layout.
     mutating func pinRevision() {
-        guard let revision = try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/..data"), !revision.contains("/") else { return }
+        guard let revision = Self.currentRevision(root) else { return }
+        pinnedRevision = revision
         for name in (try? FileAccess.list(root)) ?? [] where !name.hasPrefix(".") {
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name), target.hasPrefix("..data/") else { continue }
             pinnedLinks[name] = revision + "/" + target.dropFirst("..data/".count)
@@ -608,12 +627,13 @@ struct LoadRun {
             let toolsSpec = spec["tools"]
             var overrides: [String: ToolSelection.Override] = [:]
             for (operation, value) in toolsSpec?["overrides"]?.objectValue ?? [:] {
-                overrides[operation] = ToolSelection.Override(name: value["name"]?.stringValue, description: value["description"]?.stringValue)
+                overrides[operation] = ToolSelection.Override(
+                    name: value["name"]?.stringValue, description: value["description"]?.stringValue, selection: value["selection"]?.stringValue)
             }
             let tools = ToolSelection(
                 include: toolsSpec?["include"]?.arrayValue?.compactMap(\.stringValue),
                 exclude: toolsSpec?["exclude"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                overrides: overrides)
+                overrides: overrides, selectionDepth: toolsSpec?["selectionDepth"]?.intValue)
 
             let backendSecurity = resolveBackendSecurity(spec["backendSecurity"], org: name.org, secrets: secrets, at: at, ok: &ok)
             let clientSecurity = resolveClientSecurity(spec["clientSecurity"], org: name.org, secrets: secrets, at: at, ok: &ok)

@@ -156,19 +156,25 @@ enum EmbeddedSchemas {
       "additionalProperties": false,
       "properties": {
         "include": {
-          "description": "Operations to expose (operationId, or 'METHOD /path'); all when absent.",
+          "description": "Operations to expose (REST: operationId or 'METHOD /path'; GraphQL: field or 'query field'; gRPC: method or 'package.Service/Method'); all when absent.",
           "type": "array",
           "items": { "type": "string", "minLength": 1 },
           "uniqueItems": true
         },
         "exclude": {
-          "description": "Operations never exposed (operationId, or 'METHOD /path').",
+          "description": "Operations never exposed (same selectors as include).",
           "type": "array",
           "items": { "type": "string", "minLength": 1 },
           "uniqueItems": true
         },
+        "selectionDepth": {
+          "description": "GraphQL: levels of objects the generated selection sets go down (default 2).",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 6
+        },
         "overrides": {
-          "description": "Per operation: the tool's name and description.",
+          "description": "Per operation: the tool's name and description; for GraphQL also its selection set.",
           "type": "object",
           "additionalProperties": {
             "type": "object",
@@ -176,7 +182,8 @@ enum EmbeddedSchemas {
             "minProperties": 1,
             "properties": {
               "name": { "$ref": "common.schema.json#/$defs/toolName" },
-              "description": { "type": "string" }
+              "description": { "type": "string" },
+              "selection": { "description": "GraphQL: the selection set, e.g. '{ id name owner { name } }'.", "type": "string", "pattern": "^\\s*\\{" }
             }
           }
         }
@@ -311,6 +318,7 @@ enum EmbeddedSchemas {
             "callTimeout": { "$ref": "common.schema.json#/$defs/duration" },
             "maxConcurrentCalls": { "description": "Tool calls in flight per endpoint.", "type": "integer", "minimum": 1 },
             "rateLimit": {
+              "description": "Requests per client: the API key or JWT subject when the endpoint authenticates, else the remote address. Over it: 429 with Retry-After.",
               "type": "object",
               "required": ["requestsPerSecond"],
               "additionalProperties": false,

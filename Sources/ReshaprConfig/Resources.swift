@@ -122,14 +122,18 @@ public struct ToolSelection: Sendable, Hashable {
     public struct Override: Sendable, Hashable {
         public var name: String?
         public var description: String?
+        /// GraphQL: the selection set of this field's tool, replacing the generated one.
+        public var selection: String?
     }
 
     /// Operations to expose; `nil` means all.
     public var include: [String]?
     public var exclude: [String]
     public var overrides: [String: Override]
+    /// GraphQL: how many levels of objects generated selection sets go down (default 2).
+    public var selectionDepth: Int?
 
-    public static let all = ToolSelection(include: nil, exclude: [], overrides: [:])
+    public static let all = ToolSelection(include: nil, exclude: [], overrides: [:], selectionDepth: nil)
 }
 
 /// How the gateway authenticates to the backend; secret values already resolved.

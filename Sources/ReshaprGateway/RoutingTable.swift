@@ -5,6 +5,7 @@ import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
 import ReshaprOpenAPI
+import ReshaprGraphQL
 import ReshaprTools
 
 /// The MCP endpoints served, by path, built from one configuration. Immutable: a reload
@@ -60,32 +61,34 @@ public struct RoutingTable: Sendable {
                             fetch: { url in try await backend.fetch(url) })
                     }
                 }
-                guard service.type == .rest else {
-                    issues.append(
-                        ConfigIssue(file: source.file, document: source.document, path: JSONPath.root.appending("spec").appending("plan"),
-                            message: "\(service.type.rawValue) services cannot be served yet: only REST (OpenAPI, Swagger) services are"))
-                    failed.insert(exposition.name)
-                    continue
-                }
-                guard let artifact = service.artifacts.first(where: { $0.type == .openAPI || $0.type == .swagger }),
-                    case .document(let document) = artifact.content
-                else {
-                    issues.append(ConfigIssue(file: service.source.file, document: service.source.document, message: "service has no OpenAPI or Swagger artifact"))
-                    failed.insert(exposition.name)
-                    continue
-                }
                 let tools = exposition.plan.tools
+                guard let artifact = service.artifacts.first(where: { Self.compiles($0.type, for: service.type) }) else {
+                    issues.append(
+                        ConfigIssue(
+                            file: service.source.file, document: service.source.document, path: JSONPath.root.appending("spec").appending("artifacts"),
+                            message: "a \(service.type.rawValue) service needs an artifact of type \(Self.artifactTypes(for: service.type))"))
+                    failed.insert(exposition.name)
+                    continue
+                }
                 // Artifacts read from the same file in one load are the same document.
                 let artifactKey = artifact.file.map { "file:\($0)" } ?? "service:\(service.metadata.org)/\(service.metadata.name)/\(service.version)"
-                let overrides = tools.overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.name ?? ""):\($0.value.description ?? "")" }
-                let key = "\(artifactKey)|\(tools.include ?? ["*"])|\(tools.exclude)|\(overrides)"
+                let overrides = tools.overrides.sorted { $0.key < $1.key }.map {
+                    "\($0.key)=\($0.value.name ?? ""):\($0.value.description ?? ""):\($0.value.selection ?? "")"
+                }
+                let key = "\(artifactKey)|\(tools.include ?? ["*"])|\(tools.exclude)|\(overrides)|\(tools.selectionDepth ?? 0)"
                 let toolSet: ToolSet
                 if let shared = toolSets[key] {
                     toolSet = shared
                 } else {
-                    var rules = ToolSelectionRules(include: tools.include, exclude: tools.exclude)
-                    for (selector, value) in tools.overrides { rules.overrides[selector] = (value.name, value.description) }
-                    toolSet = ToolSet(ToolCompiler.compile(document, rules: rules).mapBindings(ToolBinding.http))
+                    switch Self.compile(artifact, selection: tools) {
+                    case .success(let catalog):
+                        toolSet = ToolSet(catalog)
+                    case .failure(let problem):
+                        let location = artifact.file ?? service.source.file
+                        issues.append(ConfigIssue(file: location, document: artifact.file == nil ? service.source.document : nil, message: problem.description))
+                        failed.insert(exposition.name)
+                        continue
+                    }
                     toolSets[key] = toolSet
                     for skipped in toolSet.catalog.skipped {
                         logger.info("operation not exposed", metadata: ["service": "\(service.metadata.name)", "operation": "\(skipped)"])
@@ -108,4 +111,64 @@ public struct RoutingTable: Sendable {
         }
         return RoutingTable(endpoints: endpoints, issues: issues, failed: failed)
     }
+
+    /// The artifact types a service type is served from.
+    static func artifactTypes(for type: ServiceType) -> String {
+        switch type {
+        case .rest: return "OPENAPI or SWAGGER"
+        case .graphql: return "GRAPHQL_SCHEMA or GRAPHQL_INTROSPECTION"
+        case .grpc: return "PROTOBUF_DESCRIPTOR_SET"
+        }
+    }
+
+    static func compiles(_ artifact: ArtifactType, for service: ServiceType) -> Bool {
+        switch (service, artifact) {
+        case (.rest, .openAPI), (.rest, .swagger), (.graphql, .graphQLSchema), (.graphql, .graphQLIntrospection), (.grpc, .protobufDescriptorSet): return true
+        default: return false
+        }
+    }
+
+    /// Compiles one artifact with a plan's tool selection.
+    static func compile(_ artifact: Artifact, selection tools: ToolSelection) -> Result<ToolCatalog<ToolBinding>, CompileFailure> {
+        var rules = ToolSelectionRules(include: tools.include, exclude: tools.exclude)
+        for (selector, value) in tools.overrides where value.name != nil || value.description != nil {
+            rules.overrides[selector] = (value.name, value.description)
+        }
+        switch artifact.type {
+        case .openAPI, .swagger:
+            guard case .document(let document) = artifact.content else {
+                return .failure(CompileFailure(description: "an \(artifact.type.rawValue) artifact must be a JSON or YAML document"))
+            }
+            return .success(ToolCompiler.compile(document, rules: rules).mapBindings(ToolBinding.http))
+        case .graphQLSchema, .graphQLIntrospection:
+            return compileGraphQL(artifact, tools: tools, rules: rules)
+        case .protobufDescriptorSet:
+            return .failure(CompileFailure(description: "\(artifact.type.rawValue) artifacts cannot be served yet"))
+        }
+    }
+
+    static func compileGraphQL(_ artifact: Artifact, tools: ToolSelection, rules: ToolSelectionRules) -> Result<ToolCatalog<ToolBinding>, CompileFailure> {
+        let source: GraphQLSource
+        switch artifact.content {
+        case .text(let sdl): source = .sdl(sdl)
+        case .document(let document): source = .introspection(document)
+        case .binary: return .failure(CompileFailure(description: "a GraphQL artifact must be text (SDL) or JSON (introspection)"))
+        }
+        var selections: [String: String] = [:]
+        for (selector, value) in tools.overrides {
+            if let selection = value.selection { selections[selector] = selection }
+        }
+        do {
+            let catalog = try GraphQLCompiler.compile(
+                source, rules: rules, selectionDepth: tools.selectionDepth ?? GraphQLCompiler.defaultSelectionDepth, selections: selections)
+            return .success(catalog.mapBindings(ToolBinding.graphQL))
+        } catch {
+            return .failure(CompileFailure(description: error.description))
+        }
+    }
+}
+
+/// Why an artifact could not be compiled into tools.
+struct CompileFailure: Error, CustomStringConvertible {
+    var description: String
 }

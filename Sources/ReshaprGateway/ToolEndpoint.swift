@@ -7,6 +7,7 @@ import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
 import ReshaprOpenAPI
+import ReshaprGraphQL
 import ReshaprTools
 import Synchronization
 
@@ -37,6 +38,7 @@ public final class ToolSet: Sendable {
 /// What a tool calls, whatever the kind of API it comes from.
 public enum ToolBinding: Sendable, Hashable {
     case http(HTTPOperation)
+    case graphQL(GraphQLOperation)
 }
 
 /// One served MCP endpoint: the tools of an exposition and how to call them.
@@ -149,6 +151,8 @@ public final class ToolEndpoint: MCPToolProvider {
         switch tool.binding {
         case .http(let operation):
             call = await callHTTP(operation, name: name, arguments: arguments, outputValidator: output, context: context)
+        case .graphQL(let operation):
+            call = await callGraphQL(operation, name: name, arguments: arguments, context: context)
         }
         metrics.record(tool: name, outcome: call.outcome, duration: call.reachedBackend ? ContinuousClock.now - started : nil)
         if let backendError = call.backendError { metrics.metrics.backendError(endpoint: exposition.path, reason: backendError) }
@@ -216,6 +220,53 @@ public final class ToolEndpoint: MCPToolProvider {
         let result = ResultMapper.result(for: response, outputValidator: outputValidator)
         let backendError = response.status >= 500 ? "status_5xx" : response.status >= 400 ? "status_4xx" : nil
         return CallOutcome(result: result, outcome: result.isError ? .toolError : .ok, backendError: backendError)
+    }
+}
+
+extension ToolEndpoint {
+    /// POSTs `{query, variables, operationName}` to the backend endpoint. GraphQL `errors` make
+    /// an error result with their messages; `data` is the structured content.
+    func callGraphQL(_ operation: GraphQLOperation, name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> CallOutcome {
+        let answer: JSONValue
+        switch exposition.plan.backend {
+        case .mock:
+            answer = ["data": operation.mockData]
+        case .http(let http):
+            var variables: [String: JSONValue] = [:]
+            for variable in operation.variables { variables[variable] = arguments[variable] }
+            let body: JSONValue = ["query": .string(operation.document), "variables": .object(variables), "operationName": .string(operation.operationName)]
+            var request = BackendRequest(
+                method: "POST", pathAndQuery: "", headers: [("Content-Type", "application/json"), ("Accept", "application/graphql-response+json, application/json")],
+                body: Array(body.serialized().utf8))
+            let (trace, caller) = forwardedHeaders(context)
+            request.headers.append(contentsOf: trace)
+            let response: BackendResponse
+            do {
+                response = try await backend.send(
+                    request, to: http, security: exposition.plan.backendSecurity, callerHeaders: caller, timeout: min(http.timeout, callTimeout))
+            } catch {
+                return failed(name, error, context: context)
+            }
+            // GraphQL servers answer errors with 200 or 4xx/5xx; a JSON body with errors says more than the status.
+            guard let parsed = try? JSONParser.parse(response.body), case .object = parsed, parsed["data"] != nil || parsed["errors"] != nil else {
+                let result = ResultMapper.result(for: response, outputValidator: nil)
+                let backendError = response.status >= 500 ? "status_5xx" : response.status >= 400 ? "status_4xx" : "not_graphql"
+                return CallOutcome(
+                    result: result.isError ? result : .text("The backend did not answer a GraphQL response: " + ResultMapper.excerpt(response.body), isError: true),
+                    outcome: .toolError, backendError: backendError)
+            }
+            answer = parsed
+        }
+        let errors = GraphQLResponse.errorMessages(answer)
+        if !errors.isEmpty {
+            var text = "The GraphQL backend answered errors: " + errors.joined(separator: "; ")
+            if let data = answer["data"], data != .null { text += ". Partial data: " + data.serialized() }
+            return CallOutcome(result: .text(text, isError: true), outcome: .toolError, backendError: "graphql_errors")
+        }
+        guard let data = answer["data"], case .object = data else {
+            return CallOutcome(result: .text("The GraphQL backend answered no data.", isError: true), outcome: .toolError, backendError: "graphql_errors")
+        }
+        return CallOutcome(result: MCPToolResult(content: [["type": "text", "text": .string(data.serialized())]], structuredContent: data), outcome: .ok)
     }
 }
 
