@@ -13,5 +13,7 @@ bin="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --
 mkdir -p "$out"
 for product in "${products[@]}"; do
     install -m 0755 "$bin/$product" "$out/$product"
+    # Debug information off (about a third of the size); symbols stay for backtraces.
+    strip --strip-debug "$out/$product"
 done
 echo "release binaries in $out: ${products[*]}"

@@ -26,6 +26,16 @@ for binary in "$work"/bin/*; do
         ldd "$binary" >&2
         exit 1
     fi
+    # What the runtime image provides (ubuntu:24.04 plus libsqlite3-0, see the Dockerfile).
+    for library in $(ldd "$binary" | awk '{print $1}' | grep -v 'linux-vdso\|ld-linux'); do
+        case "$library" in
+            libc.so.* | libm.so.* | libstdc++.so.* | libgcc_s.so.* | libz.so.* | libsqlite3.so.*) ;;
+            *)
+                echo "FAIL: $(basename "$binary") needs $library, which the runtime image does not install" >&2
+                exit 1
+                ;;
+        esac
+    done
     printf '%-16s %6s MB  needs: %s\n' "$(basename "$binary")" "$(($(stat -c %s "$binary") / 1048576))" \
         "$(ldd "$binary" | awk '{print $1}' | grep -v 'linux-vdso\|ld-linux' | tr '\n' ' ')"
 done
