@@ -55,6 +55,15 @@ let package = Package(
                 .product(name: "GraphQL", package: "GraphQL"),
             ]
         ),
+        // gRPC services (protobuf descriptor sets) compiled into MCP tools; JSON <-> protobuf transcoding.
+        .target(
+            name: "ReshaprProtobuf",
+            dependencies: [
+                "ReshaprJSON",
+                "ReshaprTools",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         // MCP Streamable HTTP: sessions, JSON-RPC dispatch, notification streams. Knows nothing of OpenAPI.
         .target(
             name: "ReshaprMCP",
@@ -91,6 +100,8 @@ let package = Package(
                 "ReshaprConfig",
                 "ReshaprOpenAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
         ),
         // The data plane: routing table of MCP endpoints, health and status, process lifecycle.
@@ -101,6 +112,7 @@ let package = Package(
                 "ReshaprTools",
                 "ReshaprOpenAPI",
                 "ReshaprGraphQL",
+                "ReshaprProtobuf",
                 "ReshaprMCP",
                 "ReshaprBackend",
                 "ReshaprWatch",

@@ -13,6 +13,8 @@ public final class BackendClient: Sendable {
 
     private let http: HTTPClient
     let tokens: OAuth2TokenCache
+    /// gRPC backends, on their own HTTP/2 connections.
+    public let grpc = GRPCBackendClient()
 
     public init() {
         var configuration = HTTPClient.Configuration()
@@ -24,7 +26,19 @@ public final class BackendClient: Sendable {
     }
 
     public func shutdown() async throws {
+        await grpc.shutdown()
         try await http.shutdown()
+    }
+
+    /// The headers `security` adds to a request (for gRPC metadata); query API keys become
+    /// metadata of the same name.
+    public func credentials(_ security: BackendSecurity, callerHeaders: [(name: String, value: String)]) async throws(BackendFailure) -> [(name: String, value: String)] {
+        var request = BackendRequest(method: "POST", pathAndQuery: "")
+        if case .apiKey(.query, let name, let value) = security {
+            return [(name, value.revealed)]
+        }
+        try await apply(security, to: &request, callerHeaders: callerHeaders)
+        return request.headers
     }
 
     /// Sends `request` to `backend`, with `security` applied; `callerHeaders` feed passthrough.

@@ -6,6 +6,7 @@ import ReshaprJSON
 import ReshaprMCP
 import ReshaprOpenAPI
 import ReshaprGraphQL
+import ReshaprProtobuf
 import ReshaprTools
 
 /// The MCP endpoints served, by path, built from one configuration. Immutable: a reload
@@ -81,8 +82,8 @@ public struct RoutingTable: Sendable {
                     toolSet = shared
                 } else {
                     switch Self.compile(artifact, selection: tools) {
-                    case .success(let catalog):
-                        toolSet = ToolSet(catalog)
+                    case .success(let compiled):
+                        toolSet = compiled
                     case .failure(let problem):
                         let location = artifact.file ?? service.source.file
                         issues.append(ConfigIssue(file: location, document: artifact.file == nil ? service.source.document : nil, message: problem.description))
@@ -129,7 +130,7 @@ public struct RoutingTable: Sendable {
     }
 
     /// Compiles one artifact with a plan's tool selection.
-    static func compile(_ artifact: Artifact, selection tools: ToolSelection) -> Result<ToolCatalog<ToolBinding>, CompileFailure> {
+    static func compile(_ artifact: Artifact, selection tools: ToolSelection) -> Result<ToolSet, CompileFailure> {
         var rules = ToolSelectionRules(include: tools.include, exclude: tools.exclude)
         for (selector, value) in tools.overrides where value.name != nil || value.description != nil {
             rules.overrides[selector] = (value.name, value.description)
@@ -139,11 +140,19 @@ public struct RoutingTable: Sendable {
             guard case .document(let document) = artifact.content else {
                 return .failure(CompileFailure(description: "an \(artifact.type.rawValue) artifact must be a JSON or YAML document"))
             }
-            return .success(ToolCompiler.compile(document, rules: rules).mapBindings(ToolBinding.http))
+            return .success(ToolSet(ToolCompiler.compile(document, rules: rules).mapBindings(ToolBinding.http)))
         case .graphQLSchema, .graphQLIntrospection:
-            return compileGraphQL(artifact, tools: tools, rules: rules)
+            return compileGraphQL(artifact, tools: tools, rules: rules).map { ToolSet($0) }
         case .protobufDescriptorSet:
-            return .failure(CompileFailure(description: "\(artifact.type.rawValue) artifacts cannot be served yet"))
+            guard case .binary(let bytes) = artifact.content else {
+                return .failure(CompileFailure(description: "a PROTOBUF_DESCRIPTOR_SET artifact must be a binary file"))
+            }
+            do {
+                let pool = try DescriptorPool(descriptorSet: bytes)
+                return .success(ToolSet(GRPCCompiler.compile(pool, rules: rules).mapBindings(ToolBinding.grpc), transcoder: Transcoder(pool: pool)))
+            } catch {
+                return .failure(CompileFailure(description: error.description))
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import ReshaprJSON
 import ReshaprMCP
 import ReshaprOpenAPI
 import ReshaprGraphQL
+import ReshaprProtobuf
 import ReshaprTools
 import Synchronization
 
@@ -16,12 +17,15 @@ import Synchronization
 /// their validators compiled once (on first use of each tool).
 public final class ToolSet: Sendable {
     public let catalog: ToolCatalog<ToolBinding>
+    /// JSON <-> protobuf for the tools of a gRPC service.
+    let transcoder: Transcoder?
     /// The MCP `Tool` objects of `tools/list`.
     public let tools: [JSONValue]
     private let validators = Mutex<[String: (input: JSONSchemaValidator?, output: JSONSchemaValidator?)]>([:])
 
-    init(_ catalog: ToolCatalog<ToolBinding>) {
+    init(_ catalog: ToolCatalog<ToolBinding>, transcoder: Transcoder? = nil) {
         self.catalog = catalog
+        self.transcoder = transcoder
         tools = catalog.tools.map(\.definition.json)
     }
 
@@ -39,6 +43,7 @@ public final class ToolSet: Sendable {
 public enum ToolBinding: Sendable, Hashable {
     case http(HTTPOperation)
     case graphQL(GraphQLOperation)
+    case grpc(GRPCMethodBinding)
 }
 
 /// One served MCP endpoint: the tools of an exposition and how to call them.
@@ -153,6 +158,8 @@ public final class ToolEndpoint: MCPToolProvider {
             call = await callHTTP(operation, name: name, arguments: arguments, outputValidator: output, context: context)
         case .graphQL(let operation):
             call = await callGraphQL(operation, name: name, arguments: arguments, context: context)
+        case .grpc(let method):
+            call = await callGRPC(method, name: name, arguments: arguments, context: context)
         }
         metrics.record(tool: name, outcome: call.outcome, duration: call.reachedBackend ? ContinuousClock.now - started : nil)
         if let backendError = call.backendError { metrics.metrics.backendError(endpoint: exposition.path, reason: backendError) }
@@ -267,6 +274,64 @@ extension ToolEndpoint {
             return CallOutcome(result: .text("The GraphQL backend answered no data.", isError: true), outcome: .toolError, backendError: "graphql_errors")
         }
         return CallOutcome(result: MCPToolResult(content: [["type": "text", "text": .string(data.serialized())]], structuredContent: data), outcome: .ok)
+    }
+}
+
+extension ToolEndpoint {
+    /// Transcodes the arguments into the request message, calls the unary method with the
+    /// plan's credentials and the trace context as metadata, and answers the response message
+    /// as JSON. A non-OK status is a tool error naming the status and its message.
+    func callGRPC(_ method: GRPCMethodBinding, name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> CallOutcome {
+        guard let transcoder = toolSet.transcoder else {
+            return CallOutcome(result: .text("\(name) has no protobuf descriptors.", isError: true), outcome: .toolError, reachedBackend: false)
+        }
+        let request: [UInt8]
+        do {
+            request = try transcoder.encode(.object(arguments), as: method.inputType)
+        } catch {
+            return CallOutcome(
+                result: .text("Invalid arguments for \(name): \(error). Fix the arguments and call the tool again.", isError: true),
+                outcome: .invalidArguments, reachedBackend: false)
+        }
+        let answer: JSONValue
+        switch exposition.plan.backend {
+        case .mock:
+            answer = method.mockResponse
+        case .http(let http):
+            let (trace, caller) = forwardedHeaders(context)
+            let bytes: [UInt8]
+            do {
+                let credentials = try await backend.credentials(exposition.plan.backendSecurity, callerHeaders: caller)
+                bytes = try await backend.grpc.unary(
+                    request, service: method.service, method: method.method, backend: http, metadata: trace + credentials,
+                    timeout: min(http.timeout, callTimeout))
+            } catch let failure as GRPCCallFailure {
+                switch failure {
+                case .cancelled:
+                    return CallOutcome(result: .text("The call to \(name) was cancelled.", isError: true), outcome: .cancelled, reachedBackend: false)
+                case .status(let code, _):
+                    let reason = code == "UNAVAILABLE" ? "unreachable" : code == "DEADLINE_EXCEEDED" ? "timeout" : "grpc_status"
+                    context.logger.info("gRPC call failed", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "status": "\(code)"])
+                    return CallOutcome(
+                        result: .text("The gRPC backend answered \(failure).", isError: true), outcome: reason == "grpc_status" ? .toolError : .backendError,
+                        backendError: reason)
+                case .invalidEndpoint:
+                    return CallOutcome(result: .text("Calling \(name) failed: \(failure).", isError: true), outcome: .backendError, backendError: "unreachable")
+                }
+            } catch let failure as BackendFailure {
+                return failed(name, failure, context: context)
+            } catch {
+                return CallOutcome(result: .text("Calling \(name) failed: \(error).", isError: true), outcome: .backendError, backendError: "unreachable")
+            }
+            do {
+                answer = try transcoder.decode(bytes, as: method.outputType)
+            } catch {
+                return CallOutcome(
+                    result: .text("The gRPC backend answered a message that is not a \(method.outputType): \(error).", isError: true), outcome: .toolError,
+                    backendError: "bad_response")
+            }
+        }
+        return CallOutcome(result: MCPToolResult(content: [["type": "text", "text": .string(answer.serialized())]], structuredContent: answer), outcome: .ok)
     }
 }
 

@@ -9,8 +9,8 @@ import Testing
     @Test func bundledSamplesLoadCleanly() throws {
         let configuration = try ConfigLoader(root: Repository.samples).load()
         #expect(configuration.issues.isEmpty, "\(configuration.issueTexts)")
-        #expect(configuration.expositions.map(\.path) == ["/mcp/default/petstore/1.0.0"])
-        let exposition = try #require(configuration.expositions.first)
+        #expect(configuration.expositions.map(\.path) == ["/mcp/default/bookstore/1.0", "/mcp/default/petstore-grpc/v1", "/mcp/default/petstore/1.0.0"])
+        let exposition = try #require(configuration.expositions.first { $0.path == "/mcp/default/petstore/1.0.0" })
         #expect(exposition.plan.backend == .mock)
         #expect(exposition.plan.tools.exclude == ["uploadFile"])
         guard case .document(let spec) = exposition.service.artifacts.first?.content else {
@@ -18,6 +18,15 @@ import Testing
             return
         }
         #expect(spec["openapi"] == "3.0.3")
+        let bookstore = try #require(configuration.expositions.first)
+        #expect(bookstore.service.type == .graphql)
+        #expect(bookstore.plan.tools.selectionDepth == 2)
+        #expect(bookstore.plan.tools.overrides["books"]?.selection == "{ id title genre year author { name } }")
+        guard case .binary(let descriptor) = configuration.expositions[1].service.artifacts.first?.content else {
+            Issue.record("the gRPC sample's descriptor set was not read as bytes")
+            return
+        }
+        #expect(!descriptor.isEmpty)
         #expect(configuration.gateway.port == 7777)
         #expect(configuration.gateway.labels == ["env": "dev", "team": "reshapr"])
     }

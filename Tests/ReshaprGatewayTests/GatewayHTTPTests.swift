@@ -56,15 +56,15 @@ func json(_ response: TestClient.Response) throws -> JSONValue {
 
             let ready = try await client.get("/health/ready")
             #expect(ready.status == .ok)
-            #expect(try json(ready)["endpoints"] == 1)
+            #expect(try json(ready)["endpoints"] == 3)
 
             let status = try await client.get("/status")
             #expect(status.status == .ok)
             #expect(status.headers[.contentType] == "application/json")
             let body = try json(status)
             #expect(body["ready"] == true)
-            #expect(body["resources"]?["Service"] == 1)
-            let endpoint = try #require(body["endpoints"]?.arrayValue?.first)
+            #expect(body["resources"]?["Service"] == 3)
+            let endpoint = try #require(body["endpoints"]?.arrayValue?.first { $0["path"] == "/mcp/default/petstore/1.0.0" })
             #expect(endpoint["path"] == "/mcp/default/petstore/1.0.0")
             #expect(endpoint["backend"]?["mock"] == true)
             #expect(endpoint["source"] == "petstore/mcp.yaml#2")

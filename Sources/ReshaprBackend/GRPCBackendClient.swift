@@ -1,0 +1,137 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import ReshaprConfig
+import Synchronization
+
+/// Why a gRPC call has no answer.
+public enum GRPCCallFailure: Error, Sendable, CustomStringConvertible {
+    /// The server answered with a non-OK status.
+    case status(code: String, message: String)
+    case invalidEndpoint(String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .status(let code, let message): return "gRPC status \(code)\(message.isEmpty ? "" : ": \(message)")"
+        case .invalidEndpoint(let reason): return reason
+        case .cancelled: return "cancelled"
+        }
+    }
+}
+
+/// Unary gRPC calls with already-encoded protobuf messages, over one HTTP/2 connection pool
+/// per backend (host, port, TLS settings), kept for the life of the gateway.
+public final class GRPCBackendClient: Sendable {
+    private struct Pooled: Sendable {
+        let client: GRPCClient<HTTP2ClientTransport.Posix>
+        let connections: Task<Void, Never>
+    }
+
+    private let clients = Mutex<[String: Pooled]>([:])
+
+    public init() {}
+
+    /// Calls `service/method` on `backend.endpoint` (`http://host:port` for plaintext,
+    /// `https://` for TLS), with `metadata` (credentials, trace context).
+    public func unary(
+        _ request: [UInt8], service: String, method: String, backend: HTTPBackend, metadata: [(name: String, value: String)], timeout: Duration
+    ) async throws(GRPCCallFailure) -> [UInt8] {
+        let client = try self.client(for: backend)
+        var callMetadata = Metadata()
+        for (name, value) in backend.headers { callMetadata.addString(value, forKey: name.lowercased()) }
+        for (name, value) in metadata { callMetadata.addString(value, forKey: name.lowercased()) }
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        do {
+            return try await client.unary(
+                request: ClientRequest(message: request, metadata: callMetadata),
+                descriptor: MethodDescriptor(fullyQualifiedService: service, method: method),
+                serializer: RawSerializer(), deserializer: RawDeserializer(), options: options
+            ) { response in try response.message }
+        } catch let error as RPCError {
+            throw .status(code: Self.name(of: error.code), message: error.message)
+        } catch is CancellationError {
+            throw .cancelled
+        } catch {
+            throw .status(code: "UNKNOWN", message: "\(error)")
+        }
+    }
+
+    /// Closes every connection.
+    public func shutdown() async {
+        let pooled = clients.withLock { clients in
+            defer { clients.removeAll() }
+            return Array(clients.values)
+        }
+        for entry in pooled { entry.client.beginGracefulShutdown() }
+        for entry in pooled { await entry.connections.value }
+    }
+
+    private func client(for backend: HTTPBackend) throws(GRPCCallFailure) -> GRPCClient<HTTP2ClientTransport.Posix> {
+        guard let url = URL(string: backend.endpoint), let scheme = url.scheme, let host = url.host else {
+            throw .invalidEndpoint("backend endpoint \(backend.endpoint) is not a URL")
+        }
+        let secure = scheme == "https"
+        let port = url.port ?? (secure ? 443 : 80)
+        let key = "\(scheme)://\(host):\(port)|\(backend.tls.map { "\($0.insecureSkipVerify)|\($0.caPEM ?? "")" } ?? "")"
+        return try clients.withLock { clients throws(GRPCCallFailure) in
+            if let existing = clients[key] { return existing.client }
+            let security: HTTP2ClientTransport.Posix.TransportSecurity
+            if secure {
+                let tls = backend.tls
+                security = .tls { config in
+                    if let pem = tls?.caPEM { config.trustRoots = .certificates([.bytes(Array(pem.utf8), format: .pem)]) }
+                    if tls?.insecureSkipVerify == true { config.serverCertificateVerification = .noVerification }
+                }
+            } else {
+                security = .plaintext
+            }
+            let transport: HTTP2ClientTransport.Posix
+            do {
+                transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: security)
+            } catch {
+                throw .invalidEndpoint("cannot connect to \(backend.endpoint): \(error)")
+            }
+            let client = GRPCClient(transport: transport)
+            let connections = Task<Void, Never> { try? await client.runConnections() }
+            clients[key] = Pooled(client: client, connections: connections)
+            return client
+        }
+    }
+
+    static func name(of code: RPCError.Code) -> String {
+        switch code {
+        case .cancelled: return "CANCELLED"
+        case .unknown: return "UNKNOWN"
+        case .invalidArgument: return "INVALID_ARGUMENT"
+        case .deadlineExceeded: return "DEADLINE_EXCEEDED"
+        case .notFound: return "NOT_FOUND"
+        case .alreadyExists: return "ALREADY_EXISTS"
+        case .permissionDenied: return "PERMISSION_DENIED"
+        case .resourceExhausted: return "RESOURCE_EXHAUSTED"
+        case .failedPrecondition: return "FAILED_PRECONDITION"
+        case .aborted: return "ABORTED"
+        case .outOfRange: return "OUT_OF_RANGE"
+        case .unimplemented: return "UNIMPLEMENTED"
+        case .internalError: return "INTERNAL"
+        case .unavailable: return "UNAVAILABLE"
+        case .dataLoss: return "DATA_LOSS"
+        case .unauthenticated: return "UNAUTHENTICATED"
+        default: return "\(code)"
+        }
+    }
+}
+
+/// Messages already in protobuf binary form pass through as they are.
+struct RawSerializer: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes {
+        Bytes(message)
+    }
+}
+
+struct RawDeserializer: MessageDeserializer {
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> [UInt8] {
+        serializedMessageBytes.withUnsafeBytes { Array($0) }
+    }
+}

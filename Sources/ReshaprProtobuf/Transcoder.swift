@@ -1,0 +1,638 @@
+import Foundation
+import ReshaprJSON
+
+/// A value that does not fit its protobuf field; `path` names the field (`pet.tags[2]`).
+public struct TranscodingError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+}
+
+/// Protobuf binary encoding and decoding driven by descriptors, with the proto3 JSON mapping:
+/// int64 as strings, enums by name, bytes as base64, and the well-known types Timestamp,
+/// Duration, Struct, Value, ListValue, FieldMask, Empty and the wrappers.
+public struct Transcoder: Sendable {
+    public let pool: DescriptorPool
+
+    public init(pool: DescriptorPool) {
+        self.pool = pool
+    }
+
+    // MARK: - JSON to binary
+
+    public func encode(_ json: JSONValue, as typeName: String) throws(TranscodingError) -> [UInt8] {
+        var out: [UInt8] = []
+        try encodeMessage(json, typeName: typeName, path: "", into: &out)
+        return out
+    }
+
+    func encodeMessage(_ json: JSONValue, typeName: String, path: String, into out: inout [UInt8]) throws(TranscodingError) {
+        if try encodeWellKnown(json, typeName: typeName, path: path, into: &out) { return }
+        guard let message = pool.messages[typeName] else { throw TranscodingError(path: path, message: "unknown message type \(typeName)") }
+        guard case .object(let members) = json else { throw TranscodingError(path: path, message: "expected an object (\(typeName))") }
+        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+            let fieldPath = path.isEmpty ? key : "\(path).\(key)"
+            guard let field = message.field(json: key) else {
+                throw TranscodingError(path: fieldPath, message: "\(typeName) has no field \(key)")
+            }
+            if value == .null { continue }
+            if field.repeated, let entry = pool.messages[field.typeName], entry.isMapEntry {
+                guard case .object(let map) = value else { throw TranscodingError(path: fieldPath, message: "expected an object (map)") }
+                guard let keyField = entry.field(number: 1), let valueField = entry.field(number: 2) else { continue }
+                for (mapKey, mapValue) in map.sorted(by: { $0.key < $1.key }) {
+                    var entryBytes: [UInt8] = []
+                    try encodeField(keyField, try mapKeyValue(mapKey, keyField, path: fieldPath), path: "\(fieldPath).\(mapKey)", into: &entryBytes)
+                    try encodeField(valueField, mapValue, path: "\(fieldPath).\(mapKey)", into: &entryBytes)
+                    Wire.tag(field.number, 2, into: &out)
+                    Wire.varint(UInt64(entryBytes.count), into: &out)
+                    out += entryBytes
+                }
+            } else if field.repeated {
+                guard case .array(let items) = value else { throw TranscodingError(path: fieldPath, message: "expected an array") }
+                if Wire.isPackable(field.type) {
+                    var packed: [UInt8] = []
+                    for (index, item) in items.enumerated() {
+                        try encodeScalar(field, item, path: "\(fieldPath)[\(index)]", into: &packed)
+                    }
+                    Wire.tag(field.number, 2, into: &out)
+                    Wire.varint(UInt64(packed.count), into: &out)
+                    out += packed
+                } else {
+                    for (index, item) in items.enumerated() { try encodeField(field, item, path: "\(fieldPath)[\(index)]", into: &out) }
+                }
+            } else {
+                try encodeField(field, value, path: fieldPath, into: &out)
+            }
+        }
+    }
+
+    /// JSON object keys are strings; a map key of another type is parsed from it.
+    func mapKeyValue(_ key: String, _ field: ProtoField, path: String) throws(TranscodingError) -> JSONValue {
+        switch field.type {
+        case .string: return .string(key)
+        case .bool:
+            guard key == "true" || key == "false" else { throw TranscodingError(path: path, message: "map key \(key) is not a boolean") }
+            return .bool(key == "true")
+        default: return .string(key)
+        }
+    }
+
+    func encodeField(_ field: ProtoField, _ value: JSONValue, path: String, into out: inout [UInt8]) throws(TranscodingError) {
+        switch field.type {
+        case .message, .group:
+            var nested: [UInt8] = []
+            try encodeMessage(value, typeName: field.typeName, path: path, into: &nested)
+            Wire.tag(field.number, 2, into: &out)
+            Wire.varint(UInt64(nested.count), into: &out)
+            out += nested
+        case .string:
+            guard case .string(let text) = value else { throw TranscodingError(path: path, message: "expected a string") }
+            Wire.tag(field.number, 2, into: &out)
+            Wire.varint(UInt64(text.utf8.count), into: &out)
+            out += Array(text.utf8)
+        case .bytes:
+            guard case .string(let text) = value, let data = Data(base64Encoded: Self.standardBase64(text)) else {
+                throw TranscodingError(path: path, message: "expected base64 bytes")
+            }
+            Wire.tag(field.number, 2, into: &out)
+            Wire.varint(UInt64(data.count), into: &out)
+            out += Array(data)
+        default:
+            Wire.tag(field.number, Wire.wireType(field.type), into: &out)
+            try encodeScalar(field, value, path: path, into: &out)
+        }
+    }
+
+    static func standardBase64(_ text: String) -> String {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return base64
+    }
+
+    /// Numbers, booleans and enums: the value alone, without tag.
+    func encodeScalar(_ field: ProtoField, _ value: JSONValue, path: String, into out: inout [UInt8]) throws(TranscodingError) {
+        switch field.type {
+        case .double:
+            Wire.fixed64(try number(value, path: path).bitPattern, into: &out)
+        case .float:
+            Wire.fixed32(Float(try number(value, path: path)).bitPattern, into: &out)
+        case .int64, .sfixed64, .sint64:
+            let v = try integer(value, path: path, range: Double(Int64.min)...Double(Int64.max))
+            let signed = Int64(v)
+            switch field.type {
+            case .sint64: Wire.varint(UInt64(bitPattern: (signed << 1) ^ (signed >> 63)), into: &out)
+            case .sfixed64: Wire.fixed64(UInt64(bitPattern: signed), into: &out)
+            default: Wire.varint(UInt64(bitPattern: signed), into: &out)
+            }
+        case .uint64, .fixed64:
+            let v = try unsigned(value, path: path)
+            if field.type == .fixed64 { Wire.fixed64(v, into: &out) } else { Wire.varint(v, into: &out) }
+        case .int32, .sfixed32, .sint32:
+            let signed = Int32(try integer(value, path: path, range: Double(Int32.min)...Double(Int32.max)))
+            switch field.type {
+            case .sint32: Wire.varint(UInt64(UInt32(bitPattern: (signed << 1) ^ (signed >> 31))), into: &out)
+            case .sfixed32: Wire.fixed32(UInt32(bitPattern: signed), into: &out)
+            default: Wire.varint(UInt64(bitPattern: Int64(signed)), into: &out)
+            }
+        case .uint32, .fixed32:
+            let v = UInt32(try integer(value, path: path, range: 0...Double(UInt32.max)))
+            if field.type == .fixed32 { Wire.fixed32(v, into: &out) } else { Wire.varint(UInt64(v), into: &out) }
+        case .bool:
+            guard case .bool(let flag) = value else { throw TranscodingError(path: path, message: "expected true or false") }
+            Wire.varint(flag ? 1 : 0, into: &out)
+        case .enumeration:
+            Wire.varint(UInt64(bitPattern: Int64(try enumNumber(value, typeName: field.typeName, path: path))), into: &out)
+        default:
+            throw TranscodingError(path: path, message: "cannot be packed")
+        }
+    }
+
+    func number(_ value: JSONValue, path: String) throws(TranscodingError) -> Double {
+        switch value {
+        case .integer(let i): return Double(i)
+        case .number(let d): return d
+        case .string("NaN"): return .nan
+        case .string("Infinity"): return .infinity
+        case .string("-Infinity"): return -.infinity
+        case .string(let text): if let d = Double(text) { return d }
+        default: break
+        }
+        throw TranscodingError(path: path, message: "expected a number")
+    }
+
+    func integer(_ value: JSONValue, path: String, range: ClosedRange<Double>) throws(TranscodingError) -> Int64 {
+        let parsed: Int64?
+        switch value {
+        case .integer(let i): parsed = Int64(i)
+        case .number(let d): parsed = d.rounded() == d && range.contains(d) ? Int64(d) : nil
+        case .string(let text): parsed = Int64(text)
+        default: parsed = nil
+        }
+        guard let parsed, range.contains(Double(parsed)) else { throw TranscodingError(path: path, message: "expected an integer in \(Int64(range.lowerBound))...\(UInt64(range.upperBound))") }
+        return parsed
+    }
+
+    func unsigned(_ value: JSONValue, path: String) throws(TranscodingError) -> UInt64 {
+        switch value {
+        case .integer(let i) where i >= 0: return UInt64(i)
+        case .string(let text): if let v = UInt64(text) { return v }
+        case .number(let d) where d >= 0 && d.rounded() == d && d < 1.8e19: return UInt64(d)
+        default: break
+        }
+        throw TranscodingError(path: path, message: "expected an unsigned integer")
+    }
+
+    func enumNumber(_ value: JSONValue, typeName: String, path: String) throws(TranscodingError) -> Int {
+        guard let enumeration = pool.enums[typeName] else { throw TranscodingError(path: path, message: "unknown enum \(typeName)") }
+        switch value {
+        case .string(let name):
+            guard let number = enumeration.values.first(where: { $0.name == name })?.number else {
+                throw TranscodingError(path: path, message: "\(name) is not a value of \(typeName) (\(enumeration.values.map(\.name).joined(separator: ", ")))")
+            }
+            return number
+        case .integer(let number): return number
+        default: throw TranscodingError(path: path, message: "expected an enum value name")
+        }
+    }
+
+    // MARK: - Well-known types
+
+    static let wrappers: [String: ProtoFieldType] = [
+        "google.protobuf.DoubleValue": .double, "google.protobuf.FloatValue": .float, "google.protobuf.Int64Value": .int64,
+        "google.protobuf.UInt64Value": .uint64, "google.protobuf.Int32Value": .int32, "google.protobuf.UInt32Value": .uint32,
+        "google.protobuf.BoolValue": .bool, "google.protobuf.StringValue": .string, "google.protobuf.BytesValue": .bytes,
+    ]
+
+    /// Encodes the well-known types from their JSON forms; false for other types.
+    func encodeWellKnown(_ json: JSONValue, typeName: String, path: String, into out: inout [UInt8]) throws(TranscodingError) -> Bool {
+        if let wrapped = Self.wrappers[typeName] {
+            try encodeField(ProtoField(name: "value", jsonName: "value", number: 1, type: wrapped, repeated: false, typeName: ""), json, path: path, into: &out)
+            return true
+        }
+        switch typeName {
+        case "google.protobuf.Timestamp":
+            guard case .string(let text) = json, let (seconds, nanos) = WellKnown.parseTimestamp(text) else {
+                throw TranscodingError(path: path, message: "expected an RFC 3339 timestamp such as 2026-01-31T12:00:00Z")
+            }
+            WellKnown.secondsAndNanos(seconds, nanos, into: &out)
+        case "google.protobuf.Duration":
+            guard case .string(let text) = json, let (seconds, nanos) = WellKnown.parseDuration(text) else {
+                throw TranscodingError(path: path, message: "expected a duration such as 1.5s")
+            }
+            WellKnown.secondsAndNanos(seconds, nanos, into: &out)
+        case "google.protobuf.Empty":
+            break
+        case "google.protobuf.FieldMask":
+            guard case .string(let text) = json else { throw TranscodingError(path: path, message: "expected a comma-separated field mask") }
+            for item in text.split(separator: ",") {
+                let snake = item.reduce(into: "") { result, character in
+                    if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
+                }
+                Wire.tag(1, 2, into: &out)
+                Wire.varint(UInt64(snake.utf8.count), into: &out)
+                out += Array(snake.utf8)
+            }
+        case "google.protobuf.Struct":
+            guard case .object(let members) = json else { throw TranscodingError(path: path, message: "expected an object") }
+            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+                var entry: [UInt8] = []
+                Wire.tag(1, 2, into: &entry)
+                Wire.varint(UInt64(key.utf8.count), into: &entry)
+                entry += Array(key.utf8)
+                var encoded: [UInt8] = []
+                _ = try encodeWellKnown(value, typeName: "google.protobuf.Value", path: "\(path).\(key)", into: &encoded)
+                Wire.tag(2, 2, into: &entry)
+                Wire.varint(UInt64(encoded.count), into: &entry)
+                entry += encoded
+                Wire.tag(1, 2, into: &out)
+                Wire.varint(UInt64(entry.count), into: &out)
+                out += entry
+            }
+        case "google.protobuf.ListValue":
+            guard case .array(let items) = json else { throw TranscodingError(path: path, message: "expected an array") }
+            for (index, item) in items.enumerated() {
+                var encoded: [UInt8] = []
+                _ = try encodeWellKnown(item, typeName: "google.protobuf.Value", path: "\(path)[\(index)]", into: &encoded)
+                Wire.tag(1, 2, into: &out)
+                Wire.varint(UInt64(encoded.count), into: &out)
+                out += encoded
+            }
+        case "google.protobuf.Value":
+            switch json {
+            case .null:
+                Wire.tag(1, 0, into: &out)
+                Wire.varint(0, into: &out)
+            case .integer, .number:
+                Wire.tag(2, 1, into: &out)
+                Wire.fixed64(try number(json, path: path).bitPattern, into: &out)
+            case .string(let text):
+                Wire.tag(3, 2, into: &out)
+                Wire.varint(UInt64(text.utf8.count), into: &out)
+                out += Array(text.utf8)
+            case .bool(let flag):
+                Wire.tag(4, 0, into: &out)
+                Wire.varint(flag ? 1 : 0, into: &out)
+            case .object, .array:
+                var nested: [UInt8] = []
+                let isObject: Bool
+                if case .object = json { isObject = true } else { isObject = false }
+                _ = try encodeWellKnown(json, typeName: isObject ? "google.protobuf.Struct" : "google.protobuf.ListValue", path: path, into: &nested)
+                Wire.tag(isObject ? 5 : 6, 2, into: &out)
+                Wire.varint(UInt64(nested.count), into: &out)
+                out += nested
+            }
+        case "google.protobuf.Any":
+            throw TranscodingError(path: path, message: "google.protobuf.Any is not supported")
+        default:
+            return false
+        }
+        return true
+    }
+
+    // MARK: - Binary to JSON
+
+    public func decode(_ bytes: [UInt8], as typeName: String) throws(TranscodingError) -> JSONValue {
+        var reader = Wire.Reader(bytes: bytes[...])
+        return try decodeMessage(&reader, typeName: typeName, path: "")
+    }
+
+    func decodeMessage(_ reader: inout Wire.Reader, typeName: String, path: String) throws(TranscodingError) -> JSONValue {
+        if let wellKnown = try decodeWellKnown(&reader, typeName: typeName, path: path) { return wellKnown }
+        guard let message = pool.messages[typeName] else { throw TranscodingError(path: path, message: "unknown message type \(typeName)") }
+        var object: [String: JSONValue] = [:]
+        var lists: [String: [JSONValue]] = [:]
+        var maps: [String: [String: JSONValue]] = [:]
+        while !reader.isAtEnd {
+            let (number, wireType) = try reader.tag(path: path)
+            guard let field = message.field(number: number) else {
+                try reader.skip(wireType, path: path)
+                continue
+            }
+            let fieldPath = path.isEmpty ? field.jsonName : "\(path).\(field.jsonName)"
+            if field.repeated, let entry = pool.messages[field.typeName], entry.isMapEntry {
+                var entryReader = Wire.Reader(bytes: try reader.lengthDelimited(path: fieldPath))
+                var key = ""
+                var value: JSONValue = .null
+                while !entryReader.isAtEnd {
+                    let (entryNumber, entryWire) = try entryReader.tag(path: fieldPath)
+                    guard let entryField = entry.field(number: entryNumber) else {
+                        try entryReader.skip(entryWire, path: fieldPath)
+                        continue
+                    }
+                    let decoded = try decodeValue(&entryReader, field: entryField, wireType: entryWire, path: fieldPath)
+                    if entryNumber == 1 { key = decoded.stringValue ?? decoded.serialized() } else { value = decoded }
+                }
+                maps[field.jsonName, default: [:]][key] = value
+            } else if field.repeated {
+                if wireType == 2 && Wire.isPackable(field.type) {
+                    var packed = Wire.Reader(bytes: try reader.lengthDelimited(path: fieldPath))
+                    while !packed.isAtEnd {
+                        lists[field.jsonName, default: []].append(try decodeValue(&packed, field: field, wireType: Wire.wireType(field.type), path: fieldPath))
+                    }
+                } else {
+                    lists[field.jsonName, default: []].append(try decodeValue(&reader, field: field, wireType: wireType, path: fieldPath))
+                }
+            } else {
+                object[field.jsonName] = try decodeValue(&reader, field: field, wireType: wireType, path: fieldPath)
+            }
+        }
+        for (key, items) in lists { object[key] = .array(items) }
+        for (key, map) in maps { object[key] = .object(map) }
+        return .object(object)
+    }
+
+    func decodeValue(_ reader: inout Wire.Reader, field: ProtoField, wireType: Int, path: String) throws(TranscodingError) -> JSONValue {
+        switch field.type {
+        case .message, .group:
+            var nested = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+            return try decodeMessage(&nested, typeName: field.typeName, path: path)
+        case .string:
+            return .string(String(decoding: try reader.lengthDelimited(path: path), as: UTF8.self))
+        case .bytes:
+            return .string(Data(try reader.lengthDelimited(path: path)).base64EncodedString())
+        case .double:
+            return Self.json(Double(bitPattern: try reader.fixed64(path: path)))
+        case .float:
+            return Self.json(Double(Float(bitPattern: try reader.fixed32(path: path))))
+        case .int64:
+            return .string(String(Int64(bitPattern: try reader.varint(path: path))))
+        case .uint64:
+            return .string(String(try reader.varint(path: path)))
+        case .sint64:
+            let raw = try reader.varint(path: path)
+            return .string(String(Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)))
+        case .fixed64:
+            return .string(String(try reader.fixed64(path: path)))
+        case .sfixed64:
+            return .string(String(Int64(bitPattern: try reader.fixed64(path: path))))
+        case .int32:
+            return .integer(Int(Int32(truncatingIfNeeded: Int64(bitPattern: try reader.varint(path: path)))))
+        case .uint32:
+            return .integer(Int(UInt32(truncatingIfNeeded: try reader.varint(path: path))))
+        case .sint32:
+            let raw = UInt32(truncatingIfNeeded: try reader.varint(path: path))
+            return .integer(Int(Int32(bitPattern: raw >> 1) ^ -Int32(bitPattern: raw & 1)))
+        case .fixed32:
+            return .integer(Int(try reader.fixed32(path: path)))
+        case .sfixed32:
+            return .integer(Int(Int32(bitPattern: try reader.fixed32(path: path))))
+        case .bool:
+            return .bool(try reader.varint(path: path) != 0)
+        case .enumeration:
+            let number = Int(Int32(truncatingIfNeeded: Int64(bitPattern: try reader.varint(path: path))))
+            if let name = pool.enums[field.typeName]?.values.first(where: { $0.number == number })?.name { return .string(name) }
+            return .integer(number)
+        }
+    }
+
+    static func json(_ value: Double) -> JSONValue {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "Infinity" : "-Infinity" }
+        return .number(value)
+    }
+
+    func decodeWellKnown(_ reader: inout Wire.Reader, typeName: String, path: String) throws(TranscodingError) -> JSONValue? {
+        if let wrapped = Self.wrappers[typeName] {
+            let field = ProtoField(name: "value", jsonName: "value", number: 1, type: wrapped, repeated: false, typeName: "")
+            var value: JSONValue?
+            while !reader.isAtEnd {
+                let (number, wireType) = try reader.tag(path: path)
+                if number == 1 { value = try decodeValue(&reader, field: field, wireType: wireType, path: path) } else { try reader.skip(wireType, path: path) }
+            }
+            return value ?? Self.zero(of: wrapped)
+        }
+        switch typeName {
+        case "google.protobuf.Timestamp", "google.protobuf.Duration":
+            var seconds: Int64 = 0
+            var nanos: Int32 = 0
+            while !reader.isAtEnd {
+                let (number, wireType) = try reader.tag(path: path)
+                switch number {
+                case 1: seconds = Int64(bitPattern: try reader.varint(path: path))
+                case 2: nanos = Int32(truncatingIfNeeded: Int64(bitPattern: try reader.varint(path: path)))
+                default: try reader.skip(wireType, path: path)
+                }
+            }
+            return .string(typeName.hasSuffix("Timestamp") ? WellKnown.formatTimestamp(seconds, nanos) : WellKnown.formatDuration(seconds, nanos))
+        case "google.protobuf.Empty":
+            while !reader.isAtEnd { try reader.skip(try reader.tag(path: path).1, path: path) }
+            return .object([:])
+        case "google.protobuf.FieldMask":
+            var paths: [String] = []
+            while !reader.isAtEnd {
+                let (number, wireType) = try reader.tag(path: path)
+                if number == 1 { paths.append(DescriptorPool.lowerCamel(String(decoding: try reader.lengthDelimited(path: path), as: UTF8.self))) } else {
+                    try reader.skip(wireType, path: path)
+                }
+            }
+            return .string(paths.joined(separator: ","))
+        case "google.protobuf.Struct":
+            var object: [String: JSONValue] = [:]
+            while !reader.isAtEnd {
+                let (number, wireType) = try reader.tag(path: path)
+                guard number == 1 else {
+                    try reader.skip(wireType, path: path)
+                    continue
+                }
+                var entry = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+                var key = ""
+                var value: JSONValue = .null
+                while !entry.isAtEnd {
+                    let (entryNumber, entryWire) = try entry.tag(path: path)
+                    if entryNumber == 1 {
+                        key = String(decoding: try entry.lengthDelimited(path: path), as: UTF8.self)
+                    } else if entryNumber == 2 {
+                        var nested = Wire.Reader(bytes: try entry.lengthDelimited(path: path))
+                        value = try decodeWellKnown(&nested, typeName: "google.protobuf.Value", path: path) ?? .null
+                    } else {
+                        try entry.skip(entryWire, path: path)
+                    }
+                }
+                object[key] = value
+            }
+            return .object(object)
+        case "google.protobuf.ListValue":
+            var items: [JSONValue] = []
+            while !reader.isAtEnd {
+                let (number, wireType) = try reader.tag(path: path)
+                guard number == 1 else {
+                    try reader.skip(wireType, path: path)
+                    continue
+                }
+                var nested = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+                items.append(try decodeWellKnown(&nested, typeName: "google.protobuf.Value", path: path) ?? .null)
+            }
+            return .array(items)
+        case "google.protobuf.Value":
+            var value: JSONValue = .null
+            while !reader.isAtEnd {
+                let (number, wireType) = try reader.tag(path: path)
+                switch number {
+                case 1: _ = try reader.varint(path: path)
+                    value = .null
+                case 2: value = Self.json(Double(bitPattern: try reader.fixed64(path: path)))
+                case 3: value = .string(String(decoding: try reader.lengthDelimited(path: path), as: UTF8.self))
+                case 4: value = .bool(try reader.varint(path: path) != 0)
+                case 5, 6:
+                    var nested = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+                    value = try decodeWellKnown(&nested, typeName: number == 5 ? "google.protobuf.Struct" : "google.protobuf.ListValue", path: path) ?? .null
+                default: try reader.skip(wireType, path: path)
+                }
+            }
+            return value
+        default:
+            return nil
+        }
+    }
+
+    static func zero(of type: ProtoFieldType) -> JSONValue {
+        switch type {
+        case .bool: return false
+        case .string, .bytes: return ""
+        case .int64, .uint64: return "0"
+        default: return 0
+        }
+    }
+}
+
+/// The protobuf wire format.
+enum Wire {
+    static func isPackable(_ type: ProtoFieldType) -> Bool {
+        switch type {
+        case .string, .bytes, .message, .group: return false
+        default: return true
+        }
+    }
+
+    static func wireType(_ type: ProtoFieldType) -> Int {
+        switch type {
+        case .double, .fixed64, .sfixed64: return 1
+        case .float, .fixed32, .sfixed32: return 5
+        case .string, .bytes, .message: return 2
+        case .group: return 3
+        default: return 0
+        }
+    }
+
+    static func tag(_ number: Int, _ wireType: Int, into out: inout [UInt8]) {
+        varint(UInt64(number << 3 | wireType), into: &out)
+    }
+
+    static func varint(_ value: UInt64, into out: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(v & 0x7f) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    static func fixed64(_ value: UInt64, into out: inout [UInt8]) {
+        for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    static func fixed32(_ value: UInt32, into out: inout [UInt8]) {
+        for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+
+    struct Reader {
+        var bytes: ArraySlice<UInt8>
+
+        var isAtEnd: Bool { bytes.isEmpty }
+
+        mutating func varint(path: String) throws(TranscodingError) -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while let byte = bytes.first {
+                bytes.removeFirst()
+                result |= UInt64(byte & 0x7f) << shift
+                if byte < 0x80 { return result }
+                shift += 7
+                if shift >= 64 { break }
+            }
+            throw TranscodingError(path: path, message: "truncated or overlong varint in the response")
+        }
+
+        mutating func tag(path: String) throws(TranscodingError) -> (Int, Int) {
+            let raw = try varint(path: path)
+            guard raw >> 3 > 0 else { throw TranscodingError(path: path, message: "invalid field number 0 in the response") }
+            return (Int(raw >> 3), Int(raw & 7))
+        }
+
+        mutating func fixed64(path: String) throws(TranscodingError) -> UInt64 {
+            guard bytes.count >= 8 else { throw TranscodingError(path: path, message: "truncated response") }
+            var value: UInt64 = 0
+            for (i, byte) in bytes.prefix(8).enumerated() { value |= UInt64(byte) << UInt64(8 * i) }
+            bytes.removeFirst(8)
+            return value
+        }
+
+        mutating func fixed32(path: String) throws(TranscodingError) -> UInt32 {
+            guard bytes.count >= 4 else { throw TranscodingError(path: path, message: "truncated response") }
+            var value: UInt32 = 0
+            for (i, byte) in bytes.prefix(4).enumerated() { value |= UInt32(byte) << UInt32(8 * i) }
+            bytes.removeFirst(4)
+            return value
+        }
+
+        mutating func lengthDelimited(path: String) throws(TranscodingError) -> ArraySlice<UInt8> {
+            let length = try varint(path: path)
+            guard length <= UInt64(bytes.count) else { throw TranscodingError(path: path, message: "truncated response") }
+            let slice = bytes.prefix(Int(length))
+            bytes.removeFirst(Int(length))
+            return slice
+        }
+
+        mutating func skip(_ wireType: Int, path: String) throws(TranscodingError) {
+            switch wireType {
+            case 0: _ = try varint(path: path)
+            case 1: _ = try fixed64(path: path)
+            case 2: _ = try lengthDelimited(path: path)
+            case 5: _ = try fixed32(path: path)
+            default: throw TranscodingError(path: path, message: "unsupported wire type \(wireType) in the response")
+            }
+        }
+    }
+}
+
+/// Timestamp and Duration in their JSON forms.
+enum WellKnown {
+    static func secondsAndNanos(_ seconds: Int64, _ nanos: Int32, into out: inout [UInt8]) {
+        if seconds != 0 {
+            Wire.tag(1, 0, into: &out)
+            Wire.varint(UInt64(bitPattern: seconds), into: &out)
+        }
+        if nanos != 0 {
+            Wire.tag(2, 0, into: &out)
+            Wire.varint(UInt64(bitPattern: Int64(nanos)), into: &out)
+        }
+    }
+
+    static func parseTimestamp(_ text: String) -> (Int64, Int32)? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        guard let date = formatter.date(from: text) ?? plain.date(from: text) else { return nil }
+        let interval = date.timeIntervalSince1970
+        let seconds = Int64(interval.rounded(.down))
+        return (seconds, Int32(((interval - Double(seconds)) * 1e9).rounded()))
+    }
+
+    static func formatTimestamp(_ seconds: Int64, _ nanos: Int32) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = nanos == 0 ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(seconds) + Double(nanos) / 1e9))
+    }
+
+    static func parseDuration(_ text: String) -> (Int64, Int32)? {
+        guard text.hasSuffix("s"), let value = Double(text.dropLast()) else { return nil }
+        let seconds = Int64(value.rounded(.towardZero))
+        return (seconds, Int32(((value - Double(seconds)) * 1e9).rounded()))
+    }
+
+    static func formatDuration(_ seconds: Int64, _ nanos: Int32) -> String {
+        guard nanos != 0 else { return "\(seconds)s" }
+        let total = Double(seconds) + Double(nanos) / 1e9
+        return String(format: "%.9f", total).replacingOccurrences(of: "0+$", with: "", options: .regularExpression) + "s"
+    }
+}
