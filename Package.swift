@@ -220,6 +220,10 @@ let package = Package(
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprTools", "ReshaprConfig", "TestSupport"]),
         .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
+        .testTarget(
+            name: "ReshaprProtobufTests",
+            dependencies: ["ReshaprProtobuf", "ReshaprJSON", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .testTarget(name: "ReshaprGraphQLTests", dependencies: ["ReshaprGraphQL", "ReshaprTools", "ReshaprJSON", "TestSupport"]),
         .testTarget(name: "ReshaprAuthTests", dependencies: ["ReshaprAuth", "TestSupport"]),
         .testTarget(name: "ReshaprTelemetryTests", dependencies: ["ReshaprTelemetry"]),
