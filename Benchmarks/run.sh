@@ -83,4 +83,5 @@ fi
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait
 python3 "$here/report.py" "$here/results.json" < "$work/lines.jsonl"
-rm -rf "$work"
+# tee (a process substitution, which wait does not always cover) may still hold the folder.
+rm -rf "$work" 2>/dev/null || true
