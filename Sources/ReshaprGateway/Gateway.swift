@@ -194,10 +194,11 @@ public struct Gateway: Sendable {
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully: open notification streams
     /// are closed, calls in flight finish, then the backend pool is released. Reloads on changes
     /// of the directory (when watching) and on SIGHUP.
-    public func run() async throws {
+    /// `additionalServices` run beside the gateway's and stop with them (the OpenTelemetry exporter).
+    public func run(additionalServices: [any ServiceLifecycle.Service] = []) async throws {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: services().map { .init(service: $0) },
+                services: (additionalServices + services()).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {

@@ -11,6 +11,7 @@ import ReshaprGraphQL
 import ReshaprProtobuf
 import ReshaprTools
 import Synchronization
+import Tracing
 
 /// The tools compiled from one API description and one tool selection, shared by every
 /// endpoint that serves the same artifact the same way: compiled once, listed once, and
@@ -190,8 +191,18 @@ public final class ToolEndpoint: MCPToolProvider {
     /// Headers every backend request carries: the trace context, and for passthrough security
     /// the caller's headers (copied only then).
     func forwardedHeaders(_ context: MCPCallContext) -> (trace: [(String, String)], caller: [(name: String, value: String)]) {
-        var trace = [("traceparent", context.traceParent.description)]
-        if let state = context.headers[.tracestate] { trace.append(("tracestate", state)) }
+        // With a tracer, the backend's parent is this call's span; without one, the caller's
+        // trace context goes on as it came (or the one started for this request).
+        var injected = TraceHeaders()
+        if let current = ServiceContext.current { InstrumentationSystem.instrument.inject(current, into: &injected, using: TraceHeaders.Injector()) }
+        var trace: [(String, String)]
+        if let traceparent = injected.values["traceparent"] {
+            trace = [("traceparent", traceparent)]
+            if let state = injected.values["tracestate"] { trace.append(("tracestate", state)) }
+        } else {
+            trace = [("traceparent", context.traceParent.description)]
+            if let state = context.headers[.tracestate] { trace.append(("tracestate", state)) }
+        }
         var caller: [(name: String, value: String)] = []
         if case .passthrough = exposition.plan.backendSecurity {
             caller = context.headers.map { (name: $0.name.canonicalName, value: $0.value) }
@@ -332,6 +343,17 @@ extension ToolEndpoint {
             }
         }
         return CallOutcome(result: MCPToolResult(content: [["type": "text", "text": .string(answer.serialized())]], structuredContent: answer), outcome: .ok)
+    }
+}
+
+/// Trace context headers written by the tracer.
+struct TraceHeaders {
+    var values: [String: String] = [:]
+
+    struct Injector: Tracing.Injector {
+        func inject(_ value: String, forKey key: String, into carrier: inout TraceHeaders) {
+            carrier.values[key.lowercased()] = value
+        }
     }
 }
 

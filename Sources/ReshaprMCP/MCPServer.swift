@@ -6,6 +6,7 @@ import Metrics
 import NIOCore
 import ReshaprJSON
 import Synchronization
+import Tracing
 
 extension HTTPField.Name {
     public static let mcpSessionID = HTTPField.Name("Mcp-Session-Id")!
@@ -311,7 +312,19 @@ public struct MCPServer: Sendable {
         // notifications/cancelled for it marks it; its result is then dropped.
         let cancelled = CancellationFlag()
         sessions.registerCall(context.sessionID, requestID: id) { cancelled.set() }
-        let outcome = await provider.callTool(name: name, arguments: arguments, context: context)
+        // A server span per call, child of the caller's trace context; a no-op unless a tracer
+        // (OpenTelemetry) is bootstrapped.
+        var parent = ServiceContext.topLevel
+        InstrumentationSystem.instrument.extract(context.headers, into: &parent, using: HTTPFieldsExtractor())
+        let outcome = await withSpan("tools/call \(name)", context: parent, ofKind: .server) { span in
+            span.attributes["mcp.method.name"] = "tools/call"
+            span.attributes["gen_ai.tool.name"] = name
+            span.attributes["mcp.session.id"] = context.sessionID
+            span.attributes["reshapr.request_id"] = context.requestID
+            let outcome = await provider.callTool(name: name, arguments: arguments, context: context)
+            if case .result(let result) = outcome, result.isError { span.setStatus(SpanStatus(code: .error)) }
+            return outcome
+        }
         sessions.finishCall(context.sessionID, requestID: id)
         if cancelled.isSet { return JSONRPC.error(id: id, code: JSONRPCErrorCode.requestCancelled, message: "request cancelled") }
         switch outcome {
@@ -401,4 +414,11 @@ final class CancellationFlag: Sendable {
     }
 
     var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Reads trace context (`traceparent`, `tracestate`) from request headers.
+struct HTTPFieldsExtractor: Extractor {
+    func extract(key: String, from carrier: HTTPFields) -> String? {
+        HTTPField.Name(key).flatMap { carrier[$0] }
+    }
 }

@@ -7,6 +7,8 @@ import ReshaprGateway
 import ReshaprJSON
 import ReshaprTelemetry
 import Metrics
+import OTel
+import ServiceLifecycle
 
 @main
 struct ReshaprGatewayCommand: AsyncParsableCommand {
@@ -54,6 +56,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Quiet period after a change before reloading, in milliseconds.")
     var reloadDebounceMs: Int = 25
 
+    @Option(
+        help: """
+            OTLP endpoint for OpenTelemetry traces, e.g. http://otel-collector:4318 (default: \
+            $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT; none: no export). \
+            The other OTEL_* variables (protocol, headers, sampler, batching) apply.
+            """)
+    var otlpEndpoint: String?
+
     @OptionGroup var loader: LoaderFlags
 
     func run() async throws {
@@ -84,7 +94,30 @@ struct Serve: AsyncParsableCommand {
         }
         let snapshot = gateway.store.current
         FileHandle.standardOutput.write(Data((SummaryTable.render(snapshot.configuration, routing: snapshot.routing) + "\n").utf8))
-        try await gateway.run()
+        try await gateway.run(additionalServices: try tracing(logger: logger))
+    }
+
+    /// Traces go to an OTLP collector when an endpoint is configured; logs and metrics stay
+    /// with our own handlers (standard error, /metrics).
+    func tracing(logger: Logger) throws -> [any ServiceLifecycle.Service] {
+        let environment = ProcessInfo.processInfo.environment
+        guard otlpEndpoint != nil || environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] != nil || environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != nil else {
+            return []
+        }
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = "reshapr-gateway"
+        configuration.logs.enabled = false
+        configuration.metrics.enabled = false
+        configuration.traces.enabled = true
+        var otelEnvironment = environment
+        if let otlpEndpoint { otelEnvironment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint }
+        do {
+            let service = try OTel.bootstrap(configuration: configuration, environment: otelEnvironment)
+            logger.info("exporting traces over OTLP", metadata: ["endpoint": "\(otlpEndpoint ?? environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")"])
+            return [service]
+        } catch {
+            throw ValidationError("cannot export traces: \(error)")
+        }
     }
 }
 
