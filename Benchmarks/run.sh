@@ -21,7 +21,8 @@ echo "building release binaries..." >&2
 gateway="$root/.build/release/reshapr-gateway"
 bin="$here/.build/release"
 pids=()
-trap 'for p in "${pids[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null; done; true' EXIT
+# Under set -e a failing kill (the server already stopped) would end the trap, and the run, with 1.
+trap 'for p in "${pids[@]:-}"; do if [[ -n $p ]]; then kill "$p" 2>/dev/null || true; fi; done' EXIT
 work=$(mktemp -d)
 
 {
@@ -83,5 +84,4 @@ fi
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait
 python3 "$here/report.py" "$here/results.json" < "$work/lines.jsonl"
-# tee (a process substitution, which wait does not always cover) may still hold the folder.
-rm -rf "$work" 2>/dev/null || true
+rm -rf "$work"
