@@ -252,9 +252,9 @@ public actor JWTVerifier {
     static func header(of token: String) throws(JWTVerificationError) -> Header {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("expected three dot-separated parts, found \(parts.count)") }
-        guard let data = Data(base64URL: parts[0]) else { throw .malformed("header is not base64url") }
+        guard let bytes = Base64.decode(String(parts[0]), alphabet: .standardOrURL) else { throw .malformed("header is not base64url") }
         do {
-            return try JSONDecoder().decode(Header.self, from: data)
+            return try JSONDecoder().decode(Header.self, from: Data(bytes))
         } catch {
             throw .malformed("header is not a JSON object")
         }
@@ -287,13 +287,4 @@ struct Claims: JWTPayload {
     var nbf: NotBeforeClaim?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
-}
-
-extension Data {
-    /// Decodes base64url without padding (RFC 7515 section 2).
-    init?(base64URL text: some StringProtocol) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
-    }
 }

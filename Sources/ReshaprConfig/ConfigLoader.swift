@@ -414,7 +414,7 @@ struct LoadRun {
         if let inline = entry["inline"]?.stringValue {
             let bytes: [UInt8]
             if type == .protobufDescriptorSet {
-                guard let decoded = Base64.decode(inline) else {
+                guard let decoded = Base64.decode(inline, ignoringWhitespace: true) else {
                     report(location, path.appending("inline"), "an inline PROTOBUF_DESCRIPTOR_SET must be base64")
                     return nil
                 }
