@@ -43,9 +43,7 @@ public struct Transcoder: Sendable {
                     var entryBytes: [UInt8] = []
                     try encodeField(keyField, try mapKeyValue(mapKey, keyField, path: fieldPath), path: "\(fieldPath).\(mapKey)", into: &entryBytes)
                     try encodeField(valueField, mapValue, path: "\(fieldPath).\(mapKey)", into: &entryBytes)
-                    Wire.tag(field.number, 2, into: &out)
-                    Wire.varint(UInt64(entryBytes.count), into: &out)
-                    out += entryBytes
+                    Wire.lengthDelimited(field.number, entryBytes, into: &out)
                 }
             } else if field.repeated {
                 guard case .array(let items) = value else { throw TranscodingError(path: fieldPath, message: "expected an array") }
@@ -54,9 +52,7 @@ public struct Transcoder: Sendable {
                     for (index, item) in items.enumerated() {
                         try encodeScalar(field, item, path: "\(fieldPath)[\(index)]", into: &packed)
                     }
-                    Wire.tag(field.number, 2, into: &out)
-                    Wire.varint(UInt64(packed.count), into: &out)
-                    out += packed
+                    Wire.lengthDelimited(field.number, packed, into: &out)
                 } else {
                     for (index, item) in items.enumerated() { try encodeField(field, item, path: "\(fieldPath)[\(index)]", into: &out) }
                 }
@@ -82,31 +78,19 @@ public struct Transcoder: Sendable {
         case .message, .group:
             var nested: [UInt8] = []
             try encodeMessage(value, typeName: field.typeName, path: path, into: &nested)
-            Wire.tag(field.number, 2, into: &out)
-            Wire.varint(UInt64(nested.count), into: &out)
-            out += nested
+            Wire.lengthDelimited(field.number, nested, into: &out)
         case .string:
             guard case .string(let text) = value else { throw TranscodingError(path: path, message: "expected a string") }
-            Wire.tag(field.number, 2, into: &out)
-            Wire.varint(UInt64(text.utf8.count), into: &out)
-            out += Array(text.utf8)
+            Wire.lengthDelimited(field.number, Array(text.utf8), into: &out)
         case .bytes:
-            guard case .string(let text) = value, let data = Data(base64Encoded: Self.standardBase64(text)) else {
+            guard case .string(let text) = value, let data = Base64.decode(text, alphabet: .standardOrURL) else {
                 throw TranscodingError(path: path, message: "expected base64 bytes")
             }
-            Wire.tag(field.number, 2, into: &out)
-            Wire.varint(UInt64(data.count), into: &out)
-            out += Array(data)
+            Wire.lengthDelimited(field.number, data, into: &out)
         default:
             Wire.tag(field.number, Wire.wireType(field.type), into: &out)
             try encodeScalar(field, value, path: path, into: &out)
         }
-    }
-
-    static func standardBase64(_ text: String) -> String {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return base64
     }
 
     /// Numbers, booleans and enums: the value alone, without tag.
@@ -228,34 +212,24 @@ public struct Transcoder: Sendable {
                 let snake = item.reduce(into: "") { result, character in
                     if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
                 }
-                Wire.tag(1, 2, into: &out)
-                Wire.varint(UInt64(snake.utf8.count), into: &out)
-                out += Array(snake.utf8)
+                Wire.lengthDelimited(1, Array(snake.utf8), into: &out)
             }
         case "google.protobuf.Struct":
             guard case .object(let members) = json else { throw TranscodingError(path: path, message: "expected an object") }
             for (key, value) in members.sorted(by: { $0.key < $1.key }) {
                 var entry: [UInt8] = []
-                Wire.tag(1, 2, into: &entry)
-                Wire.varint(UInt64(key.utf8.count), into: &entry)
-                entry += Array(key.utf8)
+                Wire.lengthDelimited(1, Array(key.utf8), into: &entry)
                 var encoded: [UInt8] = []
                 _ = try encodeWellKnown(value, typeName: "google.protobuf.Value", path: "\(path).\(key)", into: &encoded)
-                Wire.tag(2, 2, into: &entry)
-                Wire.varint(UInt64(encoded.count), into: &entry)
-                entry += encoded
-                Wire.tag(1, 2, into: &out)
-                Wire.varint(UInt64(entry.count), into: &out)
-                out += entry
+                Wire.lengthDelimited(2, encoded, into: &entry)
+                Wire.lengthDelimited(1, entry, into: &out)
             }
         case "google.protobuf.ListValue":
             guard case .array(let items) = json else { throw TranscodingError(path: path, message: "expected an array") }
             for (index, item) in items.enumerated() {
                 var encoded: [UInt8] = []
                 _ = try encodeWellKnown(item, typeName: "google.protobuf.Value", path: "\(path)[\(index)]", into: &encoded)
-                Wire.tag(1, 2, into: &out)
-                Wire.varint(UInt64(encoded.count), into: &out)
-                out += encoded
+                Wire.lengthDelimited(1, encoded, into: &out)
             }
         case "google.protobuf.Value":
             switch json {
@@ -266,9 +240,7 @@ public struct Transcoder: Sendable {
                 Wire.tag(2, 1, into: &out)
                 Wire.fixed64(try number(json, path: path).bitPattern, into: &out)
             case .string(let text):
-                Wire.tag(3, 2, into: &out)
-                Wire.varint(UInt64(text.utf8.count), into: &out)
-                out += Array(text.utf8)
+                Wire.lengthDelimited(3, Array(text.utf8), into: &out)
             case .bool(let flag):
                 Wire.tag(4, 0, into: &out)
                 Wire.varint(flag ? 1 : 0, into: &out)
@@ -277,9 +249,7 @@ public struct Transcoder: Sendable {
                 let isObject: Bool
                 if case .object = json { isObject = true } else { isObject = false }
                 _ = try encodeWellKnown(json, typeName: isObject ? "google.protobuf.Struct" : "google.protobuf.ListValue", path: path, into: &nested)
-                Wire.tag(isObject ? 5 : 6, 2, into: &out)
-                Wire.varint(UInt64(nested.count), into: &out)
-                out += nested
+                Wire.lengthDelimited(isObject ? 5 : 6, nested, into: &out)
             }
         case "google.protobuf.Any":
             throw TranscodingError(path: path, message: "google.protobuf.Any is not supported")
@@ -516,6 +486,13 @@ enum Wire {
 
     static func tag(_ number: Int, _ wireType: Int, into out: inout [UInt8]) {
         varint(UInt64(number << 3 | wireType), into: &out)
+    }
+
+    /// A length-delimited field (wire type 2): tag, length, bytes.
+    static func lengthDelimited(_ number: Int, _ bytes: [UInt8], into out: inout [UInt8]) {
+        tag(number, 2, into: &out)
+        varint(UInt64(bytes.count), into: &out)
+        out += bytes
     }
 
     static func varint(_ value: UInt64, into out: inout [UInt8]) {
