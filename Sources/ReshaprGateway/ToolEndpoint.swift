@@ -188,6 +188,11 @@ public final class ToolEndpoint: MCPToolProvider {
         return CallOutcome(result: .text("Calling \(name) failed: \(error).", isError: true), outcome: .backendError, backendError: reason)
     }
 
+    /// `reshapr_backend_errors_total` reason of an HTTP status; nil for success.
+    static func errorReason(status: Int) -> String? {
+        status >= 500 ? "status_5xx" : status >= 400 ? "status_4xx" : nil
+    }
+
     /// Headers every backend request carries: the trace context, and for passthrough security
     /// the caller's headers (copied only then).
     func forwardedHeaders(_ context: MCPCallContext) -> (trace: [(String, String)], caller: [(name: String, value: String)]) {
@@ -236,8 +241,7 @@ public final class ToolEndpoint: MCPToolProvider {
             }
         }
         let result = ResultMapper.result(for: response, outputValidator: outputValidator)
-        let backendError = response.status >= 500 ? "status_5xx" : response.status >= 400 ? "status_4xx" : nil
-        return CallOutcome(result: result, outcome: result.isError ? .toolError : .ok, backendError: backendError)
+        return CallOutcome(result: result, outcome: result.isError ? .toolError : .ok, backendError: Self.errorReason(status: response.status))
     }
 }
 
@@ -268,7 +272,7 @@ extension ToolEndpoint {
             // GraphQL servers answer errors with 200 or 4xx/5xx; a JSON body with errors says more than the status.
             guard let parsed = try? JSONParser.parse(response.body), case .object = parsed, parsed["data"] != nil || parsed["errors"] != nil else {
                 let result = ResultMapper.result(for: response, outputValidator: nil)
-                let backendError = response.status >= 500 ? "status_5xx" : response.status >= 400 ? "status_4xx" : "not_graphql"
+                let backendError = Self.errorReason(status: response.status) ?? "not_graphql"
                 return CallOutcome(
                     result: result.isError ? result : .text("The backend did not answer a GraphQL response: " + ResultMapper.excerpt(response.body), isError: true),
                     outcome: .toolError, backendError: backendError)

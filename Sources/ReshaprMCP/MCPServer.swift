@@ -101,7 +101,7 @@ public struct MCPServer: Sendable {
         }
         if let limit = options.rateLimit, case .limited(let retryAfter) = rateLimiter.admit(client ?? remoteAddress ?? "unknown", limit: limit) {
             reject("rate_limited")
-            let seconds = max(1, Int((Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up)))
+            let seconds = max(1, Int(RateLimiter.seconds(retryAfter).rounded(.up)))
             var response = Self.jsonRPCError(
                 .tooManyRequests, code: JSONRPCErrorCode.serverError,
                 "rate limit exceeded: at most \(limit.requestsPerSecond.formatted()) requests per second per client (burst \(limit.burst)); retry in \(seconds) s")
