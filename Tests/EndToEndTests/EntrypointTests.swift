@@ -11,17 +11,11 @@ import Testing
 @Suite struct EntrypointTests {
     static var entrypoint: String { Repository.root + "/docker/entrypoint.sh" }
 
-    /// Starts the entrypoint with SIGTERM and SIGINT at their default dispositions, as in a
-    /// container. The test process ignores them (swift-service-lifecycle handles them through
-    /// dispatch sources), children inherit that, and a shell cannot trap a signal ignored on entry.
-    static func start(_ arguments: [String], environment: [String: String]) throws -> ChildProcess {
-        try ChildProcess("/usr/bin/env", ["--default-signal=TERM,INT", entrypoint] + arguments, environment: environment)
-    }
     static var binDirectory: String { (Repository.builtProduct("reshapr-gateway") as NSString).deletingLastPathComponent }
 
     @Test func withoutAControlPlaneItServesTheDirectory() async throws {
-        let process = try Self.start(
-            ["--host", "127.0.0.1", "--port", "0"],
+        let process = try ChildProcess(
+            Self.entrypoint, ["--host", "127.0.0.1", "--port", "0"],
             environment: ["RESHAPR_BIN_DIR": Self.binDirectory, "RESHAPR_CONFIG_DIR": Repository.samples, "RESHAPR_CTRL_HOST": "", "RESHAPR_LOG_FORMAT": "logfmt"])
         defer { process.terminate() }
         let line = try await process.waitForStderr(containing: "msg=listening")
@@ -55,7 +49,7 @@ import Testing
             "RESHAPR_CTRL_HOST": "127.0.0.1", "RESHAPR_CTRL_PORT": "\(grpcPort)", "RESHAPR_CTRL_TLS_PLAINTEXT": "true", "RESHAPR_CTRL_TOKEN": apiToken,
             "RESHAPR_GATEWAY_ID": "container-1", "RESHAPR_GATEWAY_LABELS": "env=dev,team=reshapr",
         ]
-        let container = try Self.start(["--host", "127.0.0.1", "--port", "0"], environment: environment)
+        let container = try ChildProcess(Self.entrypoint, ["--host", "127.0.0.1", "--port", "0"], environment: environment)
         defer { container.terminate() }
         let port = try #require(EndToEndTests.port(try await container.waitForStderr(containing: "[ReshaprGateway] listening")))
         let client = TestClient(host: "127.0.0.1", port: port)
@@ -73,7 +67,7 @@ import Testing
 
         // A bad token stops the sync, and with it the container, with the sync's status.
         environment["RESHAPR_CTRL_TOKEN"] = "rsh_0000000000000_" + String(repeating: "0", count: 64)
-        let refused = try Self.start(["--host", "127.0.0.1", "--port", "0"], environment: environment)
+        let refused = try ChildProcess(Self.entrypoint, ["--host", "127.0.0.1", "--port", "0"], environment: environment)
         defer { refused.terminate() }
         #expect(try await refused.waitForExit() == 1)
         #expect(refused.stderr.contains("the API token is not valid"))

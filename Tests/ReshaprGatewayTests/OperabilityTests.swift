@@ -182,7 +182,7 @@ import Testing
                 _ = try await other.initialize()
                 try await withThrowingTaskGroup(of: JSONValue.self) { group in
                     group.addTask { [first] in try await first.callTool("slow") }
-                    try await waitUntil { arrived.count == 1 }
+                    #expect(try await eventually(timeout: .seconds(20)) { arrived.count == 1 })
                     let refused = try await other.callTool("slow")
                     #expect(refused["isError"] == true)
                     #expect(refused["content"]?[0]?["text"]?.stringValue?.hasPrefix("The gateway is already running 1 calls on this endpoint, its limit.") == true)
@@ -282,17 +282,5 @@ import Testing
         for i in 0..<5000 { _ = limiter.admit("client-\(i)", limit: limit, now: start + .seconds(1)) }
         #expect(limiter.trackedClients <= 100)
         #expect(RateLimiter.Limit(requestsPerSecond: 2.5).burst == 3)
-    }
-}
-
-/// Waits for a condition on real state, failing after `timeout`.
-func waitUntil(timeout: Duration = .seconds(20), _ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(timeout)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(5))
     }
 }

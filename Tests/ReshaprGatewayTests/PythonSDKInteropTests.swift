@@ -9,20 +9,7 @@ import Testing
 enum PythonMCP {
     static let required = ProcessInfo.processInfo.environment["RESHAPR_REQUIRE_PYTHON_MCP"] == "1"
 
-    static let available: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import mcp.client.streamable_http"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus == 0
-        } catch {
-            return false
-        }
-    }()
+    static let available = Python.canImport("mcp.client.streamable_http")
 
     static let script = Repository.root + "/Tests/Interop/mcp_client_check.py"
 }

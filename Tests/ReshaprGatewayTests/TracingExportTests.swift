@@ -55,9 +55,8 @@ import Testing
 
             // The span reaches the collector, with the trace id and the tool's name.
             let traceBytes = stride(from: 0, to: 32, by: 2).map { UInt8(traceID.dropFirst($0).prefix(2), radix: 16) ?? 0 }
-            let deadline = ContinuousClock.now + .seconds(30)
-            while !exported.withLock({ $0.contains(traceBytes) && $0.contains(Array("tools/call getPet".utf8)) }), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            _ = try await eventually(timeout: .seconds(30)) {
+                exported.withLock { $0.contains(traceBytes) && $0.contains(Array("tools/call getPet".utf8)) }
             }
             #expect(exported.withLock { $0.contains(traceBytes) }, "no span of trace \(traceID) exported: \(gateway.stderr)")
             #expect(exported.withLock { $0.contains(Array("tools/call getPet".utf8)) })
