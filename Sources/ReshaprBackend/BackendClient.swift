@@ -1,33 +1,28 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import ReshaprConfig
 
-/// Sends tool calls to backends: one pooled HTTP client for the whole gateway, credentials
-/// applied per plan, OAuth2 tokens cached until shortly before they expire.
+/// Sends tool calls to backends: kept-alive HTTP/1.1 connections pooled per event loop for the
+/// whole gateway, credentials applied per plan, OAuth2 tokens cached until shortly before they expire.
 public final class BackendClient: Sendable {
     public static let maxResponseBytes = 16 << 20
 
-    private let http: HTTPClient
+    private let http = HTTP1ConnectionPool()
     let tokens: OAuth2TokenCache
     /// gRPC backends, on their own HTTP/2 connections.
     public let grpc = GRPCBackendClient()
 
     public init() {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.connectionPool = .init(idleTimeout: .seconds(60))
-        configuration.timeout = .init(connect: .seconds(10))
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         tokens = OAuth2TokenCache(client: http)
     }
 
     public func shutdown() async throws {
         await grpc.shutdown()
-        try await http.shutdown()
+        await http.shutdown()
     }
 
     /// The headers `security` adds to a request (for gRPC metadata); query API keys become
@@ -60,20 +55,13 @@ public final class BackendClient: Sendable {
 
     /// GETs a small document (a JWKS): 2xx only, at most `limit` bytes, within `timeout`.
     public func fetch(_ url: String, limit: Int = 1 << 20, timeout: Duration = .seconds(10)) async throws(BackendFailure) -> [UInt8] {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Accept", value: "application/json")
-        do {
-            let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
-            let body = try await response.body.collect(upTo: limit)
-            guard (200..<300).contains(response.status.code) else { throw BackendFailure.unreachable("\(url) answered \(response.status.code)") }
-            return Array(body.readableBytesView)
-        } catch let error as BackendFailure {
-            throw error
-        } catch is NIOTooManyBytesError {
-            throw .responseTooLarge(limit: limit)
-        } catch {
-            throw .unreachable(Self.describe(error))
-        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
+        let response = try await http.execute(
+            method: .GET, target: try BackendTarget(endpoint: url), tls: nil, pathAndQuery: "", headers: headers, body: nil, timeout: timeout,
+            maxResponseBytes: limit)
+        guard (200..<300).contains(response.status) else { throw BackendFailure.unreachable("\(url) answered \(response.status)") }
+        return response.body
     }
 
     func apply(_ security: BackendSecurity, to request: inout BackendRequest, callerHeaders: [(name: String, value: String)]) async throws(BackendFailure) {
@@ -99,41 +87,37 @@ public final class BackendClient: Sendable {
     }
 
     func execute(_ request: BackendRequest, base: HTTPBackend, timeout: Duration) async throws(BackendFailure) -> BackendResponse {
-        var endpoint = base.endpoint
-        while endpoint.hasSuffix("/") { endpoint.removeLast() }
-        var outgoing = HTTPClientRequest(url: endpoint + request.pathAndQuery)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        for (name, value) in base.headers { outgoing.headers.add(name: name, value: value) }
-        for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
-        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
-        if let tls = base.tls { outgoing.tlsConfiguration = try Self.tlsConfiguration(tls) }
-        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
-        do {
-            let response = try await http.execute(outgoing, timeout: .milliseconds(milliseconds))
-            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-            return BackendResponse(
-                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(body.readableBytesView))
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw .timeout(timeout)
-        } catch let error as NIOTooManyBytesError {
-            _ = error
-            throw .responseTooLarge(limit: Self.maxResponseBytes)
-        } catch is CancellationError {
-            throw .cancelled
-        } catch {
-            throw .unreachable(Self.describe(error))
+        var headers = HTTPHeaders()
+        for (name, value) in base.headers { headers.add(name: name, value: value) }
+        for (name, value) in request.headers { headers.replaceOrAdd(name: name, value: value) }
+        return try await http.execute(
+            method: HTTPMethod(rawValue: request.method), target: try BackendTarget(endpoint: base.endpoint), tls: base.tls,
+            pathAndQuery: request.pathAndQuery, headers: headers, body: request.body, timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
+    }
+
+    /// A short reason for a failed connection or exchange, for the model that made the call.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            if let failure = error.connectionErrors.first { return describe(failure.error) }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "cannot resolve the host \(error.host)" }
+            return "cannot connect to \(error.host):\(error.port)"
+        case let error as IOError where error.errnoCode == ECONNREFUSED:
+            return "connection refused"
+        case ChannelError.connectTimeout:
+            return "the connection timed out"
+        case let error as NIOSSLError:
+            return "TLS failed: \(error)"
+        default:
+            let text = "\(error)"
+            if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+            return text
         }
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return error.description }
-        let text = "\(error)"
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        return text
-    }
-
-    static func tlsConfiguration(_ tls: TLSSettings) throws(BackendFailure) -> TLSConfiguration {
+    static func tlsConfiguration(_ tls: TLSSettings?) throws(BackendFailure) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
+        guard let tls else { return configuration }
         if tls.insecureSkipVerify { configuration.certificateVerification = .none }
         if let pem = tls.caPEM {
             do {

@@ -12,13 +12,25 @@ public struct BackendResponse: Sendable {
         self.body = body
     }
 
+    /// The first value of the header `name`, matched without regard to ASCII case.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { Self.equalIgnoringASCIICase($0.name, name) }?.value
     }
 
     /// The media type without parameters, lowercased: `application/json`.
     public var mediaType: String? {
-        header("Content-Type")?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let value = header("Content-Type") else { return nil }
+        let type = value.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let trimmed = type.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        return String(decoding: trimmed.map(Self.lowercased), as: UTF8.self)
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+    }
+
+    private static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { lowercased($0) == lowercased($1) }
     }
 }
 

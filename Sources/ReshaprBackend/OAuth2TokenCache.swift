@@ -1,6 +1,5 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
+import NIOHTTP1
 import ReshaprConfig
 import ReshaprJSON
 import Synchronization
@@ -22,9 +21,9 @@ final class OAuth2TokenCache: Sendable {
 
     private let entries = Mutex<[Key: Entry]>([:])
     private let pending = Mutex<[Key: Task<Entry, any Error>]>([:])
-    private let client: HTTPClient
+    private let client: HTTP1ConnectionPool
 
-    init(client: HTTPClient) {
+    init(client: HTTP1ConnectionPool) {
         self.client = client
     }
 
@@ -65,23 +64,22 @@ final class OAuth2TokenCache: Sendable {
         var description: String
     }
 
-    private static func fetch(_ key: Key, secret: String, client: HTTPClient) async throws -> Entry {
-        var request = HTTPClientRequest(url: key.tokenURL)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "Accept", value: "application/json")
+    private static func fetch(_ key: Key, secret: String, client: HTTP1ConnectionPool) async throws -> Entry {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        headers.add(name: "Accept", value: "application/json")
         let credentials = Data("\(RequestBuilder.encode(key.clientID)):\(RequestBuilder.encode(secret))".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: "Basic " + credentials)
+        headers.add(name: "Authorization", value: "Basic " + credentials)
         var form = "grant_type=client_credentials"
         if !key.scopes.isEmpty { form += "&scope=" + RequestBuilder.encode(key.scopes.joined(separator: " ")) }
         if let audience = key.audience { form += "&audience=" + RequestBuilder.encode(audience) }
-        request.body = .bytes(ByteBuffer(string: form))
-        let response = try await client.execute(request, timeout: .seconds(15))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status.code == 200 else {
-            throw FetchError(description: "token endpoint answered \(response.status.code)")
+        let response = try await client.execute(
+            method: .POST, target: try BackendTarget(endpoint: key.tokenURL), tls: nil, pathAndQuery: "", headers: headers, body: Array(form.utf8),
+            timeout: .seconds(15), maxResponseBytes: 1 << 20)
+        guard response.status == 200 else {
+            throw FetchError(description: "token endpoint answered \(response.status)")
         }
-        let document = try JSONParser.parse(Array(body.readableBytesView))
+        let document = try JSONParser.parse(response.body)
         guard let token = document["access_token"]?.stringValue else {
             throw FetchError(description: "token endpoint answer has no access_token")
         }

@@ -382,7 +382,7 @@ enum ResultMapper {
         }
         if response.body.isEmpty { return .text("\(status) \(reason)") }
         let mediaType = response.mediaType ?? "application/octet-stream"
-        if mediaType.contains("json"), let value = try? JSONParser.parse(response.body) {
+        if mediaType.hasSuffix("json"), let value = try? JSONParser.parse(response.body) {
             guard case .object = value else { return .text(value.serialized()) }
             if let outputValidator {
                 let violations = outputValidator.validate(value)
@@ -393,7 +393,8 @@ enum ResultMapper {
                         isError: true)
                 }
             }
-            return MCPToolResult(content: [["type": "text", "text": .string(value.serialized())]], structuredContent: value)
+            // The text block repeats the answer for clients without structured output: the backend's own JSON text, not re-serialized.
+            return MCPToolResult(content: [["type": "text", "text": .string(String(decoding: response.body, as: UTF8.self))]], structuredContent: value)
         }
         if mediaType.hasPrefix("image/") {
             guard response.body.count <= maxImageBytes else { return .text("The backend answered an image of \(response.body.count) bytes, too large to return.") }

@@ -156,8 +156,9 @@ public struct MCPServer: Sendable {
         }
         // Answers are JSON, or a one-event SSE stream for clients that accept only that.
         let accept = request.headers[.accept]?.lowercased() ?? "*/*"
-        let wantsSSE = !accept.contains("application/json") && !accept.contains("*/*") && accept.contains("text/event-stream")
-        if !accept.contains("application/json") && !accept.contains("*/*") && !wantsSSE {
+        let acceptsJSON = accept.utf8Contains("application/json") || accept.utf8Contains("*/*")
+        let wantsSSE = !acceptsJSON && accept.utf8Contains("text/event-stream")
+        if !acceptsJSON && !wantsSSE {
             return Self.httpError(.notAcceptable, "Accept must include application/json or text/event-stream")
         }
         let body: ByteBuffer
@@ -338,7 +339,7 @@ public struct MCPServer: Sendable {
     // MARK: - GET
 
     private func get(_ request: Request, path: String) -> Response {
-        guard request.headers[.accept]?.lowercased().contains("text/event-stream") == true else {
+        guard request.headers[.accept]?.lowercased().utf8Contains("text/event-stream") == true else {
             return Self.httpError(.notAcceptable, "Accept must include text/event-stream")
         }
         guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
@@ -363,7 +364,7 @@ public struct MCPServer: Sendable {
     // MARK: - Responses
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized())))
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes())))
     }
 
     static func jsonRPCError(_ status: HTTPResponse.Status, code: Int, _ message: String) -> Response {
@@ -420,5 +421,20 @@ final class CancellationFlag: Sendable {
 struct HTTPFieldsExtractor: Extractor {
     func extract(key: String, from carrier: HTTPFields) -> String? {
         HTTPField.Name(key).flatMap { carrier[$0] }
+    }
+}
+
+extension String {
+    /// Substring search on UTF-8 bytes; Foundation's `contains` goes through CFString and was a
+    /// visible part of every call's cost.
+    fileprivate func utf8Contains(_ needle: String) -> Bool {
+        let haystack = Array(utf8)
+        let pattern = Array(needle.utf8)
+        guard !pattern.isEmpty else { return true }
+        guard haystack.count >= pattern.count else { return false }
+        for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
+            if haystack[start..<start + pattern.count].elementsEqual(pattern) { return true }
+        }
+        return false
     }
 }

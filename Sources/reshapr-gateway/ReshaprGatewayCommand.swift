@@ -7,10 +7,21 @@ import ReshaprGateway
 import ReshaprJSON
 import ReshaprTelemetry
 import Metrics
+import NIOCore
+import NIOPosix
 import OTel
 import ServiceLifecycle
 
 @main
+enum GatewayMain {
+    static func main() async {
+        if ProcessInfo.processInfo.environment["RESHAPR_EXPERIMENT_POOL"] == nil {
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
+        await ReshaprGatewayCommand.main()
+    }
+}
+
 struct ReshaprGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reshapr-gateway",
