@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -74,6 +75,7 @@ let package = Package(
             dependencies: [
                 "ReshaprJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -233,7 +235,16 @@ let package = Package(
         .executableTarget(name: "reshapr", dependencies: ["ReshaprCLI"]),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprTools", "ReshaprConfig", "TestSupport"]),
-        .testTarget(name: "ReshaprBackendTests", dependencies: ["ReshaprBackend", "ReshaprOpenAPI"]),
+        .testTarget(
+            name: "ReshaprBackendTests",
+            dependencies: [
+                "ReshaprBackend",
+                "ReshaprOpenAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "ReshaprProtobufTests",
             dependencies: ["ReshaprProtobuf", "ReshaprJSON", .product(name: "SwiftProtobuf", package: "swift-protobuf")]

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -91,8 +92,22 @@ public final class BackendClient: Sendable {
         for (name, value) in base.headers { headers.add(name: name, value: value) }
         for (name, value) in request.headers { headers.replaceOrAdd(name: name, value: value) }
         return try await http.execute(
-            method: HTTPMethod(rawValue: request.method), target: try BackendTarget(endpoint: base.endpoint), tls: base.tls,
+            method: HTTPMethod(rawValue: request.method), target: try target(base.endpoint), tls: base.tls,
             pathAndQuery: request.pathAndQuery, headers: headers, body: request.body, timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
+    }
+
+    /// Backend endpoints parsed once: a plan's endpoint is the same string at every call.
+    private let targets = NIOLockedValueBox<[String: BackendTarget]>([:])
+
+    private func target(_ endpoint: String) throws(BackendFailure) -> BackendTarget {
+        if let target = targets.withLockedValue({ $0[endpoint] }) { return target }
+        let target = try BackendTarget(endpoint: endpoint)
+        targets.withLockedValue { targets in
+            // Endpoints come from the configuration; the bound only guards against churn from reloads.
+            if targets.count >= 4096 { targets.removeAll() }
+            targets[endpoint] = target
+        }
+        return target
     }
 
     /// A short reason for a failed connection or exchange, for the model that made the call.

@@ -77,15 +77,13 @@ final class HTTP1ConnectionPool: Sendable {
 
     private let group: MultiThreadedEventLoopGroup
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>]
+    private let ordered: [NIOLoopBoundBox<LoopPool>]
     private let tlsContexts = NIOLockedValueBox<[TLSSettings?: NIOSSLContext]>([:])
 
     init(group: MultiThreadedEventLoopGroup = .singleton) {
         self.group = group
-        var loops: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>] = [:]
-        for eventLoop in group.makeIterator() {
-            loops[ObjectIdentifier(eventLoop)] = .makeBoxSendingValue(LoopPool(eventLoop: eventLoop), eventLoop: eventLoop)
-        }
-        self.loops = loops
+        ordered = group.makeIterator().map { eventLoop in .makeBoxSendingValue(LoopPool(eventLoop: eventLoop), eventLoop: eventLoop) }
+        loops = Dictionary(uniqueKeysWithValues: ordered.map { (ObjectIdentifier($0.eventLoop), $0) })
     }
 
     /// Sends one request and collects its whole response, on the caller's event loop when it
@@ -95,8 +93,9 @@ final class HTTP1ConnectionPool: Sendable {
         timeout: Duration, maxResponseBytes: Int
     ) async throws(BackendFailure) -> BackendResponse {
         let sslContext = target.usesTLS ? try context(for: tls) : nil
-        let eventLoop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loops[ObjectIdentifier($0)] != nil ? $0 : nil } ?? group.next()
-        guard let pool = loops[ObjectIdentifier(eventLoop)] else { throw .unreachable("no event loop for the backend call") }
+        // Off our loops (Swift's own thread pool), a backend's calls share one loop's connections.
+        let pool = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loops[ObjectIdentifier($0)] } ?? fallback(for: target)
+        let eventLoop = pool.eventLoop
         let uri = target.basePath + pathAndQuery
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: uri.isEmpty ? "/" : uri, headers: headers)
         head.headers.replaceOrAdd(name: "Host", value: target.hostHeader)
@@ -127,6 +126,10 @@ final class HTTP1ConnectionPool: Sendable {
         } catch {
             throw .unreachable(BackendClient.describe(error))
         }
+    }
+
+    private func fallback(for target: BackendTarget) -> NIOLoopBoundBox<LoopPool> {
+        ordered[Int(UInt(bitPattern: target.hashValue) % UInt(ordered.count))]
     }
 
     /// Closes the idle connections; calls in flight finish on theirs, which then close.
@@ -216,6 +219,9 @@ final class LoopPool {
     let eventLoop: any EventLoop
     private var idle: [PoolKey: [BackendConnection]] = [:]
     private var isShutdown = false
+    /// Closes connections idle for longer than the idle timeout; one timer per loop rather than
+    /// one per connection, which a call would schedule and cancel each time.
+    private var sweep: Scheduled<Void>?
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -273,8 +279,6 @@ final class LoopPool {
     private func checkout(_ key: PoolKey) -> BackendConnection? {
         while var connections = idle[key], let connection = connections.popLast() {
             idle[key] = connections.isEmpty ? nil : connections
-            connection.idleTimer?.cancel()
-            connection.idleTimer = nil
             if connection.channel.isActive { return connection }
             connection.abandon()
         }
@@ -287,12 +291,9 @@ final class LoopPool {
             connection.abandon()
             return
         }
+        connection.idleSince = .now()
         idle[key, default: []].append(connection)
-        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: HTTP1ConnectionPool.idleTimeout) { [weak self, weak connection] in
-            guard let self, let connection else { return }
-            self.remove(connection)
-            connection.abandon()
-        }
+        scheduleSweep()
         // A backend that closes an idle connection takes it out of the pool at once.
         connection.onClose = { [weak self, weak connection] in
             guard let self, let connection else { return }
@@ -304,8 +305,21 @@ final class LoopPool {
         guard var connections = idle[connection.key], let index = connections.firstIndex(where: { $0 === connection }) else { return }
         connections.remove(at: index)
         idle[connection.key] = connections.isEmpty ? nil : connections
-        connection.idleTimer?.cancel()
-        connection.idleTimer = nil
+    }
+
+    private func scheduleSweep() {
+        guard sweep == nil else { return }
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(HTTP1ConnectionPool.idleTimeout.nanoseconds / 4)) { [weak self] in
+            guard let self else { return }
+            self.sweep = nil
+            let expired = NIODeadline.now() - HTTP1ConnectionPool.idleTimeout
+            for (key, connections) in self.idle {
+                let (stale, fresh) = (connections.filter { $0.idleSince < expired }, connections.filter { $0.idleSince >= expired })
+                self.idle[key] = fresh.isEmpty ? nil : fresh
+                for connection in stale { connection.abandon() }
+            }
+            if !self.idle.isEmpty { self.scheduleSweep() }
+        }
     }
 
     private func connect(_ parameters: PendingRequest.Parameters) -> EventLoopFuture<BackendConnection> {
@@ -339,12 +353,11 @@ final class LoopPool {
 
     func shutdown() -> EventLoopFuture<Void> {
         isShutdown = true
+        sweep?.cancel()
+        sweep = nil
         let connections = idle.values.flatMap { $0 }
         idle = [:]
-        for connection in connections {
-            connection.idleTimer?.cancel()
-            connection.abandon()
-        }
+        for connection in connections { connection.abandon() }
         return EventLoopFuture.andAllComplete(connections.map { $0.channel.closeFuture }, on: eventLoop)
     }
 }
@@ -361,7 +374,7 @@ final class BackendConnection {
     let key: PoolKey
     let channel: any Channel
     private let handler: BackendResponseHandler
-    var idleTimer: Scheduled<Void>?
+    var idleSince = NIODeadline.now()
     var onClose: (() -> Void)?
 
     init(key: PoolKey, channel: any Channel, handler: BackendResponseHandler) {

@@ -134,7 +134,8 @@ public struct Gateway: Sendable {
                 allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes,
                 rateLimit: settings.rateLimit.map { RateLimiter.Limit(requestsPerSecond: $0.requestsPerSecond, burst: $0.burst) })
         }
-        router.add(middleware: MCPMiddleware(server: mcp) { path in store.current.routing.endpoints[path] })
+        let resolve: @Sendable (String) -> (any MCPToolProvider)? = { path in store.current.routing.endpoints[path] }
+        router.add(middleware: MCPMiddleware(server: mcp, resolve: resolve))
         router.get("/metrics") { _, _ in
             let snapshot = store.current
             metrics.gauge("reshapr_mcp_sessions", sessions.count)
@@ -178,9 +179,12 @@ public struct Gateway: Sendable {
             Self.json(StatusReport.status(store.current, listen: listen.value, sessions: sessions))
         }
         let logger = self.logger
+        let serverName = "reshapr-gateway"
         return Application(
             router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "reshapr-gateway"),
+            // POSTs to MCP endpoints (tool calls) are answered in the pipeline; the router serves the rest.
+            server: .http1(configuration: .init(additionalChannelHandlers: [MCPChannelHandler(server: mcp, serverName: serverName, resolve: resolve)])),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
                 listen.value = "\(host):\(bound)"

@@ -40,7 +40,6 @@ public struct RoutingTable: Sendable {
                 endpoint = old
             } else {
                 let service = exposition.service
-                let source = exposition.exposition.source
                 // Fail closed: an endpoint whose client security cannot be enforced is not served.
                 var verifier: JWTVerifier?
                 if case .jwt(let issuer, let audiences, let jwks, let algorithms, _) = exposition.plan.clientSecurity {

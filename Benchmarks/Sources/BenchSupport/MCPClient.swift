@@ -34,13 +34,19 @@ public struct MCPClient: Sendable {
 
     /// Posts one message; returns status and body text.
     public func post(_ body: String) async throws -> (status: Int, body: String) {
+        let (status, bytes) = try await postRaw(ByteBuffer(string: body))
+        return (status, String(buffer: bytes))
+    }
+
+    /// Posts one message; returns status and body bytes, for the load loop, which checks the
+    /// answer without decoding it into a String (the client's own cost is not the gateway's).
+    public func postRaw(_ body: ByteBuffer) async throws -> (status: Int, body: ByteBuffer) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers = Self.headers(session: session)
-        request.body = .bytes(ByteBuffer(string: body))
+        request.body = .bytes(body)
         let response = try await http.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        return (Int(response.status.code), String(buffer: bytes))
+        return (Int(response.status.code), try await response.body.collect(upTo: 64 << 20))
     }
 
     /// Number of tools in the first page of tools/list.
@@ -49,6 +55,21 @@ public struct MCPClient: Sendable {
         let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
         let result = object?["result"] as? [String: Any]
         return (result?["tools"] as? [Any])?.count ?? -1
+    }
+}
+
+extension ByteBuffer {
+    /// Whether the readable bytes contain `needle`.
+    public func contains(_ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        let view = readableBytesView
+        guard let first = pattern.first, view.count >= pattern.count else { return pattern.isEmpty }
+        var index = view.startIndex
+        while index <= view.endIndex - pattern.count {
+            if view[index] == first, view[index..<index + pattern.count].elementsEqual(pattern) { return true }
+            index += 1
+        }
+        return false
     }
 }
 

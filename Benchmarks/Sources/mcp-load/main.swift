@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import BenchSupport
 import Foundation
+import NIOCore
 
 /// Calls one MCP tool from N concurrent clients (each with its own session) for a fixed time
 /// and prints throughput and latency percentiles as one JSON line.
@@ -41,10 +42,10 @@ struct MCPLoad: AsyncParsableCommand {
                 for _ in 0..<concurrency { group.addTask { try await MCPClient.connect(http, url: url) } }
                 return try await group.reduce(into: [MCPClient]()) { $0.append($1) }
             }
-            let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments)}}"#
+            let body = ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments)}}"#)
             call = { index in
-                let (status, text) = try await clients[index].post(body)
-                return status == 200 && text.contains("\"result\"") && !text.contains("\"isError\":true")
+                let (status, answer) = try await clients[index].postRaw(body)
+                return status == 200 && answer.contains("\"result\"") && !answer.contains("\"isError\":true")
             }
         }
         _ = try await runPhase(call, seconds: 1)
