@@ -7,20 +7,24 @@ from collections import defaultdict
 rows = [json.loads(line) for line in sys.stdin if line.startswith("{")]
 json.dump(rows, open(sys.argv[1] if len(sys.argv) > 1 else "results.json", "w"), indent=2)
 
-calls = defaultdict(dict)
+calls = defaultdict(lambda: defaultdict(dict))
 for row in rows:
     if "callsPerSecond" in row:
-        calls[row["concurrency"]][row["label"]] = row
-if any("fastmcp" in r or "direct" in r for r in calls.values()):
-    print("\ntools/call getPetById, same spec, same backend (calls/s; p50 / p99 in µs)")
+        calls[row.get("client", "mcp-load")][row["concurrency"]][row["label"]] = row
+for client in ("wrk", "mcp-load"):
+    table = calls.get(client, {})
+    if not any("fastmcp" in r or "direct" in r for r in table.values()):
+        continue
+    print(f"\ntools/call getPetById, same spec, same backend, load from {client} (calls/s; p50 / p99 in µs)")
     print(f"{'clients':>7} | {'direct':>22} | {'reshapr':>22} | {'fastmcp':>22} | {'reshapr/fastmcp':>15} | {'added p50 µs':>12} | failures")
-    for c in sorted(c for c in calls if "reshapr" in calls[c]):
-        r = calls[c]
+    for c in sorted(c for c in table if "reshapr" in table[c]):
+        r = table[c]
         cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}" if k in r else "-"
         ratio = f"{r['reshapr']['callsPerSecond'] / r['fastmcp']['callsPerSecond']:.1f}x" if "reshapr" in r and "fastmcp" in r else "-"
         added = f"{r['reshapr']['p50us'] - r['direct']['p50us']:.0f}" if "reshapr" in r and "direct" in r else "-"
         failures = sum(r[k]["failures"] for k in r)
         print(f"{c:>7} | {cell('direct'):>22} | {cell('reshapr'):>22} | {cell('fastmcp'):>22} | {ratio:>15} | {added:>12} | {failures}")
+calls = calls.get("mcp-load", {})
 sdk = {c: r for c, r in calls.items() if "reshapr-mock" in r and "swift-sdk-mock" in r}
 if sdk:
     print("\ntools/call, mock answer: reshapr's MCP layer vs the MCP Swift SDK's server (calls/s; p50 / p99 in µs)")

@@ -25,8 +25,34 @@ pids=()
 trap 'for p in "${pids[@]:-}"; do if [[ -n $p ]]; then kill "$p" 2>/dev/null || true; fi; done' EXIT
 work=$(mktemp -d)
 
+# An MCP session on URL (initialize, then notifications/initialized); prints its id.
+mcp_session() {
+  local headers=(-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream')
+  local id
+  id=$(curl -s -D - -o /dev/null "${headers[@]}" \
+    -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"wrk","version":"1"}}}' "$1" |
+    awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}' | tr -d '\r')
+  [[ -n $id ]] || { echo "no MCP session from $1" >&2; exit 1; }
+  curl -s -o /dev/null "${headers[@]}" -H "Mcp-Session-Id: $id" -H 'MCP-Protocol-Version: 2025-06-18' -d '{"jsonrpc":"2.0","method":"notifications/initialized"}' "$1"
+  echo "$id"
+}
+
+# wrk_run CLIENTS LABEL SESSIONS|get URL: a 1 s warm-up, then the measured run (one JSON line).
+wrk_run() {
+  local threads=$1
+  local mode=mcp
+  [[ $3 == get ]] && mode=get
+  local env=(MODE=$mode SESSIONS="$3" TOOL=getPetById ARGUMENTS='{"petId":10}' LABEL="$2" CONCURRENCY="$1")
+  env "${env[@]}" WARMUP=1 wrk -t"$threads" -c"$1" -d1s -s "$here/wrk/call.lua" "$4" >/dev/null
+  env "${env[@]}" wrk -t"$threads" -c"$1" -d"${seconds}s" -s "$here/wrk/call.lua" "$4" | grep '^{'
+}
+
 {
 if [[ $what == compare || $what == all ]]; then
+  if ! command -v wrk >/dev/null; then
+    echo "compare needs wrk: apt-get install wrk" >&2
+    exit 1
+  fi
   if [[ ! -x $here/.venv/bin/python ]]; then
     python3 -m venv "$here/.venv" >&2
     "$here/.venv/bin/pip" install --quiet "fastmcp==4.2.3" >&2
@@ -50,10 +76,22 @@ YAML
   "$gateway" --config-dir "$work/config" --host 127.0.0.1 --port 7791 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
   "$here/.venv/bin/python" "$here/fastmcp_server.py" "$root/samples/petstore/openapi.yaml" http://127.0.0.1:7792/api/v3 7793 >/dev/null 2>&1 & pids+=($!)
   sleep 5
+  direct=http://127.0.0.1:7792/api/v3/pet/10
+  reshapr=http://127.0.0.1:7791/mcp/default/petstore/1.0.0
+  fastmcp=http://127.0.0.1:7793/mcp
   for c in 1 16 64; do
-    "$bin/mcp-load" --label direct --direct --url http://127.0.0.1:7792/api/v3/pet/10 --concurrency "$c" --duration "$seconds"
-    "$bin/mcp-load" --label reshapr --url http://127.0.0.1:7791/mcp/default/petstore/1.0.0 --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
-    "$bin/mcp-load" --label fastmcp --url http://127.0.0.1:7793/mcp --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
+    # One wrk thread, connection and session per client, as mcp-load has (a session shared by
+    # concurrent connections stalls FastMCP).
+    reshapr_sessions=$(for _ in $(seq "$c"); do mcp_session "$reshapr"; done | paste -sd,)
+    fastmcp_sessions=$(for _ in $(seq "$c"); do mcp_session "$fastmcp"; done | paste -sd,)
+    # wrk: a lean C client, so that the figures are the servers' (the issue's added-latency target is read here).
+    wrk_run "$c" direct get "$direct"
+    wrk_run "$c" reshapr "$reshapr_sessions" "$reshapr"
+    wrk_run "$c" fastmcp "$fastmcp_sessions" "$fastmcp"
+    # mcp-load: a Swift client on AsyncHTTPClient, one session per client; heavier, shown for comparison.
+    "$bin/mcp-load" --label direct --direct --url "$direct" --concurrency "$c" --duration "$seconds"
+    "$bin/mcp-load" --label reshapr --url "$reshapr" --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
+    "$bin/mcp-load" --label fastmcp --url "$fastmcp" --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
   done
 fi
 

@@ -54,7 +54,7 @@ struct MCPLoad: AsyncParsableCommand {
         let seconds = micros(ContinuousClock.now - started) / 1e6
         let sorted = latencies.sorted()
         let report: [String: Any] = [
-            "label": label, "concurrency": concurrency, "calls": sorted.count, "failures": failures, "callsPerSecond": Double(sorted.count) / seconds,
+            "client": "mcp-load", "label": label, "concurrency": concurrency, "calls": sorted.count, "failures": failures, "callsPerSecond": Double(sorted.count) / seconds,
             "p50us": percentile(sorted, 0.5), "p99us": percentile(sorted, 0.99), "maxus": sorted.last ?? 0,
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
