@@ -240,9 +240,11 @@ let package = Package(
             dependencies: [
                 "ReshaprBackend",
                 "ReshaprOpenAPI",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(

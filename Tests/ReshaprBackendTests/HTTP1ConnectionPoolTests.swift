@@ -1,11 +1,15 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ReshaprJSON
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import ReshaprBackend
+@testable import ReshaprConfig
 
 /// A backend on 127.0.0.1 whose answers are chosen by the request path's last segment, to drive
 /// the pool through keep-alive, close, chunked and close-delimited answers, hang-ups and silence.
@@ -17,13 +21,21 @@ final class ScriptedBackend: Sendable {
         let value = Atomic<Int>(0)
     }
 
-    init() async throws {
+    /// `tls`: serve HTTPS with this certificate and key (PEM files).
+    init(tls: (certificatePath: String, keyPath: String)? = nil) async throws {
         let connections = ConnectionCounter()
+        let sslContext = try tls.map { tls in
+            try NIOSSLContext(
+                configuration: .makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { .certificate($0) },
+                    privateKey: .file(tls.keyPath)))
+        }
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let index = connections.value.wrappingAdd(1, ordering: .relaxed).newValue
+                    if let sslContext { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(connection: index))
                 }
@@ -236,6 +248,30 @@ final class ScriptedBackend: Sendable {
         } throws: { error in
             if case BackendFailure.cancelled = error { return true }
             return false
+        }
+        await pool.shutdown()
+        await backend.stop()
+    }
+
+    @Test func httpsBackendsAreVerifiedAgainstTheirCA() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let certificate = try await selfSignedCertificate(in: dir)
+        let backend = try await ScriptedBackend(tls: certificate)
+        let ca = try String(contentsOfFile: certificate.certificatePath, encoding: .utf8)
+        func call(_ host: String, _ tls: TLSSettings?) async throws(BackendFailure) -> JSONValue {
+            let response = try await pool.execute(
+                method: .GET, target: try BackendTarget(endpoint: "https://\(host):\(backend.port)"), tls: tls, pathAndQuery: "/echo", headers: [:],
+                body: nil, timeout: .seconds(5), maxResponseBytes: 1 << 20)
+            return (try? JSONParser.parse(response.body)) ?? .null
+        }
+        #expect(try await call("localhost", TLSSettings(caPEM: ca, insecureSkipVerify: false))["method"] == "GET")
+        #expect(try await call("127.0.0.1", TLSSettings(caPEM: ca, insecureSkipVerify: false))["host"] == .string("127.0.0.1:\(backend.port)"))
+        #expect(try await call("127.0.0.1", TLSSettings(caPEM: nil, insecureSkipVerify: true))["method"] == "GET")
+        await #expect {
+            _ = try await call("localhost", nil)
+        } throws: { error in
+            "\(error)".contains("TLS failed")
         }
         await pool.shutdown()
         await backend.stop()

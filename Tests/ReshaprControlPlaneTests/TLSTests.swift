@@ -6,20 +6,6 @@ import Testing
 
 @testable import ReshaprControlPlane
 
-/// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl command.
-func selfSignedCertificate(in dir: TemporaryDirectory) async throws -> (certificatePath: String, keyPath: String) {
-    let cert = dir.path + "/cert.pem"
-    let key = dir.path + "/key.pem"
-    let result = try await ChildProcess.run(
-        "/usr/bin/env",
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ])
-    guard result.status == 0 else { throw RPCError(code: .internalError, message: "openssl failed: \(result.stderr)") }
-    return (cert, key)
-}
-
 /// A plan that uses a secret, exposed in the default group.
 func publishWithSecret(_ store: Store, organization: Organization) throws {
     let group = try #require(try store.groups(of: organization).first)
