@@ -12,12 +12,15 @@ import NIOPosix
 import OTel
 import ServiceLifecycle
 
+/// Swift's tasks run on NIO's event loops, installed before anything else starts: a tool call
+/// then stays on the thread of the event loop that read it, through the backend call (see
+/// `HTTP1ConnectionPool`), instead of hopping to Swift's own pool and back at each step.
+/// Reloads read files on their own queue, never on these threads; the first load is done
+/// before the server starts.
 @main
 enum GatewayMain {
     static func main() async {
-        if ProcessInfo.processInfo.environment["RESHAPR_EXPERIMENT_POOL"] == nil {
-            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        }
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await ReshaprGatewayCommand.main()
     }
 }
