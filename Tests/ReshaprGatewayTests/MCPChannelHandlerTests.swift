@@ -68,7 +68,7 @@ import Testing
                 + request("GET", "/health/live", session: nil)
             try await channel.writeAndFlush(ByteBuffer(string: pipelined))
             var answers: [(status: Int, body: String)]?
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(30)
             while answers == nil, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
                 answers = Self.responses(collector.received.withLock { $0 }, count: 5)
