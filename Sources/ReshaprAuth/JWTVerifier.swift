@@ -78,36 +78,25 @@ public struct VerifiedToken: Sendable, Hashable {
 public typealias JWKSFetcher = @Sendable (_ url: String) async throws -> [UInt8]
 
 /// Verifies JWT bearer tokens (RS256, ES256) against a JWKS: signature, algorithm, issuer,
-/// audience, expiry and not-before. Keys from a URL are cached for `refreshInterval` and
-/// fetched again early when a token names an unknown key id (at most every `minimumRefetch`);
-/// concurrent verifications share one fetch, and a failed fetch keeps the previous keys.
-public actor JWTVerifier {
+/// audience, expiry and not-before. The keys come from a `JWKSKeyStore`, which endpoints with
+/// the same JWKS share (each endpoint has its own audience, but one issuer's keys are fetched once).
+public struct JWTVerifier: Sendable {
     public let policy: JWTPolicy
-    public let source: JWKSSource
-    private let fetch: JWKSFetcher?
-    private let refreshInterval: Duration
-    private let minimumRefetch: Duration
-    private var keys: LoadedKeys?
-    private var loading: Task<LoadedKeys, any Error>?
-    private var lastAttempt: ContinuousClock.Instant?
+    public let keys: JWKSKeyStore
 
-    private struct LoadedKeys {
-        var collection: JWTKeyCollection
-        var kids: Set<String>
-        var loadedAt: ContinuousClock.Instant
+    public var source: JWKSSource { keys.source }
+
+    public init(policy: JWTPolicy, keys: JWKSKeyStore) {
+        self.policy = policy
+        self.keys = keys
     }
 
-    /// Keys are loaded at the first verification; check a JWKS document beforehand with
-    /// ``problem(inDocument:)``.
+    /// A verifier with its own key store; see ``JWKSKeyStore/init(source:fetch:refreshInterval:minimumRefetch:)``.
     public init(
         policy: JWTPolicy, source: JWKSSource, fetch: JWKSFetcher? = nil, refreshInterval: Duration = .seconds(300),
         minimumRefetch: Duration = .seconds(30)
     ) {
-        self.policy = policy
-        self.source = source
-        self.fetch = fetch
-        self.refreshInterval = refreshInterval
-        self.minimumRefetch = minimumRefetch
+        self.init(policy: policy, keys: JWKSKeyStore(source: source, fetch: fetch, refreshInterval: refreshInterval, minimumRefetch: minimumRefetch))
     }
 
     /// Why a JWKS document cannot verify RS256/ES256 tokens, or nil when it can.
@@ -153,7 +142,7 @@ public actor JWTVerifier {
         let header = try Self.header(of: token)
         guard let alg = header.alg else { throw .malformed("header has no alg") }
         guard policy.algorithms.contains(alg) else { throw .algorithmNotAllowed(alg, allowed: policy.algorithms) }
-        let loaded = try await currentKeys(needing: header.kid)
+        let loaded = try await keys.current(needing: header.kid)
         let claims: Claims
         do {
             claims = try await loaded.collection.verify(token, as: Claims.self)
@@ -177,9 +166,64 @@ public actor JWTVerifier {
         return VerifiedToken(subject: claims.sub?.value, issuer: issuer, expiresAt: exp)
     }
 
-    // MARK: - Keys
+    // MARK: - Token parts
 
-    private func currentKeys(needing kid: String?) async throws(JWTVerificationError) -> LoadedKeys {
+    struct Header: Decodable {
+        var alg: String?
+        var kid: String?
+    }
+
+    static func header(of token: String) throws(JWTVerificationError) -> Header {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { throw .malformed("expected three dot-separated parts, found \(parts.count)") }
+        guard let bytes = Base64.decode(String(parts[0]), alphabet: .standardOrURL) else { throw .malformed("header is not base64url") }
+        do {
+            return try JSONDecoder().decode(Header.self, from: Data(bytes))
+        } catch {
+            throw .malformed("header is not a JSON object")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// The keys of one JWKS. From a URL they are cached for `refreshInterval` and fetched again
+/// early when a token names an unknown key id (at most every `minimumRefetch`); concurrent
+/// verifications share one fetch, and a failed fetch keeps the previous keys.
+public actor JWKSKeyStore {
+    public nonisolated let source: JWKSSource
+    private let fetch: JWKSFetcher?
+    private let refreshInterval: Duration
+    private let minimumRefetch: Duration
+    private var keys: LoadedKeys?
+    private var loading: Task<LoadedKeys, any Error>?
+    private var lastAttempt: ContinuousClock.Instant?
+
+    struct LoadedKeys: Sendable {
+        var collection: JWTKeyCollection
+        var kids: Set<String>
+        var loadedAt: ContinuousClock.Instant
+    }
+
+    /// Keys are loaded at the first verification; check a JWKS document beforehand with
+    /// ``JWTVerifier/problem(inDocument:)``.
+    public init(source: JWKSSource, fetch: JWKSFetcher? = nil, refreshInterval: Duration = .seconds(300), minimumRefetch: Duration = .seconds(30)) {
+        self.source = source
+        self.fetch = fetch
+        self.refreshInterval = refreshInterval
+        self.minimumRefetch = minimumRefetch
+    }
+
+    func current(needing kid: String?) async throws(JWTVerificationError) -> LoadedKeys {
         guard case .url(let url) = source else {
             if let keys { return keys }
             guard case .document(let text) = source else { throw .keysUnavailable("no keys") }
@@ -222,7 +266,7 @@ public actor JWTVerifier {
     /// Parses a JWKS, keeping the RS256/ES256-capable signature keys; a key without `kid`
     /// gets a positional one so that a single-key set needs none.
     private static func load(_ bytes: [UInt8]) async throws -> LoadedKeys {
-        let jwks = try signatureKeys(bytes)
+        let jwks = try JWTVerifier.signatureKeys(bytes)
         let collection = JWTKeyCollection()
         var kids: Set<String> = []
         var rejected: [String] = []
@@ -240,35 +284,6 @@ public actor JWTVerifier {
             throw JWKSLoadError(reason: rejected.isEmpty ? "the JWKS has no keys" : "no usable key (\(rejected.joined(separator: "; ")))")
         }
         return LoadedKeys(collection: collection, kids: kids, loadedAt: .now)
-    }
-
-    // MARK: - Token parts
-
-    struct Header: Decodable {
-        var alg: String?
-        var kid: String?
-    }
-
-    static func header(of token: String) throws(JWTVerificationError) -> Header {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw .malformed("expected three dot-separated parts, found \(parts.count)") }
-        guard let bytes = Base64.decode(String(parts[0]), alphabet: .standardOrURL) else { throw .malformed("header is not base64url") }
-        do {
-            return try JSONDecoder().decode(Header.self, from: Data(bytes))
-        } catch {
-            throw .malformed("header is not a JSON object")
-        }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "\(error)" }
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
     }
 }
 

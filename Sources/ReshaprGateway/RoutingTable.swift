@@ -31,6 +31,11 @@ public struct RoutingTable: Sendable {
         var failed: Set<ResourceName> = []
         var toolSets: [String: ToolSet] = [:]
         var warnedPlans: Set<SourceLocation> = []
+        // One key store per JWKS, kept across reloads: endpoints of one issuer fetch its keys once.
+        var keyStores: [ReshaprAuth.JWKSSource: JWKSKeyStore] = [:]
+        for endpoint in previous?.endpoints.values ?? [:].values {
+            if let keys = endpoint.verifier?.keys { keyStores[keys.source] = keys }
+        }
         for exposition in configuration.expositions {
             let endpoint: ToolEndpoint
             let settings = configuration.gateway
@@ -45,6 +50,7 @@ public struct RoutingTable: Sendable {
                 if case .jwt(let issuer, let audiences, let jwks, let algorithms, _) = exposition.plan.clientSecurity {
                     let plan = exposition.plan.source
                     let field = JSONPath.root.appending("spec").appending("clientSecurity")
+                    let source: ReshaprAuth.JWKSSource
                     switch jwks {
                     case .document(let text):
                         if let problem = JWTVerifier.problem(inDocument: text) {
@@ -54,12 +60,13 @@ public struct RoutingTable: Sendable {
                             failed.insert(exposition.name)
                             continue
                         }
-                        verifier = JWTVerifier(policy: JWTPolicy(issuer: issuer, audiences: audiences, algorithms: algorithms), source: .document(text))
+                        source = .document(text)
                     case .url(let url):
-                        verifier = JWTVerifier(
-                            policy: JWTPolicy(issuer: issuer, audiences: audiences, algorithms: algorithms), source: .url(url),
-                            fetch: { url in try await backend.fetch(url) })
+                        source = .url(url)
                     }
+                    let keys = keyStores[source] ?? JWKSKeyStore(source: source, fetch: { url in try await backend.fetch(url) })
+                    keyStores[source] = keys
+                    verifier = JWTVerifier(policy: JWTPolicy(issuer: issuer, audiences: audiences, algorithms: algorithms), keys: keys)
                 }
                 let tools = exposition.plan.tools
                 guard let artifact = service.artifacts.first(where: { Self.compiles($0.type, for: service.type) }) else {

@@ -98,7 +98,7 @@ import Testing
         }
     }
 
-    @Test func jwtFromAJWKSURLIsFetchedOnce() async throws {
+    @Test func jwtFromAJWKSURLIsFetchedOnceForAllItsEndpointsAndAcrossReloads() async throws {
         let mint = try await TokenMint()
         let fetches = Counter()
         let router = Router()
@@ -110,12 +110,43 @@ import Testing
             let dir = try TemporaryDirectory()
             defer { dir.remove() }
             try Self.jwtConfiguration(dir, jwks: "jwksUrl: http://127.0.0.1:\(idpPort)/jwks")
-            try await withRunningGateway(configDirectory: dir.path) { client, _ in
+            // A second endpoint of the same issuer, with its own audience.
+            let otherAudience = "https://gateway.example.test/mcp/jwt2"
+            try dir.write(
+                "jwt2.yaml",
+                """
+                apiVersion: reshapr.io/v1
+                kind: ConfigurationPlan
+                metadata: {name: jwt2}
+                spec:
+                  service: {name: petstore, version: 1.0.0}
+                  backend: {mock: true}
+                  clientSecurity: {type: jwt, issuer: https://idp.example.test, audiences: [\(otherAudience)], jwksUrl: http://127.0.0.1:\(idpPort)/jwks}
+                ---
+                apiVersion: reshapr.io/v1
+                kind: Exposition
+                metadata: {name: jwt2}
+                spec: {plan: jwt2, path: /mcp/jwt2}
+                """)
+            try await withRunningGateway(configDirectory: dir.path) { client, gateway in
                 for _ in 0..<3 {
                     let response = try await Self.initialize(
                         client, path: "/mcp/jwt", headers: [.authorization: "Bearer " + (try await mint.token(audience: Self.audience))])
                     #expect(response.status == .ok)
                 }
+                let other = try await Self.initialize(
+                    client, path: "/mcp/jwt2", headers: [.authorization: "Bearer " + (try await mint.token(audience: otherAudience))])
+                #expect(other.status == .ok)
+                // Audiences stay per endpoint.
+                let crossed = try await Self.initialize(
+                    client, path: "/mcp/jwt2", headers: [.authorization: "Bearer " + (try await mint.token(audience: Self.audience))])
+                #expect(crossed.status == .unauthorized)
+                // A reload that changes one endpoint keeps the keys already fetched.
+                try dir.write("jwt2.yaml", try String(contentsOfFile: dir.path + "/jwt2.yaml", encoding: .utf8).replacingOccurrences(of: "/mcp/jwt2}", with: "/mcp/jwt3}"))
+                await gateway.reload(reason: "test")
+                let moved = try await Self.initialize(
+                    client, path: "/mcp/jwt3", headers: [.authorization: "Bearer " + (try await mint.token(audience: otherAudience))])
+                #expect(moved.status == .ok)
                 #expect(fetches.count == 1)
             }
         }
