@@ -28,9 +28,6 @@ public struct GatewayMetrics: Sendable {
         Gauge(label: name, factory: factory).record(value)
     }
 
-    func backendError(endpoint: String, reason: String) {
-        Counter(label: "reshapr_backend_errors_total", dimensions: [("endpoint", endpoint), ("reason", reason)], factory: factory).increment()
-    }
 }
 
 /// The counters of one endpoint's tools, made once per tool and outcome: a call then costs
@@ -52,7 +49,15 @@ final class EndpointMetrics: Sendable {
 
     let metrics: GatewayMetrics
     let endpoint: String
-    private let tools = Mutex<[String: ToolMetrics]>([:])
+
+    private struct Handles {
+        var tools: [String: ToolMetrics] = [:]
+        var backendErrors: [String: Counter] = [:]
+        /// Set when the endpoint is gone: a call that finishes later records nothing.
+        var retired = false
+    }
+
+    private let handles = Mutex(Handles())
 
     init(metrics: GatewayMetrics, endpoint: String) {
         self.metrics = metrics
@@ -60,8 +65,9 @@ final class EndpointMetrics: Sendable {
     }
 
     func record(tool: String, outcome: Outcome, duration: Duration?) {
-        let handles = tools.withLock { tools in
-            if let existing = tools[tool] { return existing }
+        let toolHandles: ToolMetrics? = handles.withLock { handles in
+            guard !handles.retired else { return nil }
+            if let existing = handles.tools[tool] { return existing }
             var calls: [String: Counter] = [:]
             for outcome in Outcome.allCases {
                 calls[outcome.rawValue] = Counter(
@@ -71,10 +77,38 @@ final class EndpointMetrics: Sendable {
             let created = ToolMetrics(
                 calls: calls,
                 duration: Timer(label: "reshapr_tool_call_duration_seconds", dimensions: [("endpoint", endpoint), ("tool", tool)], factory: metrics.factory))
-            tools[tool] = created
+            handles.tools[tool] = created
             return created
         }
-        handles.calls[outcome.rawValue]?.increment()
-        if let duration { handles.duration.record(duration: duration) }
+        guard let toolHandles else { return }
+        toolHandles.calls[outcome.rawValue]?.increment()
+        if let duration { toolHandles.duration.record(duration: duration) }
+    }
+
+    /// `reshapr_backend_errors_total{endpoint,reason}`.
+    func backendError(_ reason: String) {
+        let counter: Counter? = handles.withLock { handles in
+            guard !handles.retired else { return nil }
+            if let existing = handles.backendErrors[reason] { return existing }
+            let created = Counter(label: "reshapr_backend_errors_total", dimensions: [("endpoint", endpoint), ("reason", reason)], factory: metrics.factory)
+            handles.backendErrors[reason] = created
+            return created
+        }
+        counter?.increment()
+    }
+
+    /// Takes this endpoint's series off `/metrics`: a reload removed the endpoint. (An endpoint
+    /// replaced at the same path keeps its series; only removed paths are retired.)
+    func retire() {
+        let retired = handles.withLock { handles in
+            let old = handles
+            handles = Handles(retired: true)
+            return old
+        }
+        for tool in retired.tools.values {
+            for counter in tool.calls.values { counter.destroy() }
+            tool.duration.destroy()
+        }
+        for counter in retired.backendErrors.values { counter.destroy() }
     }
 }

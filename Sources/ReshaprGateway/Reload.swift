@@ -115,6 +115,9 @@ extension Gateway {
             sessions.notifyToolsChanged(paths: changed)
         }
         sessions.closeStreams(notIn: after)
+        for path in before.subtracting(after) {
+            previous.routing.endpoints[path]?.metrics.retire()
+        }
         let report = ReloadReport(
             generation: store.current.generation, duration: ContinuousClock.now - started, added: after.subtracting(before),
             removed: before.subtracting(after), changed: changed, keptLastGood: kept, error: nil)

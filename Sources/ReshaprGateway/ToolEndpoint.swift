@@ -163,7 +163,7 @@ public final class ToolEndpoint: MCPToolProvider {
             call = await callGRPC(method, name: name, arguments: arguments, context: context)
         }
         metrics.record(tool: name, outcome: call.outcome, duration: call.reachedBackend ? ContinuousClock.now - started : nil)
-        if let backendError = call.backendError { metrics.metrics.backendError(endpoint: exposition.path, reason: backendError) }
+        if let backendError = call.backendError { metrics.backendError(backendError) }
         context.logger.debug("tool called", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "outcome": "\(call.outcome.rawValue)"])
         return .result(call.result)
     }

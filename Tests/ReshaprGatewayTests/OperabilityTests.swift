@@ -253,6 +253,19 @@ import Testing
                 #expect(text.contains("reshapr_config_generation 2"))
                 #expect(text.contains("reshapr_mcp_sessions 1"))
                 #expect(text.contains("# TYPE reshapr_tool_call_duration_seconds histogram"))
+
+                // An endpoint removed by a reload leaves /metrics; the others stay.
+                let all = try String(contentsOfFile: dir.path + "/all.yaml", encoding: .utf8)
+                try dir.write("all.yaml", all.replacingOccurrences(of: "path: /mcp/open}", with: "path: /mcp/reopened}"))
+                await gateway.reload(reason: "test")
+                let after = String(buffer: try await client.get("/metrics").body ?? ByteBuffer())
+                #expect(!after.contains(#"endpoint="/mcp/open""#))
+                #expect(after.contains(#"reshapr_config_reloads_total{result="ok"} 2"#))
+                var moved = MCPTestClient(client, path: "/mcp/reopened")
+                _ = try await moved.initialize()
+                _ = try await moved.callTool("getPet", ["petId": 7])
+                let again = String(buffer: try await client.get("/metrics").body ?? ByteBuffer())
+                #expect(again.contains(#"reshapr_tool_calls_total{endpoint="/mcp/reopened",tool="getPet",outcome="ok"} 1"#))
             }
         }
     }
