@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A schema that cannot be compiled: an unsupported keyword, a bad `$ref`, a bad pattern.
 public struct JSONSchemaError: Error, Sendable, CustomStringConvertible {
@@ -77,6 +78,21 @@ struct Pattern: @unchecked Sendable {
 
     func matches(_ s: String) -> Bool {
         regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    }
+
+    /// Compiled patterns by source, shared by every schema of the process: specs repeat the same
+    /// patterns across operations and files, and compiling one (ICU) costs more than a lookup.
+    /// Bounded, since patterns come from configuration files.
+    private static let compiled = Mutex<[String: Pattern]>([:])
+
+    static func compile(_ source: String) throws -> Pattern {
+        if let known = compiled.withLock({ $0[source] }) { return known }
+        let pattern = Pattern(source: source, regex: try NSRegularExpression(pattern: source))
+        compiled.withLock { cache in
+            if cache.count >= 10_000 { cache.removeAll() }
+            cache[source] = pattern
+        }
+        return pattern
     }
 }
 
@@ -237,7 +253,7 @@ struct SchemaCompiler {
         }
         func pattern(_ source: String) throws(JSONSchemaError) -> Pattern {
             do {
-                return Pattern(source: source, regex: try NSRegularExpression(pattern: source))
+                return try Pattern.compile(source)
             } catch {
                 throw fail("invalid regular expression \(JSONValue.string(source))")
             }
