@@ -45,6 +45,9 @@ public struct MCPServer: Sendable {
     let options: @Sendable () -> Options
     let logger: Logger
     let metrics: any MetricsFactory
+    /// Whether a tracer was bootstrapped (OpenTelemetry) when the server was made; without one,
+    /// calls skip building spans that nobody would export.
+    let tracing: Bool
 
     /// `options` is read at every request, so that a reload changes limits and origins.
     /// Refused requests are counted in `reshapr_mcp_rejected_total{reason}` of `metrics`.
@@ -53,6 +56,7 @@ public struct MCPServer: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.options = options
+        tracing = !(InstrumentationSystem.tracer is NoOpTracer)
     }
 
     /// Answers one HTTP request addressed to the MCP endpoint at `path`. Every answer carries
@@ -313,18 +317,23 @@ public struct MCPServer: Sendable {
         // notifications/cancelled for it marks it; its result is then dropped.
         let cancelled = CancellationFlag()
         sessions.registerCall(context.sessionID, requestID: id) { cancelled.set() }
-        // A server span per call, child of the caller's trace context; a no-op unless a tracer
+        // A server span per call, child of the caller's trace context, when a tracer
         // (OpenTelemetry) is bootstrapped.
-        var parent = ServiceContext.topLevel
-        InstrumentationSystem.instrument.extract(context.headers, into: &parent, using: HTTPFieldsExtractor())
-        let outcome = await withSpan("tools/call \(name)", context: parent, ofKind: .server) { span in
-            span.attributes["mcp.method.name"] = "tools/call"
-            span.attributes["gen_ai.tool.name"] = name
-            span.attributes["mcp.session.id"] = context.sessionID
-            span.attributes["reshapr.request_id"] = context.requestID
-            let outcome = await provider.callTool(name: name, arguments: arguments, context: context)
-            if case .result(let result) = outcome, result.isError { span.setStatus(SpanStatus(code: .error)) }
-            return outcome
+        let outcome: MCPToolLookup
+        if tracing {
+            var parent = ServiceContext.topLevel
+            InstrumentationSystem.instrument.extract(context.headers, into: &parent, using: HTTPFieldsExtractor())
+            outcome = await withSpan("tools/call \(name)", context: parent, ofKind: .server) { span in
+                span.attributes["mcp.method.name"] = "tools/call"
+                span.attributes["gen_ai.tool.name"] = name
+                span.attributes["mcp.session.id"] = context.sessionID
+                span.attributes["reshapr.request_id"] = context.requestID
+                let outcome = await provider.callTool(name: name, arguments: arguments, context: context)
+                if case .result(let result) = outcome, result.isError { span.setStatus(SpanStatus(code: .error)) }
+                return outcome
+            }
+        } else {
+            outcome = await provider.callTool(name: name, arguments: arguments, context: context)
         }
         sessions.finishCall(context.sessionID, requestID: id)
         if cancelled.isSet { return JSONRPC.error(id: id, code: JSONRPCErrorCode.requestCancelled, message: "request cancelled") }
