@@ -152,8 +152,7 @@ public struct Gateway: Sendable {
         // sends clients to discover the authorization server.
         router.get("/.well-known/oauth-protected-resource/**") { request, _ in
             let prefix = "/.well-known/oauth-protected-resource"
-            var path = String(request.uri.path.dropFirst(prefix.count))
-            if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+            let path = MCPServer.endpointPath(request.uri.path.dropFirst(prefix.count))
             guard let endpoint = store.current.routing.endpoints[path],
                 case .jwt(let issuer, _, _, _, let servers) = endpoint.exposition.plan.clientSecurity
             else {

@@ -138,7 +138,7 @@ public final class ToolEndpoint: MCPToolProvider {
             if !violations.isEmpty {
                 metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
                 let details = violations.prefix(10).map { $0.path.isRoot ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "; ")
-                return .result(.text("Invalid arguments for \(name): \(details). Fix the arguments and call the tool again.", isError: true))
+                return .result(Self.invalidArguments(name, details))
             }
         }
         // Refuse rather than queue: a queue in front of a slow backend only grows.
@@ -188,6 +188,11 @@ public final class ToolEndpoint: MCPToolProvider {
         return CallOutcome(result: .text("Calling \(name) failed: \(error).", isError: true), outcome: .backendError, backendError: reason)
     }
 
+    /// The tool result for arguments the model must fix, whichever way they were found wrong.
+    static func invalidArguments(_ name: String, _ reason: String) -> MCPToolResult {
+        .text("Invalid arguments for \(name): \(reason). Fix the arguments and call the tool again.", isError: true)
+    }
+
     /// `reshapr_backend_errors_total` reason of an HTTP status; nil for success.
     static func errorReason(status: Int) -> String? {
         status >= 500 ? "status_5xx" : status >= 400 ? "status_4xx" : nil
@@ -223,7 +228,7 @@ public final class ToolEndpoint: MCPToolProvider {
             request = try RequestBuilder.build(operation, arguments: arguments)
         } catch {
             return CallOutcome(
-                result: .text("Invalid arguments for \(name): \(error). Fix the arguments and call the tool again.", isError: true),
+                result: Self.invalidArguments(name, "\(error)"),
                 outcome: .invalidArguments, reachedBackend: false)
         }
         let response: BackendResponse
@@ -305,7 +310,7 @@ extension ToolEndpoint {
             request = try transcoder.encode(.object(arguments), as: method.inputType)
         } catch {
             return CallOutcome(
-                result: .text("Invalid arguments for \(name): \(error). Fix the arguments and call the tool again.", isError: true),
+                result: Self.invalidArguments(name, "\(error)"),
                 outcome: .invalidArguments, reachedBackend: false)
         }
         let answer: JSONValue

@@ -87,9 +87,8 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// POSTs to a known MCP endpoint that keep the connection open.
     private func answerable(_ head: HTTPRequest) -> (String, any MCPToolProvider)? {
-        guard head.method == .post, head.headerFields[.connection] == nil, head.headerFields[.expect] == nil, var path = head.path else { return nil }
-        if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }
-        if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        guard head.method == .post, head.headerFields[.connection] == nil, head.headerFields[.expect] == nil, let target = head.path else { return nil }
+        let path = MCPServer.endpointPath(target)
         guard let provider = resolve(path) else { return nil }
         return (path, provider)
     }

@@ -71,6 +71,14 @@ public struct MCPServer: Sendable {
         return response
     }
 
+    /// The endpoint a request path names: without its query, and without a trailing slash
+    /// (`/mcp/x/` is `/mcp/x`; `/` stays).
+    public static func endpointPath(_ requestPath: some StringProtocol) -> String {
+        var path = requestPath.prefix { $0 != "?" }
+        if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return String(path)
+    }
+
     /// Request ids from callers are kept when they are short and printable.
     static func acceptableRequestID(_ value: String) -> String? {
         guard (1...128).contains(value.utf8.count),
@@ -160,8 +168,8 @@ public struct MCPServer: Sendable {
         }
         // Answers are JSON, or a one-event SSE stream for clients that accept only that.
         let accept = request.headers[.accept]?.lowercased() ?? "*/*"
-        let acceptsJSON = accept.utf8Contains("application/json") || accept.utf8Contains("*/*")
-        let wantsSSE = !acceptsJSON && accept.utf8Contains("text/event-stream")
+        let acceptsJSON = accept.utf8.contains("application/json".utf8) || accept.utf8.contains("*/*".utf8)
+        let wantsSSE = !acceptsJSON && accept.utf8.contains("text/event-stream".utf8)
         if !acceptsJSON && !wantsSSE {
             return Self.httpError(.notAcceptable, "Accept must include application/json or text/event-stream")
         }
@@ -348,7 +356,7 @@ public struct MCPServer: Sendable {
     // MARK: - GET
 
     private func get(_ request: Request, path: String) -> Response {
-        guard request.headers[.accept]?.lowercased().utf8Contains("text/event-stream") == true else {
+        guard request.headers[.accept]?.lowercased().utf8.contains("text/event-stream".utf8) == true else {
             return Self.httpError(.notAcceptable, "Accept must include text/event-stream")
         }
         guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
@@ -396,8 +404,7 @@ public struct MCPMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlew
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var path = request.uri.path
-        if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        let path = MCPServer.endpointPath(request.uri.path)
         guard let provider = resolve(path) else { return try await next(request, context) }
         return await server.handle(request, path: path, provider: provider, remoteAddress: context.remoteAddress?.ipAddress)
     }
@@ -430,20 +437,5 @@ final class CancellationFlag: Sendable {
 struct HTTPFieldsExtractor: Extractor {
     func extract(key: String, from carrier: HTTPFields) -> String? {
         HTTPField.Name(key).flatMap { carrier[$0] }
-    }
-}
-
-extension String {
-    /// Substring search on UTF-8 bytes; Foundation's `contains` goes through CFString and was a
-    /// visible part of every call's cost.
-    fileprivate func utf8Contains(_ needle: String) -> Bool {
-        let haystack = Array(utf8)
-        let pattern = Array(needle.utf8)
-        guard !pattern.isEmpty else { return true }
-        guard haystack.count >= pattern.count else { return false }
-        for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
-            if haystack[start..<start + pattern.count].elementsEqual(pattern) { return true }
-        }
-        return false
     }
 }
