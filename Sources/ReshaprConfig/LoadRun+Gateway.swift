@@ -1,0 +1,42 @@
+import Foundation
+import ReshaprJSON
+
+/// The Gateway resource: the settings of the gateway process.
+extension LoadRun {
+    mutating func resolveGateway() -> GatewaySettings {
+        var settings = GatewaySettings.defaults
+        guard let candidate = gateways.first else { return settings }
+        if gateways.count > 1 {
+            for gateway in gateways {
+                let others = gateways.filter { $0.location != gateway.location }.map(\.location.description).sorted()
+                report(gateway.location, .root, "at most one Gateway resource is allowed; also defined at \(others.joined(separator: ", "))")
+            }
+            return settings
+        }
+        let spec = candidate.value
+        let specPath = JSONPath.root.appending("spec")
+        if let listen = spec["listen"]?.stringValue, let colon = listen.lastIndex(of: ":") {
+            var host = String(listen[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+                report(candidate.location, specPath.appending("listen"), "port must be between 0 and 65535")
+                return settings
+            }
+            settings.host = host
+            settings.port = port
+        }
+        if let fqdns = spec["fqdns"]?.arrayValue?.compactMap(\.stringValue), !fqdns.isEmpty { settings.fqdns = fqdns }
+        for (key, value) in spec["labels"]?.objectValue ?? [:] { settings.labels[key] = value.stringValue }
+        if let limits = spec["limits"] {
+            if let n = limits["maxBodyBytes"]?.intValue { settings.maxBodyBytes = n }
+            if let d = limits["callTimeout"].flatMap(Duration.parse) { settings.callTimeout = d }
+            if let n = limits["maxConcurrentCalls"]?.intValue { settings.maxConcurrentCalls = n }
+            if let rate = limits["rateLimit"], let rps = rate["requestsPerSecond"]?.doubleValue {
+                settings.rateLimit = GatewaySettings.RateLimit(requestsPerSecond: rps, burst: rate["burst"]?.intValue ?? max(1, Int(rps.rounded(.up))))
+            }
+        }
+        if let origins = spec["allowedOrigins"]?.arrayValue?.compactMap(\.stringValue) { settings.allowedOrigins = origins }
+        settings.source = candidate.location
+        return settings
+    }
+}

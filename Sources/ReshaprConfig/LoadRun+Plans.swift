@@ -1,0 +1,151 @@
+import Foundation
+import ReshaprJSON
+
+/// Configuration plans: backend, tool selection, backend and client security.
+extension LoadRun {
+    mutating func resolvePlans(services: [ServiceKey: Service], secrets: [ResourceName: Secret]) -> [ResourceName: (ConfigurationPlan, Service)] {
+        var result: [ResourceName: (ConfigurationPlan, Service)] = [:]
+        for (name, candidate) in unique(plans, kind: .configurationPlan, describe: { $0.description }) {
+            let spec = candidate.value
+            let at = candidate.location
+            let specPath = JSONPath.root.appending("spec")
+            var ok = true
+
+            let serviceName = spec["service"]?["name"]?.stringValue ?? ""
+            let serviceVersion = spec["service"]?["version"]?.stringValue ?? ""
+            let key = ServiceKey(org: name.org, name: serviceName, version: serviceVersion)
+            let service = services[key]
+            if service == nil {
+                ok = false
+                let servicePath = specPath.appending("service")
+                if let invalidAt = invalid[InvalidKey(kind: .service, name: ResourceName(org: name.org, name: serviceName), version: serviceVersion)] {
+                    report(at, servicePath, "service \(serviceName) \(serviceVersion) is invalid (see the errors at \(invalidAt))")
+                } else {
+                    let versions = services.keys.filter { $0.org == name.org && $0.name == serviceName }.map(\.version).sorted()
+                    if versions.isEmpty {
+                        report(at, servicePath.appending("name"), "service \(serviceName) not found in org \(name.org)")
+                    } else {
+                        report(
+                            at, servicePath.appending("version"),
+                            "service \(serviceName) \(serviceVersion) not found (versions: \(versions.joined(separator: ", ")))")
+                    }
+                }
+            }
+
+            let backendSpec = spec["backend"] ?? .object([:])
+            var backend = Backend.mock
+            if backendSpec["mock"]?.boolValue != true {
+                var tls: TLSSettings?
+                if let tlsSpec = backendSpec["tls"] {
+                    var caPEM: String?
+                    if let caFile = tlsSpec["caFile"]?.stringValue {
+                        let path = specPath.appending("backend").appending("tls").appending("caFile")
+                        if let (_, bytes) = readReferenced(caFile, at: at, path, limit: 1 << 20) {
+                            caPEM = String(decoding: bytes, as: UTF8.self)
+                        } else {
+                            ok = false
+                        }
+                    }
+                    tls = TLSSettings(caPEM: caPEM, insecureSkipVerify: tlsSpec["insecureSkipVerify"]?.boolValue ?? false)
+                }
+                var headers: [String: String] = [:]
+                for (header, value) in backendSpec["headers"]?.objectValue ?? [:] { headers[header] = value.stringValue ?? "" }
+                backend = .http(
+                    HTTPBackend(
+                        endpoint: backendSpec["endpoint"]?.stringValue ?? "",
+                        timeout: backendSpec["timeout"].flatMap(Duration.parse) ?? .seconds(30),
+                        headers: headers, tls: tls))
+            }
+
+            let toolsSpec = spec["tools"]
+            var overrides: [String: ToolSelection.Override] = [:]
+            for (operation, value) in toolsSpec?["overrides"]?.objectValue ?? [:] {
+                overrides[operation] = ToolSelection.Override(
+                    name: value["name"]?.stringValue, description: value["description"]?.stringValue, selection: value["selection"]?.stringValue)
+            }
+            let tools = ToolSelection(
+                include: toolsSpec?["include"]?.arrayValue?.compactMap(\.stringValue),
+                exclude: toolsSpec?["exclude"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                overrides: overrides, selectionDepth: toolsSpec?["selectionDepth"]?.intValue)
+
+            let backendSecurity = resolveBackendSecurity(spec["backendSecurity"], org: name.org, secrets: secrets, at: at, ok: &ok)
+            let clientSecurity = resolveClientSecurity(spec["clientSecurity"], org: name.org, secrets: secrets, at: at, ok: &ok)
+
+            guard ok, let service, let backendSecurity, let clientSecurity else {
+                invalid[InvalidKey(kind: .configurationPlan, name: name, version: nil)] = at
+                continue
+            }
+            let plan = ConfigurationPlan(
+                metadata: candidate.metadata, description: spec["description"]?.stringValue, serviceName: serviceName,
+                serviceVersion: serviceVersion, backend: backend, tools: tools, backendSecurity: backendSecurity,
+                clientSecurity: clientSecurity, source: at)
+            result[name] = (plan, service)
+        }
+        return result
+    }
+
+    mutating func resolveBackendSecurity(
+        _ spec: JSONValue?, org: String, secrets: [ResourceName: Secret], at: SourceLocation, ok: inout Bool
+    ) -> BackendSecurity? {
+        guard let spec, let type = spec["type"]?.stringValue else { return BackendSecurity.none }
+        let path = JSONPath.root.appending("spec").appending("backendSecurity")
+        func secret(_ run: inout LoadRun) -> SecretValue? {
+            let value = run.secretValue(spec["secretRef"], org: org, secrets: secrets, at: at, path.appending("secretRef"))
+            if value == nil { ok = false }
+            return value
+        }
+        switch type {
+        case "apiKey":
+            guard let value = secret(&self) else { return nil }
+            let location = BackendSecurity.APIKeyLocation(rawValue: spec["in"]?.stringValue ?? "header") ?? .header
+            return .apiKey(location: location, name: spec["name"]?.stringValue ?? "", value: value)
+        case "bearer":
+            guard let value = secret(&self) else { return nil }
+            return .bearer(token: value)
+        case "basic":
+            guard let value = secret(&self) else { return nil }
+            return .basic(username: spec["username"]?.stringValue ?? "", password: value)
+        case "oauth2ClientCredentials":
+            guard let value = secret(&self) else { return nil }
+            return .oauth2ClientCredentials(
+                tokenURL: spec["tokenUrl"]?.stringValue ?? "", clientID: spec["clientId"]?.stringValue ?? "", clientSecret: value,
+                scopes: spec["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [], audience: spec["audience"]?.stringValue)
+        case "passthrough":
+            return .passthrough(header: spec["header"]?.stringValue ?? "Authorization")
+        default:
+            return BackendSecurity.none
+        }
+    }
+
+    mutating func resolveClientSecurity(
+        _ spec: JSONValue?, org: String, secrets: [ResourceName: Secret], at: SourceLocation, ok: inout Bool
+    ) -> ClientSecurity? {
+        guard let spec, let type = spec["type"]?.stringValue else { return ClientSecurity.none }
+        let path = JSONPath.root.appending("spec").appending("clientSecurity")
+        switch type {
+        case "apiKey":
+            guard let value = secretValue(spec["secretRef"], org: org, secrets: secrets, at: at, path.appending("secretRef")) else {
+                ok = false
+                return nil
+            }
+            return .apiKey(header: spec["header"]?.stringValue ?? "X-API-Key", value: value)
+        case "jwt":
+            let jwks: ClientSecurity.JWKSSource
+            if let file = spec["jwksFile"]?.stringValue {
+                guard let (_, bytes) = readReferenced(file, at: at, path.appending("jwksFile"), limit: 1 << 20) else {
+                    ok = false
+                    return nil
+                }
+                jwks = .document(String(decoding: bytes, as: UTF8.self))
+            } else {
+                jwks = .url(spec["jwksUrl"]?.stringValue ?? "")
+            }
+            return .jwt(
+                issuer: spec["issuer"]?.stringValue ?? "", audiences: spec["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                jwks: jwks, algorithms: spec["algorithms"]?.arrayValue?.compactMap(\.stringValue) ?? ["RS256", "ES256"],
+                authorizationServers: spec["authorizationServers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        default:
+            return ClientSecurity.none
+        }
+    }
+}

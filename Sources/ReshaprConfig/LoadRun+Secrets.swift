@@ -1,0 +1,63 @@
+import Foundation
+import ReshaprJSON
+
+/// Secrets and the references to their values.
+extension LoadRun {
+    mutating func resolveSecrets() -> [ResourceName: Secret] {
+        var result: [ResourceName: Secret] = [:]
+        for (name, candidate) in unique(secrets, kind: .secret, describe: { $0.description }) {
+            var values: [String: SecretValue] = [:]
+            var ok = true
+            for (key, value) in candidate.value["data"]?.objectValue ?? [:] {
+                values[key] = SecretValue(value.stringValue ?? "")
+            }
+            for (key, value) in (candidate.value["files"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let path = JSONPath.root.appending("spec").appending("files").appending(key)
+                if values[key] != nil {
+                    report(candidate.location, path, "key \(key) is set in both data and files")
+                    ok = false
+                    continue
+                }
+                guard let reference = value.stringValue, let (resolved, bytes) = readReferenced(reference, at: candidate.location, path, limit: 1 << 20) else {
+                    ok = false
+                    continue
+                }
+                guard var text = String(validating: bytes, as: UTF8.self) else {
+                    report(candidate.location, path, "\(resolved) is not UTF-8 text")
+                    ok = false
+                    continue
+                }
+                if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+                values[key] = SecretValue(text)
+            }
+            if ok {
+                result[name] = Secret(metadata: candidate.metadata, values: values, source: candidate.location)
+            } else {
+                invalid[InvalidKey(kind: .secret, name: name, version: nil)] = candidate.location
+            }
+        }
+        return result
+    }
+
+    /// Resolves a `secretRef` at `path` of a plan; reports and returns nil when it does not resolve.
+    mutating func secretValue(_ ref: JSONValue?, org: String, secrets: [ResourceName: Secret], at location: SourceLocation, _ path: JSONPath) -> SecretValue? {
+        guard let ref, let secretName = ref["name"]?.stringValue, let key = ref["key"]?.stringValue else {
+            report(location, path, "required field is missing")
+            return nil
+        }
+        let name = ResourceName(org: org, name: secretName)
+        guard let secret = secrets[name] else {
+            if let at = invalid[InvalidKey(kind: .secret, name: name, version: nil)] {
+                report(location, path.appending("name"), "secret \(secretName) is invalid (see the errors at \(at))")
+            } else {
+                report(location, path.appending("name"), "secret \(secretName) not found in org \(org)")
+            }
+            return nil
+        }
+        guard let value = secret.values[key] else {
+            report(location, path.appending("key"), "secret \(secretName) has no key \"\(key)\" (keys: \(secret.values.keys.sorted().joined(separator: ", ")))")
+            return nil
+        }
+        return value
+    }
+}
