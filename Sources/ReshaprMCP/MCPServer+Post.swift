@@ -1,0 +1,204 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import ReshaprJSON
+import Synchronization
+import Tracing
+
+/// POST: JSON-RPC requests, notifications and responses, and the `initialize` handshake.
+extension MCPServer {
+    func post(_ request: Request, path: String, provider: any MCPToolProvider, options: Options, call: CallInfo) async -> Response {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            return Self.httpError(.unsupportedMediaType, "Content-Type must be application/json")
+        }
+        // Answers are JSON, or a one-event SSE stream for clients that accept only that.
+        let accept = request.headers[.accept]?.lowercased() ?? "*/*"
+        let acceptsJSON = accept.utf8.contains("application/json".utf8) || accept.utf8.contains("*/*".utf8)
+        let wantsSSE = !acceptsJSON && accept.utf8.contains("text/event-stream".utf8)
+        if !acceptsJSON && !wantsSSE {
+            return Self.httpError(.notAcceptable, "Accept must include application/json or text/event-stream")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: options.maxBodyBytes)
+        } catch {
+            reject("body_too_large")
+            return Self.jsonRPCError(.contentTooLarge, code: JSONRPCErrorCode.invalidRequest, "request body exceeds \(options.maxBodyBytes) bytes")
+        }
+        let message: JSONValue
+        do {
+            message = try JSONParser.parse(Array(body.readableBytesView))
+        } catch {
+            return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.parseError, "Parse error: \(error.description)")
+        }
+
+        let messages: [JSONValue]
+        let isBatch: Bool
+        if case .array(let batch) = message {
+            guard !batch.isEmpty else { return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "empty batch") }
+            messages = batch
+            isBatch = true
+        } else {
+            messages = [message]
+            isBatch = false
+        }
+
+        // initialize creates the session; everything else needs one.
+        if let first = messages.first, first["method"]?.stringValue == "initialize" {
+            guard !isBatch else {
+                return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "initialize must not be part of a batch")
+            }
+            return initialize(first, path: path, provider: provider)
+        }
+        guard let sessionID = request.headers[.mcpSessionID] else {
+            return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "Mcp-Session-Id header is required; send initialize first")
+        }
+        guard let negotiated = sessions.touch(sessionID, path: path) else {
+            return Self.jsonRPCError(.notFound, code: JSONRPCErrorCode.invalidRequest, "session not found; send initialize again")
+        }
+        if let version = request.headers[.mcpProtocolVersion], !MCPVersion.supported.contains(version) {
+            return Self.jsonRPCError(
+                .badRequest, code: JSONRPCErrorCode.invalidRequest,
+                "unsupported MCP-Protocol-Version \(version); supported: \(MCPVersion.supported.joined(separator: ", "))")
+        }
+        let context = MCPCallContext(
+            headers: request.headers, sessionID: sessionID, protocolVersion: negotiated, requestID: call.requestID, client: call.client,
+            traceParent: call.traceParent, logger: call.logger)
+        var responses: [JSONValue] = []
+        for message in messages {
+            if let response = await dispatch(message, provider: provider, context: context, pageSize: options.pageSize) {
+                responses.append(response)
+            }
+        }
+        if responses.isEmpty { return Response(status: .accepted) }
+        let answer: JSONValue = isBatch ? .array(responses) : responses[0]
+        if wantsSSE {
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody(byteBuffer: SSE.event(answer)))
+        }
+        return Self.json(answer)
+    }
+
+    func initialize(_ message: JSONValue, path: String, provider: any MCPToolProvider) -> Response {
+        guard let id = message["id"], Self.isValidID(id) else {
+            return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "initialize must be a request with an id")
+        }
+        let requested = message["params"]?["protocolVersion"]?.stringValue
+        let version = MCPVersion.negotiate(requested)
+        let sessionID = sessions.create(path: path, protocolVersion: version)
+        var result: [String: JSONValue] = [
+            "protocolVersion": .string(version),
+            "capabilities": ["tools": ["listChanged": true]],
+            "serverInfo": provider.serverInfo,
+        ]
+        if let instructions = provider.instructions { result["instructions"] = .string(instructions) }
+        logger.debug(
+            "session created",
+            metadata: ["path": "\(path)", "protocolVersion": "\(version)", "client": "\(message["params"]?["clientInfo"]?["name"]?.stringValue ?? "?")"])
+        var response = Self.json(JSONRPC.result(id: id, .object(result)))
+        response.headers[.mcpSessionID] = sessionID
+        return response
+    }
+
+    static func isValidID(_ id: JSONValue) -> Bool {
+        switch id {
+        case .string, .integer: return true
+        case .number(let d): return d.rounded() == d
+        default: return false
+        }
+    }
+
+    /// Handles one message; returns the response for requests, nil for notifications and responses.
+    func dispatch(_ message: JSONValue, provider: any MCPToolProvider, context: MCPCallContext, pageSize: Int) async -> JSONValue? {
+        guard case .object = message, message["jsonrpc"] == "2.0" else {
+            return JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "not a JSON-RPC 2.0 message")
+        }
+        guard let method = message["method"]?.stringValue else {
+            // A response to a server request (we send none) or garbage: nothing to answer.
+            return message["result"] != nil || message["error"] != nil
+                ? nil : JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "method is missing")
+        }
+        guard let id = message["id"] else {
+            if method == "notifications/cancelled", let requestID = message["params"]?["requestId"] {
+                sessions.cancelCall(context.sessionID, requestID: requestID)
+            }
+            return nil
+        }
+        guard Self.isValidID(id) else {
+            return JSONRPC.error(id: .null, code: JSONRPCErrorCode.invalidRequest, message: "id must be a string or an integer")
+        }
+        let params = message["params"] ?? .object([:])
+        switch method {
+        case "ping":
+            return JSONRPC.result(id: id, .object([:]))
+        case "tools/list":
+            return listTools(id: id, params: params, provider: provider, pageSize: pageSize)
+        case "tools/call":
+            return await callTool(id: id, params: params, provider: provider, context: context)
+        case "initialize":
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidRequest, message: "session already initialized")
+        default:
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.methodNotFound, message: "Method not found: \(method)")
+        }
+    }
+
+    func listTools(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, pageSize: Int) -> JSONValue {
+        let tools = provider.tools
+        var start = 0
+        if let cursor = params["cursor"] {
+            guard let text = cursor.stringValue, let offset = Int(text), offset >= 0, offset <= tools.count else {
+                return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "invalid cursor")
+            }
+            start = offset
+        }
+        let end = min(tools.count, start + pageSize)
+        var result: [String: JSONValue] = ["tools": .array(Array(tools[start..<end]))]
+        if end < tools.count { result["nextCursor"] = .string(String(end)) }
+        return JSONRPC.result(id: id, .object(result))
+    }
+
+    func callTool(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, context: MCPCallContext) async -> JSONValue {
+        guard let name = params["name"]?.stringValue else {
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.name is required")
+        }
+        let arguments: [String: JSONValue]
+        switch params["arguments"] {
+        case nil, .null?: arguments = [:]
+        case .object(let members)?: arguments = members
+        default: return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.arguments must be an object")
+        }
+        // The call runs in this request's task (no extra task, no extra thread hop). A
+        // notifications/cancelled for it marks it; its result is then dropped.
+        let cancelled = CancellationFlag()
+        sessions.registerCall(context.sessionID, requestID: id) { cancelled.set() }
+        // A server span per call, child of the caller's trace context, when a tracer
+        // (OpenTelemetry) is bootstrapped.
+        let outcome: MCPToolLookup
+        if tracing {
+            var parent = ServiceContext.topLevel
+            InstrumentationSystem.instrument.extract(context.headers, into: &parent, using: HTTPFieldsExtractor())
+            outcome = await withSpan("tools/call \(name)", context: parent, ofKind: .server) { span in
+                span.attributes["mcp.method.name"] = "tools/call"
+                span.attributes["gen_ai.tool.name"] = name
+                span.attributes["mcp.session.id"] = context.sessionID
+                span.attributes["reshapr.request_id"] = context.requestID
+                let outcome = await provider.callTool(name: name, arguments: arguments, context: context)
+                if case .result(let result) = outcome, result.isError { span.setStatus(SpanStatus(code: .error)) }
+                return outcome
+            }
+        } else {
+            outcome = await provider.callTool(name: name, arguments: arguments, context: context)
+        }
+        sessions.finishCall(context.sessionID, requestID: id)
+        if cancelled.isSet { return JSONRPC.error(id: id, code: JSONRPCErrorCode.requestCancelled, message: "request cancelled") }
+        switch outcome {
+        case .unknownTool:
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "Unknown tool: \(name)")
+        case .result(let result):
+            return JSONRPC.result(id: id, result.json)
+        }
+    }
+}
