@@ -3,8 +3,10 @@ import Crypto
 /// API key comparison for client authentication.
 public enum APIKey {
     /// Compares in time that depends on the lengths only, not on where the values differ,
-    /// so that a caller cannot find a key byte by byte from response times.
+    /// so that a caller cannot find a key byte by byte from response times. An empty key never
+    /// matches, even an empty expected one.
     public static func matches(_ presented: String, _ expected: String) -> Bool {
+        guard !presented.isEmpty, !expected.isEmpty else { return false }
         let x = Array(presented.utf8)
         let y = Array(expected.utf8)
         var difference = UInt8(x.count == y.count ? 0 : 1)

@@ -43,8 +43,14 @@ public final class BackendClient: Sendable {
         timeout: Duration
     ) async throws(BackendFailure) -> BackendResponse {
         var attempt = 0
+        // What the operator pinned wins over what a tool argument says: a header parameter of
+        // the spec that shares its name with `backend.headers` is dropped here, and `apply`
+        // replaces any argument of the same name as the security's header or query parameter.
+        var pinned = request
+        let pinnedNames = Set(backend.headers.keys.map { $0.lowercased() })
+        pinned.headers.removeAll { pinnedNames.contains($0.name.lowercased()) }
         while true {
-            var authorized = request
+            var authorized = pinned
             try await apply(security, to: &authorized, callerHeaders: callerHeaders)
             let response = try await execute(authorized, base: backend, timeout: timeout)
             attempt += 1
@@ -65,22 +71,27 @@ public final class BackendClient: Sendable {
         return response.body
     }
 
+    /// Adds the credentials of `security`, replacing any header or query parameter of the same
+    /// name that tool arguments put there.
     func apply(_ security: BackendSecurity, to request: inout BackendRequest, callerHeaders: [(name: String, value: String)]) async throws(BackendFailure) {
         switch security {
         case .none: break
         case .apiKey(let location, let name, let value):
             switch location {
-            case .header: request.headers.append((name, value.revealed))
-            case .query: request.appendQuery(name, value.revealed)
+            case .header: request.setHeader(name, value.revealed)
+            case .query:
+                request.removeQuery(name)
+                request.appendQuery(name, value.revealed)
             }
         case .bearer(let token):
-            request.headers.append(("Authorization", "Bearer " + token.revealed))
+            request.setHeader("Authorization", "Bearer " + token.revealed)
         case .basic(let username, let password):
-            request.headers.append(("Authorization", "Basic " + Data("\(username):\(password.revealed)".utf8).base64EncodedString()))
+            request.setHeader("Authorization", "Basic " + Data("\(username):\(password.revealed)".utf8).base64EncodedString())
         case .oauth2ClientCredentials:
             let token = try await tokens.token(for: security)
-            request.headers.append(("Authorization", "Bearer " + token))
+            request.setHeader("Authorization", "Bearer " + token)
         case .passthrough(let header):
+            request.headers.removeAll { $0.name.lowercased() == header.lowercased() }
             if let value = callerHeaders.first(where: { $0.name.lowercased() == header.lowercased() })?.value {
                 request.headers.append((header, value))
             }

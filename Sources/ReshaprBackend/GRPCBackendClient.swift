@@ -70,7 +70,7 @@ public final class GRPCBackendClient: Sendable {
 
     private func client(for backend: HTTPBackend) throws(GRPCCallFailure) -> GRPCClient<HTTP2ClientTransport.Posix> {
         guard let url = URL(string: backend.endpoint), let scheme = url.scheme, let host = url.host else {
-            throw .invalidEndpoint("backend endpoint \(backend.endpoint) is not a URL")
+            throw .invalidEndpoint("backend endpoint \(backend.displayEndpoint) is not a URL")
         }
         let secure = scheme == "https"
         let port = url.port ?? (secure ? 443 : 80)
@@ -91,7 +91,7 @@ public final class GRPCBackendClient: Sendable {
             do {
                 transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: security)
             } catch {
-                throw .invalidEndpoint("cannot connect to \(backend.endpoint): \(error)")
+                throw .invalidEndpoint("cannot connect to \(backend.displayEndpoint): \(error)")
             }
             let client = GRPCClient(transport: transport)
             let connections = Task<Void, Never> { try? await client.runConnections() }

@@ -14,7 +14,10 @@ struct BackendTarget: Hashable, Sendable {
     /// The endpoint's path, without a trailing slash; request paths are appended to it.
     var basePath: String
 
-    init(endpoint: String) throws(BackendFailure) {
+    init(endpoint raw: String) throws(BackendFailure) {
+        // Messages name the endpoint without any user:password it may carry.
+        let endpoint = HTTPBackend.withoutUserInfo(raw)
+        guard endpoint == raw else { throw .unreachable("the backend endpoint \(endpoint) carries credentials: use backendSecurity") }
         let rest: Substring
         if endpoint.hasPrefix("http://") {
             usesTLS = false
@@ -31,7 +34,6 @@ struct BackendTarget: Hashable, Sendable {
         if let fragment = path.firstIndex(of: "#") { path = path[..<fragment] }
         while path.hasSuffix("/") { path = path.dropLast() }
         basePath = String(path)
-        guard !authority.contains("@") else { throw .unreachable("the backend endpoint \(endpoint) carries credentials: use backendSecurity") }
         let defaultPort = usesTLS ? 443 : 80
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { throw .unreachable("the backend endpoint \(endpoint) has an unclosed IPv6 address") }

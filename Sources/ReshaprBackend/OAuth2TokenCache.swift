@@ -7,9 +7,13 @@ import Synchronization
 /// OAuth2 client-credentials tokens, fetched on first use and kept until 30 seconds before
 /// they expire; concurrent callers share one fetch.
 final class OAuth2TokenCache: Sendable {
+    /// Everything the token depends on, the client secret included: after a secret rotation
+    /// (or with two plans sharing a client id), a token fetched with another secret is never
+    /// handed out. `SecretValue` prints as `<redacted>`, so the key is safe in any dump.
     private struct Key: Hashable {
         var tokenURL: String
         var clientID: String
+        var clientSecret: SecretValue
         var scopes: [String]
         var audience: String?
     }
@@ -28,8 +32,8 @@ final class OAuth2TokenCache: Sendable {
     }
 
     private static func key(_ security: BackendSecurity) -> Key? {
-        guard case .oauth2ClientCredentials(let url, let id, _, let scopes, let audience) = security else { return nil }
-        return Key(tokenURL: url, clientID: id, scopes: scopes, audience: audience)
+        guard case .oauth2ClientCredentials(let url, let id, let secret, let scopes, let audience) = security else { return nil }
+        return Key(tokenURL: url, clientID: id, clientSecret: secret, scopes: scopes, audience: audience)
     }
 
     func invalidate(_ security: BackendSecurity) {
@@ -38,14 +42,12 @@ final class OAuth2TokenCache: Sendable {
     }
 
     func token(for security: BackendSecurity) async throws(BackendFailure) -> String {
-        guard let key = Self.key(security), case .oauth2ClientCredentials(_, _, let secret, _, _) = security else {
-            throw .credentials("not an OAuth2 configuration")
-        }
+        guard let key = Self.key(security) else { throw .credentials("not an OAuth2 configuration") }
         if let entry = entries.withLock({ $0[key] }), entry.expires > .now { return entry.token }
         let task: Task<Entry, any Error> = pending.withLock { pending in
             if let existing = pending[key] { return existing }
             let client = self.client
-            let task = Task { try await Self.fetch(key, secret: secret.revealed, client: client) }
+            let task = Task { try await Self.fetch(key, client: client) }
             pending[key] = task
             return task
         }
@@ -64,11 +66,14 @@ final class OAuth2TokenCache: Sendable {
         var description: String
     }
 
-    private static func fetch(_ key: Key, secret: String, client: HTTP1ConnectionPool) async throws -> Entry {
+    /// Token lifetimes are kept within 1 s ... 1 day whatever `expires_in` says.
+    static let lifetimes = 1...86_400
+
+    private static func fetch(_ key: Key, client: HTTP1ConnectionPool) async throws -> Entry {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         headers.add(name: "Accept", value: "application/json")
-        let credentials = Data("\(RequestBuilder.encode(key.clientID)):\(RequestBuilder.encode(secret))".utf8).base64EncodedString()
+        let credentials = Data("\(RequestBuilder.encode(key.clientID)):\(RequestBuilder.encode(key.clientSecret.revealed))".utf8).base64EncodedString()
         headers.add(name: "Authorization", value: "Basic " + credentials)
         var form = "grant_type=client_credentials"
         if !key.scopes.isEmpty { form += "&scope=" + RequestBuilder.encode(key.scopes.joined(separator: " ")) }
@@ -83,7 +88,8 @@ final class OAuth2TokenCache: Sendable {
         guard let token = document["access_token"]?.stringValue else {
             throw FetchError(description: "token endpoint answer has no access_token")
         }
-        let lifetime = max(1, (document["expires_in"]?.intValue ?? 3600) - 30)
+        let announced = min(max(document["expires_in"]?.intValue ?? 3600, lifetimes.lowerBound), lifetimes.upperBound)
+        let lifetime = max(lifetimes.lowerBound, announced - 30)
         return Entry(token: token, expires: .now + .seconds(lifetime))
     }
 }

@@ -38,6 +38,22 @@ public struct BackendRequest: Sendable, Hashable {
     public mutating func appendQuery(_ name: String, _ value: String) {
         pathAndQuery += (pathAndQuery.contains("?") ? "&" : "?") + RequestBuilder.encode(name) + "=" + RequestBuilder.encode(value)
     }
+
+    /// Removes every query parameter named `name`.
+    public mutating func removeQuery(_ name: String) {
+        guard let mark = pathAndQuery.firstIndex(of: "?") else { return }
+        let encoded = RequestBuilder.encode(name)
+        let kept = pathAndQuery[pathAndQuery.index(after: mark)...].split(separator: "&").filter { pair in
+            (pair.split(separator: "=", maxSplits: 1).first.map(String.init) ?? "") != encoded
+        }
+        pathAndQuery = String(pathAndQuery[..<mark]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+    }
+
+    /// Sets a header, replacing every header of the same name (compared case-insensitively).
+    public mutating func setHeader(_ name: String, _ value: String) {
+        headers.removeAll { $0.name.lowercased() == name.lowercased() }
+        headers.append((name, value))
+    }
 }
 
 /// Serializes tool arguments into an HTTP request following the operation's parameter styles
@@ -84,6 +100,10 @@ public enum RequestBuilder {
             template = template[template.index(after: close)...]
         }
         path += template
+        // Values side by side in one segment (`/{a}{b}`) could still spell a dot segment.
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) where segment == "." || segment == ".." {
+            throw ArgumentError(argument: operation.parameters.first { $0.location == .path }?.argument ?? "path", message: "the path would hold a \"\(segment)\" segment")
+        }
 
         if !cookies.isEmpty { headers.append(("Cookie", cookies.joined(separator: "; "))) }
 
@@ -141,11 +161,14 @@ public enum RequestBuilder {
             }
         default:
             let text = binding.serializeAsJSON ? value.serialized() : scalarText(value)
-            if text.isEmpty { throw ArgumentError(argument: binding.argument, message: "must not be empty") }
-            if text == "." || text == ".." { throw ArgumentError(argument: binding.argument, message: "must not be \"\(text)\"") }
             parts = [encode(text)]
         }
-        return prefix + parts.joined(separator: separator)
+        // Whatever the style and the kind of value (an array [".."] too), the text put in the
+        // path must not be empty or a dot segment, which would move the request elsewhere.
+        let segment = prefix + parts.joined(separator: separator)
+        if segment.isEmpty { throw ArgumentError(argument: binding.argument, message: "must not be empty") }
+        if segment == "." || segment == ".." { throw ArgumentError(argument: binding.argument, message: "must not be \"\(segment)\"") }
+        return segment
     }
 
     static func queryPairs(_ binding: ParameterBinding, _ value: JSONValue) throws(ArgumentError) -> [String] {

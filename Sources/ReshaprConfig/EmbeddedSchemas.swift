@@ -314,17 +314,17 @@ enum EmbeddedSchemas {
           "type": "object",
           "additionalProperties": false,
           "properties": {
-            "maxBodyBytes": { "description": "Largest accepted request body.", "type": "integer", "minimum": 1024 },
+            "maxBodyBytes": { "description": "Largest accepted request body, in bytes (1 KiB to 1 GiB).", "type": "integer", "minimum": 1024, "maximum": 1073741824 },
             "callTimeout": { "$ref": "common.schema.json#/$defs/duration" },
-            "maxConcurrentCalls": { "description": "Tool calls in flight per endpoint.", "type": "integer", "minimum": 1 },
+            "maxConcurrentCalls": { "description": "Tool calls in flight per endpoint.", "type": "integer", "minimum": 1, "maximum": 1000000 },
             "rateLimit": {
               "description": "Requests per client: the API key or JWT subject when the endpoint authenticates, else the remote address. Over it: 429 with Retry-After.",
               "type": "object",
               "required": ["requestsPerSecond"],
               "additionalProperties": false,
               "properties": {
-                "requestsPerSecond": { "type": "number", "exclusiveMinimum": 0 },
-                "burst": { "type": "integer", "minimum": 1 }
+                "requestsPerSecond": { "type": "number", "minimum": 0.001, "maximum": 1000000 },
+                "burst": { "type": "integer", "minimum": 1, "maximum": 1000000 }
               }
             }
           }

@@ -81,7 +81,7 @@ extension LoadRun {
         }
         let metadata = Self.metadata(of: document.value)
         if let validator = validators[kind] {
-            let violations = validator.validate(document.value)
+            let violations = validator.validate(document.value, redacting: kind.isSensitive)
             if !violations.isEmpty {
                 for violation in violations { report(location, violation.path, violation.message) }
                 if let metadata {

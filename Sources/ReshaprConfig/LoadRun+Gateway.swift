@@ -28,11 +28,26 @@ extension LoadRun {
         if let fqdns = spec["fqdns"]?.arrayValue?.compactMap(\.stringValue), !fqdns.isEmpty { settings.fqdns = fqdns }
         for (key, value) in spec["labels"]?.objectValue ?? [:] { settings.labels[key] = value.stringValue }
         if let limits = spec["limits"] {
+            let limitsPath = specPath.appending("limits")
             if let n = limits["maxBodyBytes"]?.intValue { settings.maxBodyBytes = n }
-            if let d = limits["callTimeout"].flatMap(Duration.parse) { settings.callTimeout = d }
+            if let raw = limits["callTimeout"] {
+                if let parsed = Duration.parse(raw) {
+                    settings.callTimeout = parsed
+                } else {
+                    report(candidate.location, limitsPath.appending("callTimeout"), "must be a duration \(Duration.configuredRange)")
+                }
+            }
             if let n = limits["maxConcurrentCalls"]?.intValue { settings.maxConcurrentCalls = n }
             if let rate = limits["rateLimit"], let rps = rate["requestsPerSecond"]?.doubleValue {
-                settings.rateLimit = GatewaySettings.RateLimit(requestsPerSecond: rps, burst: rate["burst"]?.intValue ?? max(1, Int(rps.rounded(.up))))
+                let ratePath = limitsPath.appending("rateLimit")
+                let burst = rate["burst"]?.intValue
+                if !GatewaySettings.RateLimit.requestsPerSecondRange.contains(rps) {
+                    report(candidate.location, ratePath.appending("requestsPerSecond"), "must be between 0.001 and 1000000")
+                } else if let burst, !GatewaySettings.RateLimit.burstRange.contains(burst) {
+                    report(candidate.location, ratePath.appending("burst"), "must be between 1 and 1000000")
+                } else {
+                    settings.rateLimit = GatewaySettings.RateLimit(requestsPerSecond: rps, burst: burst ?? max(1, Int(rps.rounded(.up))))
+                }
             }
         }
         if let origins = spec["allowedOrigins"]?.arrayValue?.compactMap(\.stringValue) { settings.allowedOrigins = origins }

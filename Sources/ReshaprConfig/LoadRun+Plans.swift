@@ -50,11 +50,23 @@ extension LoadRun {
                 }
                 var headers: [String: String] = [:]
                 for (header, value) in backendSpec["headers"]?.objectValue ?? [:] { headers[header] = value.stringValue ?? "" }
-                backend = .http(
-                    HTTPBackend(
-                        endpoint: backendSpec["endpoint"]?.stringValue ?? "",
-                        timeout: backendSpec["timeout"].flatMap(Duration.parse) ?? .seconds(30),
-                        headers: headers, tls: tls))
+                var timeout = Duration.seconds(30)
+                if let raw = backendSpec["timeout"] {
+                    if let parsed = Duration.parse(raw) {
+                        timeout = parsed
+                    } else {
+                        report(at, specPath.appending("backend").appending("timeout"), "must be a duration \(Duration.configuredRange)")
+                        ok = false
+                    }
+                }
+                let endpoint = backendSpec["endpoint"]?.stringValue ?? ""
+                if HTTPBackend.withoutUserInfo(endpoint) != endpoint {
+                    report(
+                        at, specPath.appending("backend").appending("endpoint"),
+                        "must not carry credentials (user:password@); put them in a Secret and use backendSecurity")
+                    ok = false
+                }
+                backend = .http(HTTPBackend(endpoint: endpoint, timeout: timeout, headers: headers, tls: tls))
             }
 
             let toolsSpec = spec["tools"]

@@ -8,8 +8,14 @@ extension LoadRun {
         for (name, candidate) in unique(secrets, kind: .secret, describe: { $0.description }) {
             var values: [String: SecretValue] = [:]
             var ok = true
-            for (key, value) in candidate.value["data"]?.objectValue ?? [:] {
-                values[key] = SecretValue(value.stringValue ?? "")
+            for (key, value) in (candidate.value["data"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let text = value.stringValue ?? ""
+                guard !text.isEmpty else {
+                    report(candidate.location, JSONPath.root.appending("spec").appending("data").appending(key), Self.emptySecretMessage)
+                    ok = false
+                    continue
+                }
+                values[key] = SecretValue(text)
             }
             for (key, value) in (candidate.value["files"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let path = JSONPath.root.appending("spec").appending("files").appending(key)
@@ -27,7 +33,17 @@ extension LoadRun {
                     ok = false
                     continue
                 }
-                if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+                // On scalars: "\r\n" is a single Character, so removing two Characters would
+                // overrun a file holding only a CRLF.
+                if text.unicodeScalars.last == "\n" {
+                    text.unicodeScalars.removeLast()
+                    if text.unicodeScalars.last == "\r" { text.unicodeScalars.removeLast() }
+                }
+                guard !text.isEmpty else {
+                    report(candidate.location, path, "\(resolved) is empty (a final newline is not part of the value); \(Self.emptySecretMessage)")
+                    ok = false
+                    continue
+                }
                 values[key] = SecretValue(text)
             }
             if ok {
@@ -38,6 +54,9 @@ extension LoadRun {
         }
         return result
     }
+
+    /// An empty credential would let an empty header through, so a Secret cannot hold one.
+    static let emptySecretMessage = "a secret value must not be empty"
 
     /// Resolves a `secretRef` at `path` of a plan; reports and returns nil when it does not resolve.
     mutating func secretValue(_ ref: JSONValue?, org: String, secrets: [ResourceName: Secret], at location: SourceLocation, _ path: JSONPath) -> SecretValue? {

@@ -8,7 +8,7 @@ public enum ResourceValidation {
     public static func violations(of document: JSONValue, kind: ResourceKind) -> [JSONSchemaViolation] {
         switch SchemaCatalog.validators {
         case .success(let validators):
-            return validators[kind]?.validate(document) ?? []
+            return validators[kind]?.validate(document, redacting: kind.isSensitive) ?? []
         case .failure(let error):
             return [JSONSchemaViolation(path: .root, message: "the embedded schemas are broken: \(error)")]
         }

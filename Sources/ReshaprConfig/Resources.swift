@@ -116,6 +116,19 @@ public struct HTTPBackend: Sendable, Hashable {
     public var timeout: Duration
     public var headers: [String: String]
     public var tls: TLSSettings?
+
+    /// The endpoint as it may be shown: without any `user:password@`.
+    public var displayEndpoint: String { Self.withoutUserInfo(endpoint) }
+
+    /// `url` without the user information of its authority (`https://u:p@host/x` is
+    /// `https://host/x`); other text is returned as it is.
+    public static func withoutUserInfo(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + String(rest[rest.index(after: at)...])
+    }
 }
 
 public struct ToolSelection: Sendable, Hashable {
@@ -210,6 +223,9 @@ public struct GatewaySettings: Sendable, Hashable {
     public struct RateLimit: Sendable, Hashable {
         public var requestsPerSecond: Double
         public var burst: Int
+
+        static let requestsPerSecondRange = 0.001...1_000_000.0
+        static let burstRange = 1...1_000_000
     }
 
     public var host: String
@@ -243,17 +259,23 @@ public struct ResolvedExposition: Sendable, Hashable {
 }
 
 extension Duration {
-    /// Parses `500ms`, `30s`, `2m`, `1h` or a number of seconds.
+    /// The range a configured duration must fall in: at least a millisecond, at most a day,
+    /// so that deadlines computed from it can never overflow.
+    static let configuredRange = "between 1ms and 24h (such as 500ms, 30s, 2m)"
+
+    /// Parses `500ms`, `30s`, `2m`, `1h` or a number of seconds; `nil` when malformed or outside
+    /// ``configuredRange``.
     static func parse(_ value: JSONValue) -> Duration? {
-        if let seconds = value.doubleValue {
-            return seconds > 0 ? .milliseconds(Int64((seconds * 1000).rounded())) : nil
+        var seconds: Double?
+        if let number = value.doubleValue {
+            seconds = number
+        } else if let text = value.stringValue {
+            let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+            if let (suffix, scale) = units.first(where: { text.hasSuffix($0.0) }), let number = Double(text.dropLast(suffix.count)) {
+                seconds = number * scale
+            }
         }
-        guard let text = value.stringValue else { return nil }
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number > 0 else { return nil }
-            return .milliseconds(Int64((number * scale * 1000).rounded()))
-        }
-        return nil
+        guard let seconds, seconds.isFinite, seconds >= 0.001, seconds <= 86_400 else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 }

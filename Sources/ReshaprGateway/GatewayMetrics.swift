@@ -40,6 +40,8 @@ final class EndpointMetrics: Sendable {
         case backendError = "backend_error"
         case overloaded
         case cancelled
+        /// The tool's input schema cannot be compiled, so its calls are refused.
+        case refused
     }
 
     struct ToolMetrics: Sendable {

@@ -100,6 +100,15 @@ public struct RoutingTable: Sendable {
                     for skipped in toolSet.catalog.skipped {
                         logger.info("operation not exposed", metadata: ["service": "\(service.metadata.name)", "operation": "\(skipped)"])
                     }
+                    let location = artifact.file ?? service.source.file
+                    let document = artifact.file == nil ? service.source.document : nil
+                    for (tool, reason) in toolSet.unusable.sorted(by: { $0.key < $1.key }) {
+                        issues.append(
+                            ConfigIssue(severity: .warning, file: location, document: document, message: "tool \(tool) is not served and its calls are refused: \(reason)"))
+                    }
+                    for (tool, reason) in toolSet.uncheckedOutputs.sorted(by: { $0.key < $1.key }) {
+                        issues.append(ConfigIssue(severity: .warning, file: location, document: document, message: "tool \(tool): \(reason)"))
+                    }
                 }
                 endpoint = ToolEndpoint(
                     exposition: exposition, toolSet: toolSet, backend: backend, callTimeout: settings.callTimeout,

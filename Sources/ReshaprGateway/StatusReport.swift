@@ -90,7 +90,7 @@ public enum StatusReport {
         let backend: JSONValue
         switch exposition.plan.backend {
         case .mock: backend = ["mock": true]
-        case .http(let http): backend = ["endpoint": .string(http.endpoint), "timeoutMs": .integer(Int(http.timeout.components.seconds * 1000 + http.timeout.components.attoseconds / 1_000_000_000_000_000))]
+        case .http(let http): backend = ["endpoint": .string(http.displayEndpoint), "timeoutMs": .integer(Int(http.timeout.components.seconds * 1000 + http.timeout.components.attoseconds / 1_000_000_000_000_000))]
         }
         return [
             "exposition": .string(exposition.name.description),
@@ -121,7 +121,7 @@ public enum SummaryTable {
             let backend: String
             switch e.plan.backend {
             case .mock: backend = "mock"
-            case .http(let http): backend = http.endpoint
+            case .http(let http): backend = http.displayEndpoint
             }
             rows.append([
                 e.name.description, e.path, tools, "\(e.service.metadata.name) \(e.service.version) (\(e.service.type.rawValue))",

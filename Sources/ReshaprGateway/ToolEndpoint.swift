@@ -105,14 +105,16 @@ public final class ToolEndpoint: MCPToolProvider {
 
     public func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup {
         guard let tool = catalog.tool(named: name) else { return .unknownTool }
-        let (input, output) = toolSet.validators(for: tool)
-        if let input {
-            let violations = input.validate(.object(arguments))
-            if !violations.isEmpty {
-                metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
-                let details = violations.prefix(10).map { $0.path.isRoot ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "; ")
-                return .result(Self.invalidArguments(name, details))
-            }
+        guard let (input, output) = toolSet.validators(for: tool) else {
+            metrics.record(tool: name, outcome: .refused, duration: nil)
+            let reason = toolSet.unusable[name] ?? "its schemas cannot be checked"
+            return .result(.text("The gateway refuses to call \(name): \(reason). The operator must fix the API description.", isError: true))
+        }
+        let violations = input.validate(.object(arguments))
+        if !violations.isEmpty {
+            metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
+            let details = violations.prefix(10).map { $0.path.isRoot ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "; ")
+            return .result(Self.invalidArguments(name, details))
         }
         // Refuse rather than queue: a queue in front of a slow backend only grows.
         guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxConcurrentCalls else {

@@ -55,10 +55,13 @@ public struct JSONSchemaValidator: Sendable {
         table = compiler.compiled
     }
 
-    /// All violations of the schema by `instance`; empty when it is valid.
-    public func validate(_ instance: JSONValue) -> [JSONSchemaViolation] {
+    /// All violations of the schema by `instance`; empty when it is valid. Messages about a
+    /// value at a path for which `redacting` is true describe it without quoting it (its kind
+    /// and length only), for values that may be secrets.
+    public func validate(_ instance: JSONValue, redacting: ((JSONPath) -> Bool)? = nil) -> [JSONSchemaViolation] {
         var violations: [JSONSchemaViolation] = []
         var context = ValidationContext(table: table)
+        context.redact = redacting
         context.validate(instance, against: root, at: .root, into: &violations)
         return violations
     }
@@ -380,6 +383,8 @@ struct SchemaCompiler {
 struct ValidationContext {
     let table: [String: SchemaNode]
     var stopAtFirst = false
+    /// Paths whose values messages must not quote.
+    var redact: ((JSONPath) -> Bool)?
     /// Guards against `$ref` cycles that consume no input (`{"$ref": "#"}`).
     private var refDepth = 0
 
@@ -410,6 +415,9 @@ struct ValidationContext {
             out.append(JSONSchemaViolation(path: p, message: message))
         }
         func done() -> Bool { stopAtFirst && !out.isEmpty }
+        let hidden = redact?(path) == true
+        func shown(_ value: JSONValue) -> String { hidden ? Self.describeRedacted(value) : Self.describe(value) }
+        func shownNumber(_ value: JSONValue) -> String { hidden ? Self.describeRedacted(value) : "\(value)" }
 
         if let ref = s.ref {
             if refDepth > 64 {
@@ -425,12 +433,12 @@ struct ValidationContext {
         }
 
         if let types = s.types, !Self.matches(instance, types: types) {
-            report("expected \(types.sorted().joined(separator: " or ")), got \(Self.describe(instance))"
+            report("expected \(types.sorted().joined(separator: " or ")), got \(shown(instance))"
                 + (types.contains("string") && instance.doubleValue != nil ? " (quote the value in YAML to make it a string)" : ""))
             return
         }
         if let values = s.enumValues, !values.contains(instance) {
-            var message = "must be one of \(values.map(\.description).joined(separator: ", ")), got \(Self.describe(instance))"
+            var message = "must be one of \(values.map(\.description).joined(separator: ", ")), got \(shown(instance))"
             if let text = instance.stringValue,
                 let hint = values.compactMap(\.stringValue).first(where: { $0.lowercased() == text.lowercased() })
             {
@@ -439,17 +447,17 @@ struct ValidationContext {
             report(message)
         }
         if let c = s.constValue, c != instance {
-            report("must be \(c.description), got \(Self.describe(instance))")
+            report("must be \(c.description), got \(shown(instance))")
         }
         if done() { return }
 
         switch instance {
         case .integer, .number:
             guard let d = instance.doubleValue else { break }
-            if let m = s.minimum, d < m { report("must be at least \(JSONValue.number(m)), got \(instance)") }
-            if let m = s.maximum, d > m { report("must be at most \(JSONValue.number(m)), got \(instance)") }
-            if let m = s.exclusiveMinimum, d <= m { report("must be greater than \(JSONValue.number(m)), got \(instance)") }
-            if let m = s.exclusiveMaximum, d >= m { report("must be less than \(JSONValue.number(m)), got \(instance)") }
+            if let m = s.minimum, d < m { report("must be at least \(JSONValue.number(m)), got \(shownNumber(instance))") }
+            if let m = s.maximum, d > m { report("must be at most \(JSONValue.number(m)), got \(shownNumber(instance))") }
+            if let m = s.exclusiveMinimum, d <= m { report("must be greater than \(JSONValue.number(m)), got \(shownNumber(instance))") }
+            if let m = s.exclusiveMaximum, d >= m { report("must be less than \(JSONValue.number(m)), got \(shownNumber(instance))") }
             if let m = s.multipleOf {
                 let q = d / m
                 if !q.isFinite || abs(q - q.rounded()) > 1e-9 { report("must be a multiple of \(JSONValue.number(m))") }
@@ -463,7 +471,7 @@ struct ValidationContext {
                 if let m = s.maxLength, length > m { report("must be at most \(m) characters long, got \(length)") }
             }
             if let p = s.pattern, !p.matches(text) {
-                report("\(Self.describe(instance)) does not match the pattern \(JSONValue.string(p.source))")
+                report("\(shown(instance)) does not match the pattern \(JSONValue.string(p.source))")
             }
         case .array(let elements):
             if let m = s.minItems, elements.count < m { report("must have at least \(m) item\(m == 1 ? "" : "s")") }
@@ -618,6 +626,16 @@ struct ValidationContext {
         case .string: return types.contains("string")
         case .array: return types.contains("array")
         case .object: return types.contains("object")
+        }
+    }
+
+    /// A value's kind and size, without the value.
+    static func describeRedacted(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s): return "a string of \(s.unicodeScalars.count) characters (value not shown)"
+        case .integer, .number: return "a number (value not shown)"
+        case .bool: return "a boolean (value not shown)"
+        default: return describe(value)
         }
     }
 

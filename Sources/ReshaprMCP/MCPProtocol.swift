@@ -6,6 +6,8 @@ import ReshaprJSON
 public enum MCPVersion {
     public static let supported = ["2025-11-25", "2025-06-18", "2025-03-26"]
     public static let latest = "2025-11-25"
+    /// The first revision without JSON-RPC batching. Revisions are dates, so they compare as strings.
+    public static let withoutBatching = "2025-06-18"
 
     /// The client's version when we speak it, else our latest.
     public static func negotiate(_ requested: String?) -> String {

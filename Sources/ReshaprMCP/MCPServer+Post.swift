@@ -65,12 +65,41 @@ extension MCPServer {
                 .badRequest, code: JSONRPCErrorCode.invalidRequest,
                 "unsupported MCP-Protocol-Version \(version); supported: \(MCPVersion.supported.joined(separator: ", "))")
         }
+        if isBatch {
+            // Revision 2025-06-18 removed JSON-RPC batching; older sessions keep it, bounded, and
+            // every message of a batch counts against the rate limit as a request of its own.
+            guard negotiated < MCPVersion.withoutBatching else {
+                reject("batch")
+                return Self.jsonRPCError(
+                    .badRequest, code: JSONRPCErrorCode.invalidRequest,
+                    "JSON-RPC batches were removed in MCP \(MCPVersion.withoutBatching) and this session speaks \(negotiated); send one message per request")
+            }
+            guard messages.count <= Self.maxBatchMessages else {
+                reject("batch")
+                return Self.jsonRPCError(
+                    .badRequest, code: JSONRPCErrorCode.invalidRequest, "a batch holds at most \(Self.maxBatchMessages) messages; this one holds \(messages.count)")
+            }
+            for _ in messages.dropFirst() {
+                if let limited = admit(call.rateLimitKey, options: options) { return limited }
+            }
+        }
         let context = MCPCallContext(
             headers: request.headers, sessionID: sessionID, protocolVersion: negotiated, requestID: call.requestID, client: call.client,
             traceParent: call.traceParent, logger: call.logger)
         var responses: [JSONValue] = []
+        var answerBytes = 0
         for message in messages {
+            // Once a batch's answers pass the bound, its remaining requests are answered with an
+            // error instead of being run.
+            if isBatch, answerBytes > Self.maxBatchAnswerBytes {
+                if let id = message["id"], message["method"] != nil {
+                    responses.append(
+                        JSONRPC.error(id: id, code: JSONRPCErrorCode.serverError, message: "not run: the batch's answers exceed \(Self.maxBatchAnswerBytes) bytes"))
+                }
+                continue
+            }
             if let response = await dispatch(message, provider: provider, context: context, pageSize: options.pageSize) {
+                if isBatch { answerBytes += response.serializedBytes().count }
                 responses.append(response)
             }
         }
@@ -81,6 +110,11 @@ extension MCPServer {
         }
         return Self.json(answer)
     }
+
+    /// Messages in one batch (sessions of revisions before 2025-06-18 only).
+    static let maxBatchMessages = 32
+    /// Bytes of answers one batch may produce before its remaining requests are refused.
+    static let maxBatchAnswerBytes = 8 << 20
 
     func initialize(_ message: JSONValue, path: String, provider: any MCPToolProvider) -> Response {
         guard let id = message["id"], Self.isValidID(id) else {

@@ -15,8 +15,18 @@ extension MCPServer {
             return Self.httpError(.notAcceptable, "Accept must include text/event-stream")
         }
         guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
-        guard sessions.touch(id, path: path) != nil, let (key, stream) = sessions.openStream(id) else {
-            return Self.httpError(.notFound, "unknown session")
+        guard sessions.touch(id, path: path) != nil else { return Self.httpError(.notFound, "unknown session") }
+        let key: UInt64
+        let stream: AsyncStream<ByteBuffer>
+        switch sessions.openStream(id) {
+        case .success(let opened): (key, stream) = opened
+        case .failure(.unknownSession): return Self.httpError(.notFound, "unknown session")
+        case .failure(.tooManyForSession):
+            reject("streams")
+            return Self.httpError(.tooManyRequests, "this session already has \(sessions.maxStreamsPerSession) notification streams open; close one first")
+        case .failure(.tooManyOverall):
+            reject("streams")
+            return Self.httpError(.serviceUnavailable, "the gateway has \(sessions.maxStreams) notification streams open, its limit; retry later")
         }
         let sessions = self.sessions
         return Response(

@@ -111,16 +111,9 @@ public struct MCPServer: Sendable {
             if let challenge = failure.challenge { response.headers[.wwwAuthenticate] = challenge }
             return response
         }
-        if let limit = options.rateLimit, case .limited(let retryAfter) = rateLimiter.admit(client ?? remoteAddress ?? "unknown", limit: limit) {
-            reject("rate_limited")
-            let seconds = max(1, Int(RateLimiter.seconds(retryAfter).rounded(.up)))
-            var response = Self.jsonRPCError(
-                .tooManyRequests, code: JSONRPCErrorCode.serverError,
-                "rate limit exceeded: at most \(limit.requestsPerSecond.formatted()) requests per second per client (burst \(limit.burst)); retry in \(seconds) s")
-            response.headers[.retryAfter] = String(seconds)
-            return response
-        }
-        let call = CallInfo(client: client, traceParent: traceParent, requestID: requestID, logger: logger)
+        let rateLimitKey = client ?? remoteAddress ?? "unknown"
+        if let limited = admit(rateLimitKey, options: options) { return limited }
+        let call = CallInfo(client: client, rateLimitKey: rateLimitKey, traceParent: traceParent, requestID: requestID, logger: logger)
         switch request.method {
         case .post: return await post(request, path: path, provider: provider, options: options, call: call)
         case .get: return get(request, path: path)
@@ -136,9 +129,23 @@ public struct MCPServer: Sendable {
         }
     }
 
+    /// Counts one message against the client's rate limit; the 429 answer when over it.
+    func admit(_ key: String, options: Options) -> Response? {
+        guard let limit = options.rateLimit, case .limited(let retryAfter) = rateLimiter.admit(key, limit: limit) else { return nil }
+        reject("rate_limited")
+        let seconds = max(1, Int(min(RateLimiter.seconds(retryAfter), 86_400).rounded(.up)))
+        var response = Self.jsonRPCError(
+            .tooManyRequests, code: JSONRPCErrorCode.serverError,
+            "rate limit exceeded: at most \(limit.requestsPerSecond.formatted()) requests per second per client (burst \(limit.burst)); retry in \(seconds) s")
+        response.headers[.retryAfter] = String(seconds)
+        return response
+    }
+
     /// What a tool call needs to know of the request beyond its headers.
     struct CallInfo {
         var client: String?
+        /// Who the rate limit counts this request against.
+        var rateLimitKey: String
         var traceParent: TraceParent
         var requestID: String
         var logger: Logger

@@ -8,9 +8,12 @@ public final class RateLimiter: Sendable {
         public var requestsPerSecond: Double
         public var burst: Int
 
+        /// `requestsPerSecond` is kept within 0.001...1,000,000 and `burst` within
+        /// 1...1,000,000 (the configuration's own bounds), so no arithmetic on them can trap.
         public init(requestsPerSecond: Double, burst: Int? = nil) {
-            self.requestsPerSecond = requestsPerSecond
-            self.burst = max(1, burst ?? Int(requestsPerSecond.rounded(.up)))
+            let rate = requestsPerSecond.isNaN ? 1 : min(max(requestsPerSecond, 0.001), 1_000_000)
+            self.requestsPerSecond = rate
+            self.burst = min(max(1, burst ?? Int(rate.rounded(.up))), 1_000_000)
         }
     }
 

@@ -4,7 +4,12 @@ import ReshaprJSON
 import Synchronization
 
 /// MCP sessions: created by `initialize`, bound to one endpoint path, ended by DELETE, by idle
-/// expiry, or when the store is full and the session is the least recently used.
+/// expiry, or by eviction of the least recently used.
+///
+/// Eviction is fair between endpoints: an endpoint holds at most `maxSessionsPerEndpoint`
+/// sessions, and past its cap a new session evicts one of the same endpoint; when the whole
+/// store is full, the endpoint holding the most sessions gives one up. A flood of anonymous
+/// `initialize` on one open endpoint therefore never ends the sessions of another.
 public final class SessionStore: Sendable {
     struct Session {
         var path: String
@@ -16,12 +21,57 @@ public final class SessionStore: Sendable {
         var inFlight: [JSONValue: @Sendable () -> Void] = [:]
     }
 
-    private let state = Mutex<(sessions: [String: Session], nextStream: UInt64)>(([:], 0))
+    struct State {
+        var sessions: [String: Session] = [:]
+        /// Sessions per endpoint path.
+        var perPath: [String: Int] = [:]
+        var nextStream: UInt64 = 0
+        var openStreams = 0
+        var lastSweep: ContinuousClock.Instant = .now
+
+        mutating func insert(_ id: String, _ session: Session) {
+            sessions[id] = session
+            perPath[session.path, default: 0] += 1
+        }
+
+        mutating func remove(_ id: String) -> Session? {
+            guard let session = sessions.removeValue(forKey: id) else { return nil }
+            let left = (perPath[session.path] ?? 1) - 1
+            perPath[session.path] = left > 0 ? left : nil
+            openStreams -= session.streams.count
+            return session
+        }
+
+        /// The least recently used session of `path`.
+        func oldest(on path: String) -> String? {
+            sessions.lazy.filter { $0.value.path == path }.min { $0.value.lastUsed < $1.value.lastUsed }?.key
+        }
+    }
+
+    /// Why a notification stream cannot be opened.
+    enum StreamRefusal: Error {
+        case unknownSession
+        case tooManyForSession
+        case tooManyOverall
+    }
+
+    private let state = Mutex<State>(State())
     public let maxSessions: Int
+    public let maxSessionsPerEndpoint: Int
+    /// GET streams one session may hold open at once.
+    public let maxStreamsPerSession: Int
+    /// GET streams open across all sessions.
+    public let maxStreams: Int
     public let idleTimeout: Duration
 
-    public init(maxSessions: Int = 10_000, idleTimeout: Duration = .seconds(3600)) {
-        self.maxSessions = maxSessions
+    public init(
+        maxSessions: Int = 10_000, maxSessionsPerEndpoint: Int = 1_000, maxStreamsPerSession: Int = 4, maxStreams: Int = 10_000,
+        idleTimeout: Duration = .seconds(3600)
+    ) {
+        self.maxSessions = max(1, maxSessions)
+        self.maxSessionsPerEndpoint = max(1, min(maxSessionsPerEndpoint, maxSessions))
+        self.maxStreamsPerSession = max(1, maxStreamsPerSession)
+        self.maxStreams = max(1, maxStreams)
         self.idleTimeout = idleTimeout
     }
 
@@ -39,18 +89,31 @@ public final class SessionStore: Sendable {
         let now = ContinuousClock.now
         let evicted: [Session] = state.withLock { state in
             var evicted: [Session] = []
-            for (key, session) in state.sessions where now - session.lastUsed > idleTimeout {
-                if let removed = state.sessions.removeValue(forKey: key) { evicted.append(removed) }
+            // Idle sessions are swept at most once a second, so that a flood of initialize does
+            // not scan the whole store at every request.
+            if now - state.lastSweep > .seconds(1) {
+                state.lastSweep = now
+                for (key, session) in state.sessions where now - session.lastUsed > idleTimeout {
+                    if let removed = state.remove(key) { evicted.append(removed) }
+                }
             }
-            while state.sessions.count >= maxSessions, let oldest = state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
-                if let removed = state.sessions.removeValue(forKey: oldest) { evicted.append(removed) }
+            if (state.perPath[path] ?? 0) >= maxSessionsPerEndpoint, let oldest = state.oldest(on: path), let removed = state.remove(oldest) {
+                evicted.append(removed)
             }
-            state.sessions[id] = Session(path: path, protocolVersion: protocolVersion, lastUsed: now)
+            while state.sessions.count >= maxSessions, let busiest = state.perPath.max(by: { $0.value < $1.value })?.key,
+                let oldest = state.oldest(on: busiest), let removed = state.remove(oldest)
+            {
+                evicted.append(removed)
+            }
+            state.insert(id, Session(path: path, protocolVersion: protocolVersion, lastUsed: now))
             return evicted
         }
         for session in evicted { Self.close(session) }
         return id
     }
+
+    /// Sessions bound to `path`.
+    public func count(on path: String) -> Int { state.withLock { $0.perPath[path] ?? 0 } }
 
     /// The session's negotiated version if it exists on `path`; refreshes its idle clock.
     func touch(_ id: String, path: String) -> String? {
@@ -64,7 +127,7 @@ public final class SessionStore: Sendable {
 
     @discardableResult
     public func remove(_ id: String) -> Bool {
-        let removed = state.withLock { $0.sessions.removeValue(forKey: id) }
+        let removed = state.withLock { $0.remove(id) }
         if let removed { Self.close(removed) }
         return removed != nil
     }
@@ -75,23 +138,29 @@ public final class SessionStore: Sendable {
     public var callsInFlight: Int { state.withLock { $0.sessions.values.reduce(0) { $0 + $1.inFlight.count } } }
 
     /// Notification (GET) streams open across all sessions.
-    public var openStreams: Int { state.withLock { $0.sessions.values.reduce(0) { $0 + $1.streams.count } } }
+    public var openStreams: Int { state.withLock { $0.openStreams } }
 
-    /// Opens a notification stream for a session; `nil` when the session does not exist.
-    func openStream(_ id: String) -> (UInt64, AsyncStream<ByteBuffer>)? {
+    /// Opens a notification stream for a session, within the per-session and overall caps.
+    func openStream(_ id: String) -> Result<(UInt64, AsyncStream<ByteBuffer>), StreamRefusal> {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        let key: UInt64? = state.withLock { state in
-            guard state.sessions[id] != nil else { return nil }
+        let key: Result<UInt64, StreamRefusal> = state.withLock { state in
+            guard let session = state.sessions[id] else { return .failure(.unknownSession) }
+            guard session.streams.count < maxStreamsPerSession else { return .failure(.tooManyForSession) }
+            guard state.openStreams < maxStreams else { return .failure(.tooManyOverall) }
             state.nextStream += 1
+            state.openStreams += 1
             state.sessions[id]?.streams[state.nextStream] = continuation
-            return state.nextStream
+            return .success(state.nextStream)
         }
-        guard let key else { return nil }
-        return (key, stream)
+        return key.map { ($0, stream) }
     }
 
     func closeStream(_ id: String, key: UInt64) {
-        let continuation = state.withLock { $0.sessions[id]?.streams.removeValue(forKey: key) }
+        let continuation = state.withLock { state in
+            let removed = state.sessions[id]?.streams.removeValue(forKey: key)
+            if removed != nil { state.openStreams -= 1 }
+            return removed
+        }
         continuation?.finish()
     }
 
@@ -138,6 +207,7 @@ public final class SessionStore: Sendable {
                 all.append(contentsOf: session.streams.values)
                 state.sessions[key]?.streams.removeAll()
             }
+            state.openStreams -= all.count
             return all
         }
         for continuation in continuations { continuation.finish() }
@@ -151,6 +221,7 @@ public final class SessionStore: Sendable {
                 all.append(contentsOf: state.sessions[key]?.streams.values.map { $0 } ?? [])
                 state.sessions[key]?.streams.removeAll()
             }
+            state.openStreams = 0
             return all
         }
         for continuation in continuations { continuation.finish() }

@@ -78,19 +78,21 @@ struct SchemaConverter {
         if depth >= Self.maxDepth { return ["description": "(nesting too deep; not expanded further)"] }
 
         var out: [String: JSONValue] = [:]
+        var requiredByProperty: [JSONValue] = []
         let next = depth + 1
         for (key, value) in object {
             switch key {
             case "type":
-                if value.stringValue == "file" {
+                if value.stringValue?.lowercased() == "file" {
                     out["type"] = "string"
                     out["format"] = "binary"
                 } else {
-                    out["type"] = value
+                    out["type"] = Self.normalizedType(value)
                 }
-            case "format", "description", "title", "default", "enum", "const", "multipleOf", "maximum", "minimum",
-                "maxLength", "minLength", "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties",
-                "deprecated", "examples", "contentMediaType", "contentEncoding":
+            case "multipleOf", "maximum", "minimum", "maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties":
+                out[key] = Self.normalizedNumber(value)
+            case "format", "description", "title", "default", "enum", "const", "uniqueItems", "deprecated", "examples", "contentMediaType",
+                "contentEncoding":
                 out[key] = value
             case "pattern":
                 // Keep only patterns our validator (and most clients) can compile.
@@ -100,7 +102,7 @@ struct SchemaConverter {
                     let bound = key == "exclusiveMaximum" ? "maximum" : "minimum"
                     if flag, let limit = object[bound] { out[key] = limit }
                 } else {
-                    out[key] = value
+                    out[key] = Self.normalizedNumber(value)
                 }
             case "example":
                 if object["examples"] == nil { out["examples"] = [value] }
@@ -119,13 +121,20 @@ struct SchemaConverter {
                     if mode == .input, resolved["readOnly"]?.boolValue == true { continue }
                     if mode == .output, resolved["writeOnly"]?.boolValue == true { continue }
                     converted[name] = try convert(property, mode: mode, stack: stack, depth: next)
+                    // A Swagger habit found in OpenAPI 3.0 documents: `required: true` on the
+                    // property itself, meaning what the parent's `required` list says.
+                    if key == "properties", mode != .output, resolved["required"]?.boolValue == true { requiredByProperty.append(.string(name)) }
                 }
                 out[key] = .object(converted)
             case "required":
-                if mode != .output { out[key] = value }
+                if mode != .output, let names = value.arrayValue { out[key] = .array(names.filter { $0.stringValue != nil }) }
             default:
                 continue
             }
+        }
+        if !requiredByProperty.isEmpty {
+            let listed = out["required"]?.arrayValue ?? []
+            out["required"] = .array(listed + requiredByProperty.filter { !listed.contains($0) }.sorted { ($0.stringValue ?? "") < ($1.stringValue ?? "") })
         }
         if let properties = out["properties"]?.objectValue, let required = out["required"]?.arrayValue {
             let kept = required.filter { $0.stringValue.map { properties[$0] != nil } ?? false }
@@ -140,5 +149,28 @@ struct SchemaConverter {
             if let values = out["enum"]?.arrayValue, !values.contains(.null) { out["enum"] = .array(values + [.null]) }
         }
         return .object(out)
+    }
+
+    static let jsonTypes: Set<String> = ["string", "number", "integer", "boolean", "array", "object", "null"]
+
+    /// `"String"` and `" integer"` as the JSON Schema type names they mean; other values are
+    /// kept, and an unknown type then fails validator compilation (the tool is refused).
+    static func normalizedType(_ value: JSONValue) -> JSONValue {
+        func normalize(_ name: String) -> String {
+            let lowered = name.trimmingCharacters(in: .whitespaces).lowercased()
+            return jsonTypes.contains(lowered) ? lowered : name
+        }
+        switch value {
+        case .string(let name): return .string(normalize(name))
+        case .array(let names): return .array(names.map { $0.stringValue.map { .string(normalize($0)) } ?? $0 })
+        default: return value
+        }
+    }
+
+    /// `"10"` written for a numeric keyword, as the number it spells; other values are kept.
+    static func normalizedNumber(_ value: JSONValue) -> JSONValue {
+        guard let text = value.stringValue?.trimmingCharacters(in: .whitespaces), let number = Double(text), number.isFinite else { return value }
+        if let integer = Int(text) { return .integer(integer) }
+        return .number(number)
     }
 }

@@ -76,7 +76,7 @@ public struct DescriptorPool: Sendable {
         guard !set.file.isEmpty else { throw DescriptorError(description: "the descriptor set holds no files") }
         for file in set.file {
             let prefix = file.package.isEmpty ? "" : file.package + "."
-            for message in file.messageType { add(message, prefix: prefix) }
+            for message in file.messageType { try add(message, prefix: prefix) }
             for enumeration in file.enumType { add(enumeration, prefix: prefix) }
             var comments: [String: String] = [:]
             for location in file.sourceCodeInfo.location where location.path.count == 4 && location.path[0] == 6 && location.path[2] == 2 {
@@ -104,8 +104,14 @@ public struct DescriptorPool: Sendable {
         typeName.hasPrefix(".") ? String(typeName.dropFirst()) : typeName
     }
 
-    private mutating func add(_ message: Google_Protobuf_DescriptorProto, prefix: String) {
+    /// Field numbers protobuf allows: 1 to 2^29 - 1.
+    static let fieldNumbers: ClosedRange<Int32> = 1...536_870_911
+
+    private mutating func add(_ message: Google_Protobuf_DescriptorProto, prefix: String) throws(DescriptorError) {
         let fullName = prefix + message.name
+        for field in message.field where !Self.fieldNumbers.contains(field.number) {
+            throw DescriptorError(description: "\(fullName).\(field.name) has field number \(field.number), outside \(Self.fieldNumbers)")
+        }
         messages[fullName] = ProtoMessage(
             fullName: fullName,
             fields: message.field.map { field in
@@ -114,7 +120,7 @@ public struct DescriptorPool: Sendable {
                     type: ProtoFieldType(rawValue: field.type.rawValue) ?? .bytes, repeated: field.label == .repeated, typeName: Self.strip(field.typeName))
             },
             isMapEntry: message.options.mapEntry)
-        for nested in message.nestedType { add(nested, prefix: fullName + ".") }
+        for nested in message.nestedType { try add(nested, prefix: fullName + ".") }
         for enumeration in message.enumType { add(enumeration, prefix: fullName + ".") }
     }
 

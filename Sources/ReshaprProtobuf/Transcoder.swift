@@ -101,8 +101,7 @@ public struct Transcoder: Sendable {
         case .float:
             Wire.fixed32(Float(try number(value, path: path)).bitPattern, into: &out)
         case .int64, .sfixed64, .sint64:
-            let v = try integer(value, path: path, range: Double(Int64.min)...Double(Int64.max))
-            let signed = Int64(v)
+            let signed = try integer(value, path: path, in: Int64.min...Int64.max)
             switch field.type {
             case .sint64: Wire.varint(UInt64(bitPattern: (signed << 1) ^ (signed >> 63)), into: &out)
             case .sfixed64: Wire.fixed64(UInt64(bitPattern: signed), into: &out)
@@ -112,14 +111,14 @@ public struct Transcoder: Sendable {
             let v = try unsigned(value, path: path)
             if field.type == .fixed64 { Wire.fixed64(v, into: &out) } else { Wire.varint(v, into: &out) }
         case .int32, .sfixed32, .sint32:
-            let signed = Int32(try integer(value, path: path, range: Double(Int32.min)...Double(Int32.max)))
+            let signed = Int32(truncatingIfNeeded: try integer(value, path: path, in: Int64(Int32.min)...Int64(Int32.max)))
             switch field.type {
             case .sint32: Wire.varint(UInt64(UInt32(bitPattern: (signed << 1) ^ (signed >> 31))), into: &out)
             case .sfixed32: Wire.fixed32(UInt32(bitPattern: signed), into: &out)
             default: Wire.varint(UInt64(bitPattern: Int64(signed)), into: &out)
             }
         case .uint32, .fixed32:
-            let v = UInt32(try integer(value, path: path, range: 0...Double(UInt32.max)))
+            let v = UInt32(truncatingIfNeeded: try integer(value, path: path, in: 0...Int64(UInt32.max)))
             if field.type == .fixed32 { Wire.fixed32(v, into: &out) } else { Wire.varint(UInt64(v), into: &out) }
         case .bool:
             guard case .bool(let flag) = value else { throw TranscodingError(path: path, message: "expected true or false") }
@@ -144,26 +143,32 @@ public struct Transcoder: Sendable {
         throw TranscodingError(path: path, message: "expected a number")
     }
 
-    func integer(_ value: JSONValue, path: String, range: ClosedRange<Double>) throws(TranscodingError) -> Int64 {
+    /// An integer in `range`, from a JSON number or a decimal string (proto3 JSON writes 64-bit
+    /// integers as strings). Conversions are exact: 2^63 as a number is out of range, not a trap.
+    func integer(_ value: JSONValue, path: String, in range: ClosedRange<Int64>) throws(TranscodingError) -> Int64 {
         let parsed: Int64?
         switch value {
-        case .integer(let i): parsed = Int64(i)
-        case .number(let d): parsed = d.rounded() == d && range.contains(d) ? Int64(d) : nil
+        case .integer(let i): parsed = Int64(exactly: i)
+        case .number(let d): parsed = Int64(exactly: d)
         case .string(let text): parsed = Int64(text)
         default: parsed = nil
         }
-        guard let parsed, range.contains(Double(parsed)) else { throw TranscodingError(path: path, message: "expected an integer in \(Int64(range.lowerBound))...\(UInt64(range.upperBound))") }
+        guard let parsed, range.contains(parsed) else {
+            throw TranscodingError(path: path, message: "expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
         return parsed
     }
 
     func unsigned(_ value: JSONValue, path: String) throws(TranscodingError) -> UInt64 {
+        let parsed: UInt64?
         switch value {
-        case .integer(let i) where i >= 0: return UInt64(i)
-        case .string(let text): if let v = UInt64(text) { return v }
-        case .number(let d) where d >= 0 && d.rounded() == d && d < 1.8e19: return UInt64(d)
-        default: break
+        case .integer(let i): parsed = UInt64(exactly: i)
+        case .number(let d): parsed = UInt64(exactly: d)
+        case .string(let text): parsed = UInt64(text)
+        default: parsed = nil
         }
-        throw TranscodingError(path: path, message: "expected an unsigned integer")
+        guard let parsed else { throw TranscodingError(path: path, message: "expected an integer in 0...\(UInt64.max)") }
+        return parsed
     }
 
     func enumNumber(_ value: JSONValue, typeName: String, path: String) throws(TranscodingError) -> Int {
@@ -174,7 +179,9 @@ public struct Transcoder: Sendable {
                 throw TranscodingError(path: path, message: "\(name) is not a value of \(typeName) (\(enumeration.values.map(\.name).joined(separator: ", ")))")
             }
             return number
-        case .integer(let number): return number
+        case .integer(let number):
+            guard Int32(exactly: number) != nil else { throw TranscodingError(path: path, message: "enum number \(number) is not a 32-bit integer") }
+            return number
         default: throw TranscodingError(path: path, message: "expected an enum value name")
         }
     }
@@ -196,12 +203,12 @@ public struct Transcoder: Sendable {
         switch typeName {
         case "google.protobuf.Timestamp":
             guard case .string(let text) = json, let (seconds, nanos) = WellKnown.parseTimestamp(text) else {
-                throw TranscodingError(path: path, message: "expected an RFC 3339 timestamp such as 2026-01-31T12:00:00Z")
+                throw TranscodingError(path: path, message: "expected an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, in years 1 to 9999")
             }
             WellKnown.secondsAndNanos(seconds, nanos, into: &out)
         case "google.protobuf.Duration":
             guard case .string(let text) = json, let (seconds, nanos) = WellKnown.parseDuration(text) else {
-                throw TranscodingError(path: path, message: "expected a duration such as 1.5s")
+                throw TranscodingError(path: path, message: "expected a duration such as 1.5s, within ±\(WellKnown.maxDurationSeconds)s")
             }
             WellKnown.secondsAndNanos(seconds, nanos, into: &out)
         case "google.protobuf.Empty":
@@ -280,7 +287,7 @@ public struct Transcoder: Sendable {
             }
             let fieldPath = path.isEmpty ? field.jsonName : "\(path).\(field.jsonName)"
             if field.repeated, let entry = pool.messages[field.typeName], entry.isMapEntry {
-                var entryReader = Wire.Reader(bytes: try reader.lengthDelimited(path: fieldPath))
+                var entryReader = try reader.nested(path: fieldPath)
                 var key = ""
                 var value: JSONValue = .null
                 while !entryReader.isAtEnd {
@@ -295,7 +302,7 @@ public struct Transcoder: Sendable {
                 maps[field.jsonName, default: [:]][key] = value
             } else if field.repeated {
                 if wireType == 2 && Wire.isPackable(field.type) {
-                    var packed = Wire.Reader(bytes: try reader.lengthDelimited(path: fieldPath))
+                    var packed = try reader.nested(path: fieldPath)
                     while !packed.isAtEnd {
                         lists[field.jsonName, default: []].append(try decodeValue(&packed, field: field, wireType: Wire.wireType(field.type), path: fieldPath))
                     }
@@ -314,7 +321,7 @@ public struct Transcoder: Sendable {
     func decodeValue(_ reader: inout Wire.Reader, field: ProtoField, wireType: Int, path: String) throws(TranscodingError) -> JSONValue {
         switch field.type {
         case .message, .group:
-            var nested = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+            var nested = try reader.nested(path: path)
             return try decodeMessage(&nested, typeName: field.typeName, path: path)
         case .string:
             return .string(String(decoding: try reader.lengthDelimited(path: path), as: UTF8.self))
@@ -383,7 +390,11 @@ public struct Transcoder: Sendable {
                 default: try reader.skip(wireType, path: path)
                 }
             }
-            return .string(typeName.hasSuffix("Timestamp") ? WellKnown.formatTimestamp(seconds, nanos) : WellKnown.formatDuration(seconds, nanos))
+            let isTimestamp = typeName.hasSuffix("Timestamp")
+            guard let text = isTimestamp ? WellKnown.formatTimestamp(seconds, nanos) : WellKnown.formatDuration(seconds, nanos) else {
+                throw TranscodingError(path: path, message: "\(isTimestamp ? "timestamp" : "duration") out of range in the response (seconds \(seconds), nanos \(nanos))")
+            }
+            return .string(text)
         case "google.protobuf.Empty":
             while !reader.isAtEnd { try reader.skip(try reader.tag(path: path).1, path: path) }
             return .object([:])
@@ -404,7 +415,7 @@ public struct Transcoder: Sendable {
                     try reader.skip(wireType, path: path)
                     continue
                 }
-                var entry = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+                var entry = try reader.nested(path: path)
                 var key = ""
                 var value: JSONValue = .null
                 while !entry.isAtEnd {
@@ -412,7 +423,7 @@ public struct Transcoder: Sendable {
                     if entryNumber == 1 {
                         key = String(decoding: try entry.lengthDelimited(path: path), as: UTF8.self)
                     } else if entryNumber == 2 {
-                        var nested = Wire.Reader(bytes: try entry.lengthDelimited(path: path))
+                        var nested = try entry.nested(path: path)
                         value = try decodeWellKnown(&nested, typeName: "google.protobuf.Value", path: path) ?? .null
                     } else {
                         try entry.skip(entryWire, path: path)
@@ -429,7 +440,7 @@ public struct Transcoder: Sendable {
                     try reader.skip(wireType, path: path)
                     continue
                 }
-                var nested = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+                var nested = try reader.nested(path: path)
                 items.append(try decodeWellKnown(&nested, typeName: "google.protobuf.Value", path: path) ?? .null)
             }
             return .array(items)
@@ -444,7 +455,7 @@ public struct Transcoder: Sendable {
                 case 3: value = .string(String(decoding: try reader.lengthDelimited(path: path), as: UTF8.self))
                 case 4: value = .bool(try reader.varint(path: path) != 0)
                 case 5, 6:
-                    var nested = Wire.Reader(bytes: try reader.lengthDelimited(path: path))
+                    var nested = try reader.nested(path: path)
                     value = try decodeWellKnown(&nested, typeName: number == 5 ? "google.protobuf.Struct" : "google.protobuf.ListValue", path: path) ?? .null
                 default: try reader.skip(wireType, path: path)
                 }
@@ -513,9 +524,23 @@ enum Wire {
     }
 
     struct Reader {
+        /// How deep messages may nest in an answer, as in protobuf's own parsers: a hostile
+        /// backend cannot exhaust the stack with a few bytes per level.
+        static let maxDepth = 100
+
         var bytes: ArraySlice<UInt8>
+        /// The number of enclosing length-delimited values.
+        var depth = 0
 
         var isAtEnd: Bool { bytes.isEmpty }
+
+        /// A reader of the next length-delimited value, one level deeper.
+        mutating func nested(path: String) throws(TranscodingError) -> Reader {
+            guard depth < Self.maxDepth else {
+                throw TranscodingError(path: path, message: "the response nests deeper than \(Self.maxDepth) levels")
+            }
+            return Reader(bytes: try lengthDelimited(path: path), depth: depth + 1)
+        }
 
         mutating func varint(path: String) throws(TranscodingError) -> UInt64 {
             var result: UInt64 = 0
@@ -569,47 +594,5 @@ enum Wire {
             default: throw TranscodingError(path: path, message: "unsupported wire type \(wireType) in the response")
             }
         }
-    }
-}
-
-/// Timestamp and Duration in their JSON forms.
-enum WellKnown {
-    static func secondsAndNanos(_ seconds: Int64, _ nanos: Int32, into out: inout [UInt8]) {
-        if seconds != 0 {
-            Wire.tag(1, 0, into: &out)
-            Wire.varint(UInt64(bitPattern: seconds), into: &out)
-        }
-        if nanos != 0 {
-            Wire.tag(2, 0, into: &out)
-            Wire.varint(UInt64(bitPattern: Int64(nanos)), into: &out)
-        }
-    }
-
-    static func parseTimestamp(_ text: String) -> (Int64, Int32)? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        guard let date = formatter.date(from: text) ?? plain.date(from: text) else { return nil }
-        let interval = date.timeIntervalSince1970
-        let seconds = Int64(interval.rounded(.down))
-        return (seconds, Int32(((interval - Double(seconds)) * 1e9).rounded()))
-    }
-
-    static func formatTimestamp(_ seconds: Int64, _ nanos: Int32) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = nanos == 0 ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(seconds) + Double(nanos) / 1e9))
-    }
-
-    static func parseDuration(_ text: String) -> (Int64, Int32)? {
-        guard text.hasSuffix("s"), let value = Double(text.dropLast()) else { return nil }
-        let seconds = Int64(value.rounded(.towardZero))
-        return (seconds, Int32(((value - Double(seconds)) * 1e9).rounded()))
-    }
-
-    static func formatDuration(_ seconds: Int64, _ nanos: Int32) -> String {
-        guard nanos != 0 else { return "\(seconds)s" }
-        let total = Double(seconds) + Double(nanos) / 1e9
-        return String(format: "%.9f", total).replacingOccurrences(of: "0+$", with: "", options: .regularExpression) + "s"
     }
 }

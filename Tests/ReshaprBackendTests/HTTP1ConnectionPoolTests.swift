@@ -227,8 +227,9 @@ final class ScriptedBackend: Sendable {
         await backend.stop()
         // A port held by a socket that does not listen: connecting is refused, and no other
         // test's server can take the port meanwhile.
-        let (socket, port) = try Self.boundSocketNotListening()
-        defer { close(socket) }
+        let held = try HeldPort()
+        defer { held.close() }
+        let port = held.port
         await #expect {
             _ = try await pool.execute(
                 method: .GET, target: try BackendTarget(endpoint: "http://127.0.0.1:\(port)"), tls: nil, pathAndQuery: "/echo", headers: [:], body: nil,
@@ -237,24 +238,6 @@ final class ScriptedBackend: Sendable {
             "\(error)".contains("connection refused")
         }
         await pool.shutdown()
-    }
-
-    static func boundSocketNotListening() throws -> (Int32, Int) {
-        struct SocketFailed: Error {}
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SocketFailed() }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else {
-            close(fd)
-            throw SocketFailed()
-        }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     @Test func cancellingTheCallingTaskEndsTheCall() async throws {

@@ -178,7 +178,14 @@ import Testing
             _ = try await mcp.initialize()
             let response = try await mcp.request("tools/call", ["name": "nope", "arguments": [:]])
             #expect(response["error"]?["message"] == "Unknown tool: nope")
-            let batch = try json(try await mcp.post([["jsonrpc": "2.0", "id": 7, "method": "ping"], ["jsonrpc": "2.0", "method": "notifications/initialized"]]))
+            let messages: JSONValue = [["jsonrpc": "2.0", "id": 7, "method": "ping"], ["jsonrpc": "2.0", "method": "notifications/initialized"]]
+            // Batches went away with 2025-06-18; sessions of 2025-03-26 keep them.
+            let refused = try await mcp.post(messages)
+            #expect(refused.status == .badRequest)
+            #expect(try json(refused)["error"]?["message"] == "JSON-RPC batches were removed in MCP 2025-06-18 and this session speaks 2025-06-18; send one message per request")
+            var legacy = MCPTestClient(client, path: path)
+            _ = try await legacy.initialize(version: "2025-03-26")
+            let batch = try json(try await legacy.post(messages))
             #expect(batch == [["jsonrpc": "2.0", "id": 7, "result": [:]]])
             let sse = try await mcp.post(["jsonrpc": "2.0", "id": 8, "method": "ping"], headers: [.accept: "text/event-stream"])
             #expect(sse.headers[.contentType] == "text/event-stream")
