@@ -136,47 +136,12 @@ public struct Gateway: Sendable {
         }
         let resolve: @Sendable (String) -> (any MCPToolProvider)? = { path in store.current.routing.endpoints[path] }
         router.add(middleware: MCPMiddleware(server: mcp, resolve: resolve))
-        router.get("/metrics") { _, _ in
-            let snapshot = store.current
-            metrics.gauge("reshapr_mcp_sessions", sessions.count)
-            metrics.gauge("reshapr_mcp_endpoints", snapshot.routing.endpoints.count)
-            metrics.gauge("reshapr_tool_calls_in_flight", snapshot.routing.endpoints.values.reduce(0) { $0 + $1.callsInFlight })
-            metrics.gauge("reshapr_config_generation", snapshot.generation)
-            metrics.gauge("reshapr_config_errors", snapshot.issues.filter { $0.severity == .error }.count)
-            metrics.gauge("reshapr_rate_limited_clients_tracked", mcp.rateLimiter.trackedClients)
-            return Response(
-                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.render())))
-        }
-        // RFC 9728 metadata of each JWT-protected endpoint, where the MCP authorization spec
-        // sends clients to discover the authorization server.
-        router.get("/.well-known/oauth-protected-resource/**") { request, _ in
-            let prefix = "/.well-known/oauth-protected-resource"
-            let path = MCPServer.endpointPath(request.uri.path.dropFirst(prefix.count))
-            guard let endpoint = store.current.routing.endpoints[path],
-                case .jwt(let issuer, _, _, _, let servers) = endpoint.exposition.plan.clientSecurity
-            else {
-                return Self.json(["error": .string("no OAuth-protected MCP endpoint at \(path)")], status: .notFound)
-            }
-            let resource = MCPServer.resourceURL(request, path: path)
-            return Self.json([
-                "resource": .string(resource.url),
-                "authorization_servers": .array((servers.isEmpty ? [issuer] : servers).map(JSONValue.string)),
-                "bearer_methods_supported": ["header"],
-                "resource_name": .string("\(endpoint.exposition.service.metadata.name) \(endpoint.exposition.service.version) (reShapr MCP)"),
-            ])
-        }
-        router.get("/health/live") { _, _ in
-            Self.json(["status": "live"])
-        }
-        router.get("/health/ready") { _, _ in
-            let snapshot = store.current
-            return Self.json(StatusReport.readiness(snapshot), status: StatusReport.isReady(snapshot) ? .ok : .serviceUnavailable)
-        }
         let listen = BoundAddress("\(host):\(port)")
-        router.get("/status") { _, _ in
-            Self.json(StatusReport.status(store.current, listen: listen.value, sessions: sessions))
-        }
+        let routes = OperationalRoutes(store: store, sessions: sessions, metrics: metrics, rateLimiter: mcp.rateLimiter, listen: listen)
+        routes.addMetrics(to: router)
+        routes.addProtectedResourceMetadata(to: router)
+        routes.addHealth(to: router)
+        routes.addStatus(to: router)
         let logger = self.logger
         let serverName = "reshapr-gateway"
         return Application(
@@ -218,26 +183,6 @@ public struct Gateway: Sendable {
         [makeApplication(onListening: onListening), ReloadService(gateway: self, watcher: watcher), StreamCloser(sessions: sessions)]
     }
 
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized(pretty: true) + "\n")))
-    }
-}
-
-/// The address actually bound, known only once the server runs (port 0 picks one).
-private final class BoundAddress: Sendable {
-    private let state: Mutex<String>
-
-    init(_ initial: String) {
-        state = Mutex(initial)
-    }
-
-    var value: String {
-        get { state.withLock { $0 } }
-        set { state.withLock { $0 = newValue } }
-    }
 }
 
 /// Ends the MCP notification streams when shutdown begins, so that the HTTP server is not
