@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // JSON values and a JSON Schema (draft 2020-12) validator. No dependencies.
@@ -176,6 +177,30 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Fuzz targets (Fuzz/README.md): arbitrary bytes through every parser, compiler and
+        // handler that reads input from the network, the configuration or the control plane.
+        .target(
+            name: "ReshaprFuzzing",
+            dependencies: [
+                "ReshaprJSON",
+                "ReshaprConfig",
+                "ReshaprTools",
+                "ReshaprOpenAPI",
+                "ReshaprGraphQL",
+                "ReshaprProtobuf",
+                "ReshaprBackend",
+                "ReshaprMCP",
+                "ReshaprGateway",
+                "ReshaprSync",
+                "ReshaprSyncProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // Thin executable: libFuzzer's entry point when built by Fuzz/run.sh, else a replayer of inputs.
+        .executableTarget(name: "reshapr-fuzz", dependencies: ["ReshaprFuzzing"], path: "Fuzz/Sources/reshapr-fuzz"),
         // Thin executable: argument parsing on top of ReshaprGateway.
         .executableTarget(
             name: "reshapr-gateway",
@@ -255,7 +280,7 @@ let package = Package(
         .testTarget(name: "ReshaprAuthTests", dependencies: ["ReshaprAuth", "TestSupport"]),
         .testTarget(name: "ReshaprTelemetryTests", dependencies: ["ReshaprTelemetry"]),
         .testTarget(name: "ReshaprWatchTests", dependencies: ["ReshaprWatch", "TestSupport"]),
-        .testTarget(name: "ReshaprSyncTests", dependencies: ["ReshaprSync", "ReshaprConfig", "TestSupport"]),
+        .testTarget(name: "ReshaprSyncTests", dependencies: ["ReshaprSync", "ReshaprSyncProtocol", "ReshaprConfig", "TestSupport"]),
         // ctrl + sync + gateway as real processes.
         .testTarget(
             name: "EndToEndTests",
@@ -291,6 +316,16 @@ let package = Package(
                 "reshapr-gateway",
                 "reshapr",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "ReshaprFuzzingTests",
+            dependencies: [
+                "ReshaprFuzzing",
+                "ReshaprJSON",
+                "ReshaprProtobuf",
+                "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
     ],

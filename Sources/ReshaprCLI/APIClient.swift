@@ -30,7 +30,7 @@ public struct CLISession: Sendable {
 
     public func save() throws {
         let url = URL(fileURLWithPath: Self.path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let text = JSONValue.object(["server": .string(server), "token": .string(token), "organization": .string(organization)]).serialized(pretty: true)
         FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)

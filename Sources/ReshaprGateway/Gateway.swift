@@ -23,11 +23,18 @@ public struct GatewayOptions: Sendable {
     public var watch: Bool
     /// Quiet period after a change before reloading.
     public var reloadDebounce: Duration
+    /// A separate listener for `/status` and `/metrics` (and health), which then leave the MCP
+    /// port; `nil` serves everything on the MCP port. 0 picks a free port.
+    public var adminPort: Int?
+    /// The admin listener's host; the MCP listen host when `nil`.
+    public var adminHost: String?
 
     public init(
         configDirectory: String, host: String? = nil, port: Int? = nil, loader: LoaderOptions = LoaderOptions(), watch: Bool = true,
-        reloadDebounce: Duration = .milliseconds(25)
+        reloadDebounce: Duration = .milliseconds(25), adminPort: Int? = nil, adminHost: String? = nil
     ) {
+        self.adminPort = adminPort
+        self.adminHost = adminHost
         self.configDirectory = configDirectory
         self.host = host
         self.port = port
@@ -50,6 +57,10 @@ public struct Gateway: Sendable {
     public let backend: BackendClient
     public let metrics: GatewayMetrics
     public let logger: Logger
+    /// Per-client rate limits of the MCP endpoints, shared by both listeners' views.
+    let rateLimiter = RateLimiter()
+    /// The MCP listener's address once bound, for `/status`.
+    let listen: BoundAddress
     /// Watches the configuration directory (when `options.watch`); started before the first
     /// load so that no change is missed between the two.
     let watcher: DirectoryWatcher?
@@ -77,6 +88,7 @@ public struct Gateway: Sendable {
         }
         backend = BackendClient()
         sessions = SessionStore()
+        listen = BoundAddress("\(options.host ?? configuration.gateway.host):\(options.port ?? configuration.gateway.port)")
         let routing = RoutingTable.build(configuration, backend: backend, metrics: metrics, logger: logger)
         store = ConfigurationStore(configuration, routing: routing)
         Self.log(store.current, to: logger)
@@ -124,11 +136,12 @@ public struct Gateway: Sendable {
     /// The HTTP application; `onListening` receives the bound port once the socket is open.
     public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let (host, port) = listenAddress
+        let listen = self.listen
         let router = Router(context: MCPRequestContext.self)
         let store = self.store
         let sessions = self.sessions
         let metrics = self.metrics
-        let mcp = MCPServer(sessions: sessions, logger: logger, metrics: metrics.factory) {
+        let mcp = MCPServer(sessions: sessions, rateLimiter: rateLimiter, logger: logger, metrics: metrics.factory) {
             let settings = store.current.configuration.gateway
             return MCPServer.Options(
                 allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes,
@@ -136,12 +149,14 @@ public struct Gateway: Sendable {
         }
         let resolve: @Sendable (String) -> (any MCPToolProvider)? = { path in store.current.routing.endpoints[path] }
         router.add(middleware: MCPMiddleware(server: mcp, resolve: resolve))
-        let listen = BoundAddress("\(host):\(port)")
-        let routes = OperationalRoutes(store: store, sessions: sessions, metrics: metrics, rateLimiter: mcp.rateLimiter, listen: listen)
-        routes.addMetrics(to: router)
+        let routes = OperationalRoutes(store: store, sessions: sessions, metrics: metrics, rateLimiter: rateLimiter, listen: listen)
         routes.addProtectedResourceMetadata(to: router)
         routes.addHealth(to: router)
-        routes.addStatus(to: router)
+        // With an admin listener, status and metrics are not on the public MCP port.
+        if options.adminPort == nil {
+            routes.addMetrics(to: router)
+            routes.addStatus(to: router)
+        }
         let logger = self.logger
         let serverName = "reshapr-gateway"
         return Application(
@@ -178,9 +193,35 @@ public struct Gateway: Sendable {
         await shutdown()
     }
 
-    /// The services of a running gateway: the HTTP server, the reloader, and the stream closer.
-    public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any ServiceLifecycle.Service] {
-        [makeApplication(onListening: onListening), ReloadService(gateway: self, watcher: watcher), StreamCloser(sessions: sessions)]
+    /// The admin listener (`options.adminPort`): health, `/status` and `/metrics`, nothing else.
+    public func makeAdminApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let host = options.adminHost ?? listenAddress.host
+        let port = options.adminPort ?? 0
+        let router = Router()
+        let routes = OperationalRoutes(store: store, sessions: sessions, metrics: metrics, rateLimiter: rateLimiter, listen: listen)
+        routes.addHealth(to: router)
+        routes.addStatus(to: router)
+        routes.addMetrics(to: router)
+        let logger = self.logger
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "reshapr-gateway-admin"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.info("admin listening", metadata: ["address": "\(host):\(bound)"])
+                await onListening(bound)
+            },
+            logger: logger)
+    }
+
+    /// The services of a running gateway: the HTTP server (and the admin one when configured),
+    /// the reloader, and the stream closer.
+    public func services(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }, onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> [any ServiceLifecycle.Service] {
+        var services: [any ServiceLifecycle.Service] = [makeApplication(onListening: onListening)]
+        if options.adminPort != nil { services.append(makeAdminApplication(onListening: onAdminListening)) }
+        return services + [ReloadService(gateway: self, watcher: watcher), StreamCloser(sessions: sessions)]
     }
 
 }

@@ -60,9 +60,11 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible, Comparable 
         }.joined()
     }
 
-    /// A key as an RFC 6901 reference token: `~` becomes `~0`, `/` becomes `~1`.
+    /// A key as an RFC 6901 reference token: `~` becomes `~0`, `/` becomes `~1`, and `%`
+    /// becomes `%25`, since pointers are read as URI fragments (see `value(atPointer:)`), where
+    /// `%` starts an escape.
     public static func escapeToken(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1").replacingOccurrences(of: "%", with: "%25")
     }
 
     public static func < (lhs: JSONPath, rhs: JSONPath) -> Bool {

@@ -41,7 +41,7 @@ public struct MCPServer: Sendable {
     }
 
     public let sessions: SessionStore
-    public let rateLimiter = RateLimiter()
+    public let rateLimiter: RateLimiter
     let options: @Sendable () -> Options
     let logger: Logger
     let metrics: any MetricsFactory
@@ -51,8 +51,12 @@ public struct MCPServer: Sendable {
 
     /// `options` is read at every request, so that a reload changes limits and origins.
     /// Refused requests are counted in `reshapr_mcp_rejected_total{reason}` of `metrics`.
-    public init(sessions: SessionStore, logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance, options: @escaping @Sendable () -> Options) {
+    public init(
+        sessions: SessionStore, rateLimiter: RateLimiter = RateLimiter(), logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        options: @escaping @Sendable () -> Options
+    ) {
         self.sessions = sessions
+        self.rateLimiter = rateLimiter
         self.logger = logger
         self.metrics = metrics
         self.options = options

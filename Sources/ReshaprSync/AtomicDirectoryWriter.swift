@@ -101,10 +101,17 @@ public struct AtomicDirectoryWriter: Sendable {
 
     /// Paths come from the control plane: refuse anything that could leave the folder or hide.
     static func check(_ path: String) throws(WriteError) {
+        guard isAcceptable(path) else {
+            throw WriteError(description: "refusing file path \"\(path)\": it must be relative, without '.', '..', empty or hidden parts")
+        }
+    }
+
+    /// Whether `path` stays inside the folder, visible: relative, no `.`, `..`, empty or hidden
+    /// parts, no NUL, at most 16 levels and 255 bytes a part.
+    public static func isAcceptable(_ path: String) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.hasPrefix(".") }),
-            !path.utf8.contains(0)
-        else { throw WriteError(description: "refusing file path \"\(path)\": it must be relative, without '.', '..', empty or hidden parts") }
+        return !path.isEmpty && !path.hasPrefix("/") && parts.count <= 16 && !path.utf8.contains(0)
+            && !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.hasPrefix(".") || $0.utf8.count > 255 })
     }
 
     static func failure(_ what: String) -> WriteError {
@@ -113,14 +120,15 @@ public struct AtomicDirectoryWriter: Sendable {
 
     static func makeDirectory(_ path: String) throws(WriteError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw WriteError(description: "cannot create \(path): \(error.localizedDescription)")
         }
     }
 
     static func writeSynced(_ path: String, _ content: Data) throws(WriteError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Configuration holds Secrets: readable by the owner only.
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("cannot write \(path)") }
         defer { close(fd) }
         var written = 0

@@ -152,33 +152,18 @@ public final class SyncAgent: Sendable {
 
     /// Applies one event of the change stream to the directory.
     func apply(_ event: Reshapr_Gateway_V1_ConfigurationEvent) throws {
-        var files = state.withLock { $0.files }
-        switch event.event {
-        case .snapshot(let snapshot):
-            files = [:]
-            for file in snapshot.files { files[file.path] = try Self.verified(file) }
-        case .change(let change):
-            for file in change.upserts { files[file.path] = try Self.verified(file) }
-            for path in change.deletions { files.removeValue(forKey: path) }
-        case nil:
-            return
-        }
-        try writer.publish(files, revision: event.revision)
+        guard let outcome = try SnapshotApplier.apply(event, to: state.withLock { $0.files }) else { return }
+        try writer.publish(outcome.files, revision: event.revision)
+        let problem = outcome.refused.isEmpty ? nil : "refused file paths: \(outcome.refused.joined(separator: ", "))"
         state.withLock {
-            $0.files = files
+            $0.files = outcome.files
             $0.revision = event.revision
             $0.syncState = "synchronized"
-            $0.lastError = nil
+            $0.lastError = problem
         }
-        writeStatus("synchronized", error: nil)
-        logger.info("configuration written", metadata: ["revision": "\(event.revision)", "files": "\(files.count)"])
-    }
-
-    static func verified(_ file: Reshapr_Gateway_V1_File) throws -> Data {
-        guard file.sha256.isEmpty || Reshapr_Gateway_V1_File.sha256Hex(file.content) == file.sha256 else {
-            throw RPCError(code: .dataLoss, message: "\(file.path) arrived corrupted (SHA-256 mismatch)")
-        }
-        return file.content
+        writeStatus("synchronized", error: problem)
+        if let problem { logger.warning("files left out of the configuration", metadata: ["revision": "\(event.revision)", "reason": "\(problem)"]) }
+        logger.info("configuration written", metadata: ["revision": "\(event.revision)", "files": "\(outcome.files.count)"])
     }
 
     /// Tells the control plane the gateway is going away (best effort, bounded in time).

@@ -58,6 +58,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen port; overrides the Gateway resource (default 7777, 0 picks a free port).")
     var port: Int?
 
+    @Option(help: "Port of a separate admin listener for /status and /metrics, which then leave the MCP port (0 picks a free port).")
+    var adminPort: Int?
+
+    @Option(help: "Host of the admin listener (default: the listen host).")
+    var adminHost: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -88,6 +94,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        if let adminPort, !(0...65535).contains(adminPort) { throw ValidationError("--admin-port must be between 0 and 65535") }
+        if adminHost != nil, adminPort == nil { throw ValidationError("--admin-host needs --admin-port") }
         guard (0...60_000).contains(reloadDebounceMs) else { throw ValidationError("--reload-debounce-ms must be between 0 and 60000") }
         guard let directory = configDir ?? ProcessInfo.processInfo.environment["RESHAPR_CONFIG_DIR"], !directory.isEmpty else {
             throw ValidationError("missing --config-dir (or the RESHAPR_CONFIG_DIR environment variable)")
@@ -100,7 +108,7 @@ struct Serve: AsyncParsableCommand {
         do {
             let options = GatewayOptions(
                 configDirectory: directory, host: host, port: port, loader: try loader.options(), watch: watch,
-                reloadDebounce: .milliseconds(reloadDebounceMs))
+                reloadDebounce: .milliseconds(reloadDebounceMs), adminPort: adminPort, adminHost: adminHost)
             gateway = try Gateway(options: options, logger: logger, metrics: metrics)
         } catch {
             printError("error: \(error)")

@@ -5,7 +5,9 @@ import HummingbirdTesting
 import NIOCore
 import ReshaprAuth
 import ReshaprBackend
+import Logging
 import ReshaprJSON
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -296,5 +298,40 @@ import Testing
         #expect(!APIKey.matches("", "key"))
         #expect(!APIKey.matches("key", ""))
         #expect(APIKey.matches("key", "key"))
+    }
+
+    @Test func statusAndMetricsMoveToTheAdminListener() async throws {
+        var logger = Logger(label: "test.gateway")
+        logger.logLevel = .warning
+        let options = GatewayOptions(configDirectory: Repository.samples, host: "127.0.0.1", port: 0, adminPort: 0)
+        let gateway = try Gateway(options: options, logger: logger)
+        let (ports, continuation) = AsyncStream<(String, Int)>.makeStream()
+        let group = ServiceGroup(
+            services: gateway.services(onListening: { continuation.yield(("mcp", $0)) }, onAdminListening: { continuation.yield(("admin", $0)) }),
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var bound: [String: Int] = [:]
+            for await (name, port) in ports {
+                bound[name] = port
+                if bound.count == 2 { break }
+            }
+            let mcp = TestClient(host: "127.0.0.1", port: bound["mcp"] ?? 0)
+            let admin = TestClient(host: "127.0.0.1", port: bound["admin"] ?? 0)
+            mcp.connect()
+            admin.connect()
+            #expect(try await mcp.get("/status").status == .notFound)
+            #expect(try await mcp.get("/metrics").status == .notFound)
+            #expect(try await mcp.get("/health/ready").status == .ok)
+            #expect(try await admin.get("/status").status == .ok)
+            #expect(try await admin.get("/metrics").status == .ok)
+            #expect(try await admin.get("/health/live").status == .ok)
+            #expect(try await admin.get("/mcp/default/petstore/1.0.0").status == .notFound)
+            try await mcp.shutdown()
+            try await admin.shutdown()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        await gateway.shutdown()
     }
 }

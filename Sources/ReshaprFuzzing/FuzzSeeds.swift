@@ -1,0 +1,104 @@
+import Foundation
+import ReshaprJSON
+import ReshaprProtobuf
+import ReshaprSyncProtocol
+
+/// Starting inputs for each fuzz target, made from `../shared/corpus` and `samples/` (read
+/// where they are, never copied into the repository) plus a few hand-written messages.
+public enum FuzzSeeds {
+    /// Writes `DIR/<target>/<n>` for every target; returns how many inputs each got.
+    @discardableResult
+    public static func write(to directory: String, corpus: String, samples: String) throws -> [FuzzTarget: Int] {
+        var counts: [FuzzTarget: Int] = [:]
+        for target in FuzzTarget.allCases {
+            let folder = directory + "/" + target.rawValue
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let inputs = seeds(for: target, corpus: corpus, samples: samples)
+            for (index, input) in inputs.enumerated() {
+                FileManager.default.createFile(atPath: "\(folder)/seed-\(index)", contents: Data(input))
+            }
+            counts[target] = inputs.count
+        }
+        return counts
+    }
+
+    static func files(in folder: String, extensions: Set<String>) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var found: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            if extensions.contains((relative as NSString).pathExtension.lowercased()) { found.append(folder + "/" + relative) }
+        }
+        return found.sorted()
+    }
+
+    static func read(_ path: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path).map(Array.init)
+    }
+
+    static func seeds(for target: FuzzTarget, corpus: String, samples: String) -> [[UInt8]] {
+        let corpusJSON = files(in: corpus + "/openapi", extensions: ["json"]).compactMap(read)
+        let corpusYAML = files(in: corpus + "/openapi", extensions: ["yaml", "yml"]).compactMap(read)
+        let sampleYAML = files(in: samples, extensions: ["yaml", "yml"])
+        switch target {
+        case .json:
+            return files(in: corpus + "/toon/fixtures", extensions: ["json"]).compactMap(read) + corpusJSON.prefix(5)
+                + [Array(#"{"a":[1,2.5,-3e10,"\u00e9",true,null,{}]}"#.utf8)]
+        case .config:
+            // Each sample folder as one input: its YAML files behind `### name` lines.
+            var inputs: [[UInt8]] = []
+            var byFolder: [String: [String]] = [:]
+            for path in sampleYAML { byFolder[(path as NSString).deletingLastPathComponent, default: []].append(path) }
+            for (_, paths) in byFolder.sorted(by: { $0.key < $1.key }) {
+                var input: [UInt8] = []
+                for path in paths {
+                    input += Array("### \((path as NSString).lastPathComponent)\n".utf8) + (read(path) ?? [])
+                }
+                inputs.append(input)
+            }
+            return inputs + corpusYAML.prefix(3).map { Array("### api.yaml\n".utf8) + $0 }
+        case .openapi:
+            // The compiler reads JSON; the YAML descriptions reach it through the config target.
+            return corpusJSON
+        case .graphql:
+            return files(in: samples, extensions: ["graphql", "graphqls", "gql"]).compactMap(read)
+                + [Array("type Query { a(x: Int = 1, y: [String!]!): A } type A { b: A c: [A] d: E } enum E { X Y } union U = A".utf8)]
+        case .protobuf:
+            return files(in: samples, extensions: ["pb"]).compactMap(read)
+        case .transcoder:
+            let sample: JSONValue = [
+                "fInt64": "-9007199254740993", "fDouble": 0.5, "fString": "é", "fBytes": "AAEC", "kind": "NEGATIVE", "labels": ["a": "1"],
+                "wTimestamp": "2026-01-31T12:00:00.123456789Z", "wDuration": "-1.5s", "wStruct": ["k": [1, "x", ["y": nil]]], "child": ["fBool": true],
+            ]
+            var inputs: [[UInt8]] = [[1] + sample.serializedBytes(), [3] + Array(#"[1,"a",{"b":null}]"#.utf8), [7] + Array(#""1.000000001s""#.utf8)]
+            if let pool = FuzzTarget.samplePool, let bytes = try? Transcoder(pool: pool).encode(sample, as: "fuzz.Sample") { inputs.append([0] + bytes) }
+            return inputs
+        case .mcp:
+            let messages: [JSONValue] = [
+                ["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "f", "version": "1"]]],
+                ["jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": ["cursor": "3"]],
+                ["jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "getPetById", "arguments": ["petId": 10]]],
+                ["jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": ["name": "GetPet", "arguments": ["id": "42"]]],
+                ["jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": ["name": "books", "arguments": [:]]],
+                [["jsonrpc": "2.0", "id": 6, "method": "ping"], ["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 6]]],
+            ]
+            return messages.flatMap { message in [UInt8(0x04), 0x05, 0x09, 0x0E, 0x11].map { [$0] + message.serializedBytes() } }
+        case .sync:
+            var snapshot = Reshapr_Gateway_V1_Snapshot()
+            for path in sampleYAML + files(in: samples, extensions: ["pb", "graphql", "json"]) {
+                guard let content = read(path) else { continue }
+                var file = Reshapr_Gateway_V1_File()
+                file.path = String(path.dropFirst(samples.count + 1))
+                file.content = Data(content)
+                file.sha256 = Reshapr_Gateway_V1_File.sha256Hex(file.content)
+                snapshot.files.append(file)
+            }
+            var event = Reshapr_Gateway_V1_ConfigurationEvent()
+            event.revision = 1
+            event.snapshot = snapshot
+            var change = Reshapr_Gateway_V1_ConfigurationEvent()
+            change.revision = 2
+            change.change.deletions = ["petstore/mcp.yaml"]
+            return [event, change].compactMap { try? $0.serializedBytes() }
+        }
+    }
+}
