@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import ReshaprConfig
+import ReshaprJSON
+
+/// Expositions, and the gateways connected now.
+extension RESTAPI {
+    func listExpositions(_ organization: Organization) throws -> JSONValue {
+        let plans = Dictionary(uniqueKeysWithValues: try store.plans(of: organization).map { ($0.id, $0) })
+        let services = Dictionary(uniqueKeysWithValues: try store.services(of: organization).map { ($0.id, $0) })
+        let groups = Dictionary(uniqueKeysWithValues: try store.groups(of: organization).map { ($0.id, $0) })
+        let gateways = registry.gateways.filter { $0.orgID == organization.id }
+        return .array(
+            try store.expositions(of: organization).map { exposition in
+                let plan = plans[exposition.planID]
+                let service = plan.flatMap { services[$0.serviceID] }
+                let group = groups[exposition.gatewayGroupID]
+                let path = exposition.path ?? "/mcp/\(organization.name)/\(service?.name ?? "?")/\(service?.version ?? "?")"
+                let urls = gateways.filter { gateway in group?.matches(gateway.labels) ?? false }.flatMap { gateway in
+                    gateway.fqdns.map { JSONValue.string("http://\($0)\(path)") }
+                }
+                return [
+                    "id": .string(exposition.id), "configurationId": .string(exposition.planID), "configuration": .string(plan?.name ?? "?"),
+                    "gatewayGroupId": .string(exposition.gatewayGroupID), "gatewayGroup": .string(group?.name ?? "?"), "path": .string(path),
+                    "endpoints": .array(urls),
+                ]
+            })
+    }
+
+    func createExposition(_ request: Request) async throws -> JSONValue {
+        let organization = try organization(request)
+        let input = try await body(request)
+        let path = try string(input, "path", required: false)
+        if let path, !path.hasPrefix("/") { throw APIError(status: .badRequest, message: "path must start with /") }
+        let exposition = try store.createExposition(
+            planID: try string(input, "configurationId") ?? "", groupID: try string(input, "gatewayGroupId") ?? "", path: path, organization: organization)
+        return ["id": .string(exposition.id)]
+    }
+
+    func listGateways(_ organization: Organization) throws -> JSONValue {
+        .array(
+            registry.gateways.filter { $0.orgID == organization.id }.map { gateway in
+                [
+                    "gatewayId": .string(gateway.gatewayID), "labels": .object(gateway.labels.mapValues(JSONValue.string)),
+                    "groups": .array(gateway.groups.map(JSONValue.string)), "fqdns": .array(gateway.fqdns.map(JSONValue.string)),
+                    "registeredAt": .string(gateway.registeredAt.ISO8601Format()), "lastHeartbeat": .string(gateway.lastHeartbeat.ISO8601Format()),
+                    "appliedRevision": .integer(Int(gateway.appliedRevision)), "watching": .bool(gateway.watching),
+                ]
+            })
+    }
+}

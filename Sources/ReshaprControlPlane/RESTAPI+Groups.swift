@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import ReshaprConfig
+import ReshaprJSON
+
+/// Gateway groups, and the export of what a group's gateways receive.
+extension RESTAPI {
+    static func group(_ group: GatewayGroupRecord, organization: Organization) -> JSONValue {
+        [
+            "id": .string(group.id), "organization": .string(organization.name), "name": .string(group.name),
+            "labels": .object(group.labelMap.mapValues(JSONValue.string)),
+        ]
+    }
+
+    func listGroups(_ organization: Organization) throws -> JSONValue {
+        .array(try store.groups(of: organization).map { Self.group($0, organization: organization) })
+    }
+
+    func createGroup(_ request: Request) async throws -> JSONValue {
+        let organization = try organization(request)
+        let input = try await body(request)
+        var labels: [String: String] = [:]
+        for (key, value) in input["labels"]?.objectValue ?? [:] {
+            guard let text = value.stringValue else { throw APIError(status: .badRequest, message: "labels.\(key) must be a string") }
+            labels[key] = text
+        }
+        return Self.group(try store.createGroup(name: try string(input, "name") ?? "", labels: labels, organization: organization), organization: organization)
+    }
+
+    /// The configuration directory a gateway of the group (labels exactly the group's) would
+    /// receive, as files; secrets included (the caller is an authenticated administrator).
+    func export(_ request: Request, _ context: BasicRequestContext) throws -> JSONValue {
+        let organization = try organization(request)
+        let id = try id(context)
+        guard let group = try store.groups(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no gateway group \(id)") }
+        let files = try ConfigurationRenderer.render(organization: organization, labels: group.labelMap, store: store, includeSecrets: true)
+        return [
+            "gatewayGroup": .string(group.name),
+            "files": .array(files.values.sorted { $0.path < $1.path }.map {
+                ["path": .string($0.path), "contentBase64": .string($0.content.base64EncodedString()), "sha256": .string($0.sha256)]
+            }),
+        ]
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import ReshaprConfig
+import ReshaprJSON
+
+/// API tokens: list, create, renew, revoke.
+extension RESTAPI {
+    static func token(_ token: APIToken) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(token.id), "name": .string(token.name), "createdAt": .string(token.createdAt.ISO8601Format()),
+            "expiresAt": .string(token.expiresAt.ISO8601Format()),
+        ]
+        if let revoked = token.revokedAt { object["revokedAt"] = .string(revoked.ISO8601Format()) }
+        return .object(object)
+    }
+
+    func listTokens(_ organization: Organization) throws -> JSONValue {
+        .array(try store.tokens(of: organization).map(Self.token))
+    }
+
+    func createToken(_ request: Request) async throws -> JSONValue {
+        let organization = try organization(request)
+        let input = try await body(request)
+        let (record, token) = try store.createToken(name: try string(input, "name") ?? "", days: input["validityDays"]?.intValue ?? 90, organization: organization)
+        guard case .object(var object) = Self.token(record) else { return Self.token(record) }
+        object["token"] = .string(token)
+        return .object(object)
+    }
+
+    func renewToken(_ request: Request, _ context: BasicRequestContext) async throws -> JSONValue {
+        let organization = try organization(request)
+        let input = try await body(request)
+        return Self.token(try store.renewToken(try id(context), days: input["validityDays"]?.intValue ?? 90, organization: organization))
+    }
+
+    func revokeToken(_ request: Request, _ context: BasicRequestContext) throws -> JSONValue {
+        let token = try store.revokeToken(try id(context), organization: try organization(request))
+        registry.dropGateways(usingToken: token.id)
+        return Self.token(token)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import ReshaprJSON
+
+/// The catalogue: services and their artifacts, secrets, plans, expositions.
+extension Store {
+    public func createService(
+        name: String, version: String, type: String, description: String?, artifacts: [(type: String, fileName: String, content: Data)],
+        organization: Organization
+    ) throws -> ServiceRecord {
+        guard ["REST", "GRAPHQL", "GRPC"].contains(type) else { throw StoreError.invalid("service type must be REST, GRAPHQL or GRPC, got \(type)") }
+        guard !artifacts.isEmpty else { throw StoreError.invalid("a service needs at least one artifact") }
+        let service = ServiceRecord(id: Identifier.make(), orgID: organization.id, name: name, version: version, type: type, description: description)
+        try database.write { db in
+            do {
+                try service.insert(db)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError.conflict("service \(name) \(version) already exists")
+            }
+            for artifact in artifacts {
+                try ArtifactRecord(id: Identifier.make(), serviceID: service.id, type: artifact.type, fileName: artifact.fileName, content: artifact.content).insert(db)
+            }
+        }
+        changed(organization.id)
+        return service
+    }
+
+    public func services(of organization: Organization) throws -> [ServiceRecord] {
+        try database.read { try ServiceRecord.filter(Column("org_id") == organization.id).order(Column("name"), Column("version")).fetchAll($0) }
+    }
+
+    public func deleteService(_ id: String, organization: Organization) throws {
+        try delete(ServiceRecord.self, id: id, organization: organization, what: "service")
+    }
+
+    public func createSecret(name: String, data: [String: String], organization: Organization) throws -> SecretRecord {
+        let secret = SecretRecord(id: Identifier.make(), orgID: organization.id, name: name, data: JSONValue.object(data.mapValues(JSONValue.string)).serialized())
+        try insert(secret, conflict: "a secret named \(name) already exists")
+        changed(organization.id)
+        return secret
+    }
+
+    public func createPlan(name: String, serviceID: String, spec: JSONValue, organization: Organization) throws -> PlanRecord {
+        guard try database.read({ try ServiceRecord.fetchOne($0, key: serviceID) })?.orgID == organization.id else {
+            throw StoreError.notFound("no service \(serviceID)")
+        }
+        guard case .object = spec, spec["backend"] != nil else { throw StoreError.invalid("a configuration plan needs a backend") }
+        let plan = PlanRecord(id: Identifier.make(), orgID: organization.id, name: name, serviceID: serviceID, spec: spec.serialized())
+        try insert(plan, conflict: "a configuration plan named \(name) already exists")
+        changed(organization.id)
+        return plan
+    }
+
+    public func plans(of organization: Organization) throws -> [PlanRecord] {
+        try database.read { try PlanRecord.filter(Column("org_id") == organization.id).order(Column("name")).fetchAll($0) }
+    }
+
+    /// Replaces a plan's spec (backend, tools, security).
+    public func updatePlan(_ id: String, spec: JSONValue, organization: Organization) throws -> PlanRecord {
+        let plan = try database.write { db in
+            guard var plan = try PlanRecord.fetchOne(db, key: id), plan.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(id)") }
+            plan.spec = spec.serialized()
+            try plan.update(db)
+            return plan
+        }
+        changed(organization.id)
+        return plan
+    }
+
+    public func deletePlan(_ id: String, organization: Organization) throws {
+        try delete(PlanRecord.self, id: id, organization: organization, what: "configuration plan")
+    }
+
+    public func createExposition(planID: String, groupID: String, path: String?, organization: Organization) throws -> ExpositionRecord {
+        try database.read { db in
+            guard try PlanRecord.fetchOne(db, key: planID)?.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(planID)") }
+            guard try GatewayGroupRecord.fetchOne(db, key: groupID)?.orgID == organization.id else { throw StoreError.notFound("no gateway group \(groupID)") }
+        }
+        let exposition = ExpositionRecord(id: Identifier.make(), orgID: organization.id, planID: planID, gatewayGroupID: groupID, path: path)
+        try insert(exposition, conflict: "exposition exists")
+        changed(organization.id)
+        return exposition
+    }
+
+    public func expositions(of organization: Organization) throws -> [ExpositionRecord] {
+        try database.read { try ExpositionRecord.filter(Column("org_id") == organization.id).order(Column("id")).fetchAll($0) }
+    }
+
+    public func deleteExposition(_ id: String, organization: Organization) throws {
+        try delete(ExpositionRecord.self, id: id, organization: organization, what: "exposition")
+    }
+}

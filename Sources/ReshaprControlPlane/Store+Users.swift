@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import ReshaprJSON
+
+/// Organizations, users, their passwords and CLI sessions.
+extension Store {
+    /// The organization named `name`, created with its default gateway group if missing.
+    @discardableResult
+    public func organization(named name: String) throws -> Organization {
+        let (organization, created) = try database.write { db -> (Organization, Bool) in
+            if let existing = try Organization.filter(Column("name") == name).fetchOne(db) { return (existing, false) }
+            let organization = Organization(id: Identifier.make(), name: name)
+            try organization.insert(db)
+            let labels = JSONValue.object(Self.defaultGroupLabels.mapValues(JSONValue.string)).serialized()
+            try GatewayGroupRecord(id: Identifier.make(), orgID: organization.id, name: Self.defaultGroupName, labels: labels).insert(db)
+            return (organization, true)
+        }
+        if created { changed(organization.id) }
+        return organization
+    }
+
+    public func organization(id: String) throws -> Organization? {
+        try database.read { try Organization.fetchOne($0, key: id) }
+    }
+
+    /// Creates the user, or sets the password of an existing one.
+    public func setUser(_ username: String, password: String, organization: Organization) throws {
+        let salt = Data(Secrets.randomHex(bytes: 16).utf8)
+        let hash = Secrets.pbkdf2(password: password, salt: salt)
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO user (id, org_id, username, password_hash, salt) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, salt = excluded.salt
+                    """, arguments: [Identifier.make(), organization.id, username, hash, salt])
+        }
+    }
+
+    /// Opens a CLI session for a user: the returned token is shown once and stored hashed.
+    public func openSession(username: String, organization: Organization, validity: TimeInterval = 12 * 3600) throws -> (String, Date) {
+        let token = "rss_" + Secrets.randomHex(bytes: 32)
+        let expires = Date().addingTimeInterval(validity)
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM user_session WHERE expires_at < ?", arguments: [Date()])
+            try db.execute(
+                sql: "INSERT INTO user_session (token_hash, org_id, username, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [Secrets.sha256(token), organization.id, username, expires])
+        }
+        return (token, expires)
+    }
+
+    /// The organization and user of a valid session token.
+    public func session(_ token: String) throws -> (Organization, String)? {
+        guard token.hasPrefix("rss_") else { return nil }
+        let row = try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT org_id, username FROM user_session WHERE token_hash = ? AND expires_at > ?", arguments: [Secrets.sha256(token), Date()])
+        }
+        guard let row, let orgID: String = row["org_id"], let username: String = row["username"], let organization = try organization(id: orgID) else {
+            return nil
+        }
+        return (organization, username)
+    }
+
+    /// Ends a CLI session.
+    public func closeSession(_ token: String) throws {
+        try database.write { try $0.execute(sql: "DELETE FROM user_session WHERE token_hash = ?", arguments: [Secrets.sha256(token)]) }
+    }
+
+    public func secrets(of organization: Organization) throws -> [SecretRecord] {
+        try database.read { try SecretRecord.filter(Column("org_id") == organization.id).order(Column("name")).fetchAll($0) }
+    }
+
+    public func deleteSecret(_ id: String, organization: Organization) throws {
+        try delete(SecretRecord.self, id: id, organization: organization, what: "secret")
+    }
+
+    public func artifacts(of service: ServiceRecord) throws -> [ArtifactRecord] {
+        try database.read { try ArtifactRecord.filter(Column("service_id") == service.id).order(Column("id")).fetchAll($0) }
+    }
+
+    /// The user's organization when the password is right.
+    public func authenticate(_ username: String, password: String) throws -> Organization? {
+        let row = try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT org_id, password_hash, salt FROM user WHERE username = ?", arguments: [username])
+        }
+        guard let row, let salt: Data = row["salt"], let expected: Data = row["password_hash"], let orgID: String = row["org_id"] else {
+            // Spend the same time as a real check, so that unknown names are not revealed by timing.
+            _ = Secrets.pbkdf2(password: password, salt: Data("unknown-user".utf8))
+            return nil
+        }
+        guard Secrets.constantTimeEqual(Secrets.pbkdf2(password: password, salt: salt), expected) else { return nil }
+        return try organization(id: orgID)
+    }
+}
