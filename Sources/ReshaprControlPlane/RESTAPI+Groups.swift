@@ -29,7 +29,7 @@ extension RESTAPI {
 
     /// The configuration directory a gateway of the group (labels exactly the group's) would
     /// receive, as files; secrets included (the caller is an authenticated administrator).
-    func export(_ request: Request, _ context: BasicRequestContext) throws -> JSONValue {
+    func export(_ request: Request, _ context: ControlPlaneRequestContext) throws -> JSONValue {
         let organization = try organization(request)
         let id = try id(context)
         guard let group = try store.groups(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no gateway group \(id)") }

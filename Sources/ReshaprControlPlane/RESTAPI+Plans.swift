@@ -50,7 +50,7 @@ extension RESTAPI {
         return ["id": .string(plan.id), "name": .string(plan.name), "serviceId": .string(plan.serviceID)]
     }
 
-    func updatePlan(_ request: Request, _ context: BasicRequestContext) async throws -> JSONValue {
+    func updatePlan(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
         let organization = try organization(request)
         let id = try id(context)
         guard let plan = try store.plans(of: organization).first(where: { $0.id == id }),

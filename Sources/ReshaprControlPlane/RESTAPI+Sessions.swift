@@ -5,13 +5,20 @@ import ReshaprJSON
 
 /// Login and logout: CLI sessions.
 extension RESTAPI {
-    func login(_ request: Request) async throws -> JSONValue {
+    func login(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
         let input = try await body(request)
         let username = try string(input, "username") ?? ""
         let password = try string(input, "password") ?? ""
+        let address = context.remoteAddress?.ipAddress
+        if let wait = loginThrottle.retryAfter(user: username, address: address) {
+            let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
+            throw APIError(status: .tooManyRequests, message: "too many failed logins for this user or address; retry in \(seconds) s", retryAfter: seconds)
+        }
         guard let organization = try store.authenticate(username, password: password) else {
+            loginThrottle.failed(user: username, address: address)
             throw APIError(status: .unauthorized, message: "wrong user name or password")
         }
+        loginThrottle.succeeded(user: username)
         let (token, expires) = try store.openSession(username: username, organization: organization)
         return ["token": .string(token), "organization": .string(organization.name), "expiresAt": .string(expires.ISO8601Format())]
     }

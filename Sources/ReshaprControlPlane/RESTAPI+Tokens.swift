@@ -27,13 +27,13 @@ extension RESTAPI {
         return .object(object)
     }
 
-    func renewToken(_ request: Request, _ context: BasicRequestContext) async throws -> JSONValue {
+    func renewToken(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
         let organization = try organization(request)
         let input = try await body(request)
         return Self.token(try store.renewToken(try id(context), days: input["validityDays"]?.intValue ?? 90, organization: organization))
     }
 
-    func revokeToken(_ request: Request, _ context: BasicRequestContext) throws -> JSONValue {
+    func revokeToken(_ request: Request, _ context: ControlPlaneRequestContext) throws -> JSONValue {
         let token = try store.revokeToken(try id(context), organization: try organization(request))
         registry.dropGateways(usingToken: token.id)
         return Self.token(token)

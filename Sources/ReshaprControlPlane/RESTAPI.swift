@@ -9,21 +9,25 @@ import ReshaprJSON
 public struct RESTAPI: Sendable {
     let store: Store
     let registry: GatewayRegistry
+    let loginThrottle: LoginThrottle
 
-    public init(store: Store, registry: GatewayRegistry) {
+    init(store: Store, registry: GatewayRegistry, loginThrottle: LoginThrottle = LoginThrottle()) {
         self.store = store
         self.registry = registry
+        self.loginThrottle = loginThrottle
     }
 
     struct APIError: Error {
         var status: HTTPResponse.Status
         var message: String
+        /// Seconds for `Retry-After`, with 429.
+        var retryAfter: Int?
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ControlPlaneRequestContext> {
+        let router = Router(context: ControlPlaneRequestContext.self)
         let api = router.group("api/v1")
-        api.post("login") { request, _ in try await self.handle { try await self.login(request) } }
+        api.post("login") { request, context in try await self.handle { try await self.login(request, context) } }
         api.post("logout") { request, _ in try await self.handle { try self.logout(request) } }
         api.get("api-tokens") { request, _ in try await self.handle { try self.listTokens(try self.organization(request)) } }
         api.post("api-tokens") { request, _ in try await self.handle { try await self.createToken(request) } }
@@ -70,7 +74,9 @@ public struct RESTAPI: Sendable {
             guard let value = try await body() else { return Response(status: .noContent) }
             return Self.json(value)
         } catch let error as APIError {
-            return Self.json(["error": .string(error.message)], status: error.status)
+            var response = Self.json(["error": .string(error.message)], status: error.status)
+            if let seconds = error.retryAfter { response.headers[.retryAfter] = String(seconds) }
+            return response
         } catch let error as StoreError {
             let status: HTTPResponse.Status = error.kind == .notFound ? .notFound : error.kind == .conflict ? .conflict : .badRequest
             return Self.json(["error": .string(error.message)], status: status)
@@ -97,7 +103,7 @@ public struct RESTAPI: Sendable {
         return organization
     }
 
-    func id(_ context: BasicRequestContext) throws -> String {
+    func id(_ context: ControlPlaneRequestContext) throws -> String {
         guard let id = context.parameters.get("id") else { throw APIError(status: .badRequest, message: "missing id") }
         return id
     }

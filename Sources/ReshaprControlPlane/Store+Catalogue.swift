@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReshaprConfig
 import ReshaprJSON
 
 /// The catalogue: services and their artifacts, secrets, plans, expositions.
@@ -10,6 +11,16 @@ extension Store {
     ) throws -> ServiceRecord {
         guard ["REST", "GRAPHQL", "GRPC"].contains(type) else { throw StoreError.invalid("service type must be REST, GRAPHQL or GRPC, got \(type)") }
         guard !artifacts.isEmpty else { throw StoreError.invalid("a service needs at least one artifact") }
+        // The name and version become a folder of every gateway's configuration: check them
+        // here with the gateway's own schema, so that nothing rendered later can be refused.
+        let document: JSONValue = [
+            "apiVersion": .string(resourceAPIVersion), "kind": "Service", "metadata": ["name": .string(name)],
+            "spec": ["version": .string(version), "type": .string(type), "artifacts": [["type": "OPENAPI", "path": "a"]]],
+        ]
+        if let violation = ResourceValidation.violations(of: document, kind: .service).first {
+            let field = violation.path.description.hasPrefix("metadata.name") ? "name" : violation.path.description.hasPrefix("spec.version") ? "version" : "\(violation.path)"
+            throw StoreError.invalid("service \(field): \(violation.message)")
+        }
         let service = ServiceRecord(id: Identifier.make(), orgID: organization.id, name: name, version: version, type: type, description: description)
         try database.write { db in
             do {

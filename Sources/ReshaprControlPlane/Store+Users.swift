@@ -23,8 +23,18 @@ extension Store {
         try database.read { try Organization.fetchOne($0, key: id) }
     }
 
-    /// Creates the user, or sets the password of an existing one.
+    /// Creates the user, or sets the password of an existing one. A changed password ends every
+    /// open session of the user; setting the same one again (a restart with the same
+    /// `RESHAPR_ADMIN_PASSWORD`) changes nothing.
     public func setUser(_ username: String, password: String, organization: Organization) throws {
+        let current = try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT password_hash, salt FROM user WHERE username = ?", arguments: [username])
+        }
+        if let current, let oldSalt: Data = current["salt"], let oldHash: Data = current["password_hash"],
+            Secrets.constantTimeEqual(Secrets.pbkdf2(password: password, salt: oldSalt), oldHash)
+        {
+            return
+        }
         let salt = Data(Secrets.randomHex(bytes: 16).utf8)
         let hash = Secrets.pbkdf2(password: password, salt: salt)
         try database.write { db in
@@ -33,6 +43,7 @@ extension Store {
                     INSERT INTO user (id, org_id, username, password_hash, salt) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, salt = excluded.salt
                     """, arguments: [Identifier.make(), organization.id, username, hash, salt])
+            try db.execute(sql: "DELETE FROM user_session WHERE username = ?", arguments: [username])
         }
     }
 

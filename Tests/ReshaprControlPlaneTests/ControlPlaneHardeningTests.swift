@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import ReshaprJSON
+import TestSupport
+import Testing
+
+@testable import ReshaprControlPlane
+
+/// The REST API against guessing and bad names.
+@Suite struct ControlPlaneHardeningTests {
+    static let spec = "openapi: 3.0.3\ninfo: {title: Pets, version: '1'}\npaths: {}\n"
+
+    @Test func repeatedWrongPasswordsAreThrottledPerUserBeforeAnyCheck() async throws {
+        try await withREST { _, _, rest in
+            var anonymous = rest
+            anonymous.token = ""
+            for _ in 0..<5 {
+                #expect(try await anonymous.call(.post, "/api/v1/login", ["username": "admin", "password": "guess"]).0 == .unauthorized)
+            }
+            // Even the right password is refused until the window has passed.
+            let response = try await rest.client.execute(
+                .init(
+                    "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"username": "admin", "password": "correct horse"}"#)))
+            #expect(response.status == .tooManyRequests)
+            #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 > 800)
+            let body = try JSONParser.parse(String(buffer: response.body ?? ByteBuffer()))
+            #expect(body["error"]?.stringValue?.hasPrefix("too many failed logins for this user or address; retry in") == true)
+            // Another user is not locked out by them (5 failures are under the address limit).
+            #expect(try await anonymous.call(.post, "/api/v1/login", ["username": "nobody", "password": "x"]).0 == .unauthorized)
+        }
+    }
+
+    @Test func anAddressGuessingManyUsersIsThrottled() {
+        let throttle = LoginThrottle(limits: .init(failuresPerUser: 5, failuresPerAddress: 3, window: .seconds(60)))
+        let start = ContinuousClock.now
+        for user in ["a", "b", "c"] { throttle.failed(user: user, address: "10.0.0.1", now: start) }
+        #expect(throttle.retryAfter(user: "d", address: "10.0.0.1", now: start) == .seconds(60))
+        #expect(throttle.retryAfter(user: "d", address: "10.0.0.2", now: start) == nil)
+        #expect(throttle.retryAfter(user: "d", address: "10.0.0.1", now: start + .seconds(61)) == nil)
+    }
+
+    @Test func aNewPasswordEndsTheUsersSessions() async throws {
+        try await withREST { plane, _, rest in
+            #expect(try await rest.call(.get, "/api/v1/api-tokens").0 == .ok)
+            // The same password again (a restart) keeps the session; a new one ends it.
+            try plane.bootstrap(organization: "acme", username: "admin", password: "correct horse")
+            #expect(try await rest.call(.get, "/api/v1/api-tokens").0 == .ok)
+            try plane.bootstrap(organization: "acme", username: "admin", password: "another horse")
+            let (status, body) = try await rest.call(.get, "/api/v1/api-tokens")
+            #expect(status == .unauthorized)
+            #expect(body["error"] == "not logged in or session expired: run reshapr login")
+        }
+    }
+
+    @Test(arguments: [
+        ("../escape", "1", "service name:"), ("a/b", "1", "service name:"), (String(repeating: "n", count: 129), "1", "service name:"),
+        ("pets", "1/../../x", "service version:"), ("pets", "1 0", "service version:"), ("pets", String(repeating: "9", count: 65), "service version:"),
+    ])
+    func importedNamesAndVersionsAreCheckedAtImport(name: String, version: String, message: String) async throws {
+        try await withREST { _, _, rest in
+            let (status, body) = try await rest.call(
+                .post, "/api/v1/services", ["name": .string(name), "version": .string(version), "artifacts": [["fileName": "pets.yaml", "content": .string(Self.spec)]]])
+            #expect(status == .badRequest)
+            #expect(body["error"]?.stringValue?.hasPrefix(message) == true, "\(body)")
+            #expect(try await rest.call(.get, "/api/v1/services").1 == [])
+        }
+    }
+}
