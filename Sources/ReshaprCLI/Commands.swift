@@ -121,11 +121,18 @@ struct APITokenCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         @Argument var name: String
         @Option(name: [.customShort("v"), .long], help: "Validity in days (at most 90).") var validity = 90
+        @Option(help: "Gateway group ID: only gateways whose labels match this group may register with the token, and they receive that group alone.")
+        var gatewayGroup: String?
         func run() async throws {
             guard (1...90).contains(validity) else { throw ValidationError("-v must be between 1 and 90 days") }
-            let token = try await session().call(.POST, "/api/v1/api-tokens", ["name": .string(name), "validityDays": .integer(validity)])
+            var body: [String: JSONValue] = ["name": .string(name), "validityDays": .integer(validity)]
+            if let gatewayGroup { body["gatewayGroupId"] = .string(gatewayGroup) }
+            let token = try await session().call(.POST, "/api/v1/api-tokens", .object(body))
             print("The API Token to register Gateway is: \(token["token"]?.stringValue ?? "")")
             print("It expires on \(token["expiresAt"]?.stringValue ?? "?") and will not be shown again.")
+            if gatewayGroup == nil {
+                print("It is not bound to a gateway group: a gateway registering with it may claim any labels (use --gateway-group ID to bind it).")
+            }
         }
     }
 
@@ -133,7 +140,10 @@ struct APITokenCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         func run() async throws {
             show(try await session().call(.GET, "/api/v1/api-tokens"), output.output,
-                columns: [("ID", text("id")), ("NAME", text("name")), ("EXPIRES", text("expiresAt")), ("REVOKED", text("revokedAt"))])
+                columns: [
+                    ("ID", text("id")), ("NAME", text("name")), ("EXPIRES", text("expiresAt")), ("REVOKED", text("revokedAt")),
+                    ("GATEWAY GROUP", { $0["gatewayGroupId"]?.stringValue ?? "any labels (unbound)" }),
+                ])
         }
     }
 

@@ -12,6 +12,8 @@ public struct GatewayInfo: Sendable, Hashable {
     public var labels: [String: String]
     public var fqdns: [String]
     public var groups: [String]
+    /// The only group whose expositions the gateway receives, when its token is bound to one.
+    public var boundGroupID: String?
     public var registeredAt: Date
     public var lastHeartbeat: Date
     public var appliedRevision: Int64
@@ -55,10 +57,16 @@ public final class GatewayRegistry: Sendable {
 
     /// Registers a gateway; a gateway id registered again replaces its previous session.
     func register(gatewayID: String, token: APIToken, labels: [String: String], fqdns: [String], groups: [String]) -> GatewayInfo {
+        register(gatewayID: gatewayID, token: token, labels: labels, fqdns: fqdns, groups: groups, boundGroupID: token.gatewayGroupID)
+    }
+
+    private func register(
+        gatewayID: String, token: APIToken, labels: [String: String], fqdns: [String], groups: [String], boundGroupID: String?
+    ) -> GatewayInfo {
         let now = Date()
         let info = GatewayInfo(
             sessionID: Secrets.randomHex(bytes: 16), gatewayID: gatewayID, orgID: token.orgID, tokenID: token.id, labels: labels, fqdns: fqdns,
-            groups: groups, registeredAt: now, lastHeartbeat: now, appliedRevision: 0, watching: false)
+            groups: groups, boundGroupID: boundGroupID, registeredAt: now, lastHeartbeat: now, appliedRevision: 0, watching: false)
         let replaced: [Entry] = entries.withLock { entries in
             let previous = entries.filter { $0.value.info.orgID == token.orgID && $0.value.info.gatewayID == gatewayID }
             for key in previous.keys { entries.removeValue(forKey: key) }
@@ -165,7 +173,8 @@ public final class GatewayRegistry: Sendable {
 
     func render(_ info: GatewayInfo) throws -> [String: RenderedFile] {
         guard let organization = try store.organization(id: info.orgID) else { return [:] }
-        return try ConfigurationRenderer.render(organization: organization, labels: info.labels, store: store, includeSecrets: sendsSecrets)
+        return try ConfigurationRenderer.render(
+            organization: organization, labels: info.labels, onlyGroup: info.boundGroupID, store: store, includeSecrets: sendsSecrets)
     }
 
     static func message(_ file: RenderedFile) -> Reshapr_Gateway_V1_File {

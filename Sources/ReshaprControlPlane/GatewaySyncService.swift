@@ -47,7 +47,21 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
         let message = request.message
         guard !message.gatewayID.isEmpty else { throw RPCError(code: .invalidArgument, message: "gateway_id is required") }
         guard let organization = try store.organization(id: token.orgID) else { throw RPCError(code: .notFound, message: "organization not found") }
-        let groups = try store.groups(of: organization).filter { $0.matches(message.labels) }
+        var groups = try store.groups(of: organization).filter { $0.matches(message.labels) }
+        // A token bound to a group registers only gateways that belong to it, and they get that
+        // group alone: a token for env=dev cannot register as env=prod, or add labels to reach more.
+        if let bound = token.gatewayGroupID {
+            guard let group = try store.group(bound, organization: organization) else {
+                throw RPCError(code: .permissionDenied, message: "the API token's gateway group \(bound) no longer exists")
+            }
+            guard group.matches(message.labels) else {
+                let wanted = group.labelMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                throw RPCError(
+                    code: .permissionDenied,
+                    message: "this API token is bound to gateway group \(group.name) (\(wanted)); the gateway's labels do not match it")
+            }
+            groups = [group]
+        }
         let info = registry.register(
             gatewayID: message.gatewayID, token: token, labels: message.labels, fqdns: message.fqdns, groups: groups.map(\.name))
         var response = Reshapr_Gateway_V1_RegisterResponse()

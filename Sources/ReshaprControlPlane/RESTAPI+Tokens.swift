@@ -11,6 +11,7 @@ extension RESTAPI {
             "expiresAt": .string(token.expiresAt.ISO8601Format()),
         ]
         if let revoked = token.revokedAt { object["revokedAt"] = .string(revoked.ISO8601Format()) }
+        object["gatewayGroupId"] = token.gatewayGroupID.map(JSONValue.string) ?? .null
         return .object(object)
     }
 
@@ -21,7 +22,9 @@ extension RESTAPI {
     func createToken(_ request: Request) async throws -> JSONValue {
         let organization = try organization(request)
         let input = try await body(request)
-        let (record, token) = try store.createToken(name: try string(input, "name") ?? "", days: input["validityDays"]?.intValue ?? 90, organization: organization)
+        let (record, token) = try store.createToken(
+            name: try string(input, "name") ?? "", days: input["validityDays"]?.intValue ?? 90, organization: organization,
+            gatewayGroupID: try string(input, "gatewayGroupId", required: false))
         guard case .object(var object) = Self.token(record) else { return Self.token(record) }
         object["token"] = .string(token)
         return .object(object)

@@ -27,9 +27,14 @@ public struct RenderedFile: Sendable, Hashable {
 public enum ConfigurationRenderer {
     /// Without `includeSecrets`, plans keep their `secretRef`s but no Secret file is written: the
     /// gateway reports the missing secret instead of receiving it over an unencrypted connection.
-    public static func render(organization: Organization, labels: [String: String], store: Store, includeSecrets: Bool) throws -> [String: RenderedFile] {
+    /// `onlyGroup` restricts what is rendered to one group (for a gateway whose token is bound to it).
+    public static func render(
+        organization: Organization, labels: [String: String], onlyGroup: String? = nil, store: Store, includeSecrets: Bool
+    ) throws -> [String: RenderedFile] {
         try store.database.read { db in
-            let groups = try GatewayGroupRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter { $0.matches(labels) }
+            let groups = try GatewayGroupRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter {
+                $0.matches(labels) && (onlyGroup == nil || $0.id == onlyGroup)
+            }
             let groupIDs = Set(groups.map(\.id))
             let expositions = try ExpositionRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter { groupIDs.contains($0.gatewayGroupID) }
             var files: [String: RenderedFile] = [:]

@@ -4,6 +4,11 @@ import ReshaprJSON
 
 /// Gateway groups: the label selectors that decide which gateways get an exposition.
 extension Store {
+    /// The group `id` of the organization, if it exists.
+    public func group(_ id: String, organization: Organization) throws -> GatewayGroupRecord? {
+        try database.read { db in try GatewayGroupRecord.fetchOne(db, key: id) }.flatMap { $0.orgID == organization.id ? $0 : nil }
+    }
+
     public func createGroup(name: String, labels: [String: String], organization: Organization) throws -> GatewayGroupRecord {
         guard !name.isEmpty else { throw StoreError.invalid("a gateway group needs a name") }
         let group = GatewayGroupRecord(

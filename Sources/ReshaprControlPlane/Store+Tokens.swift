@@ -21,18 +21,24 @@ extension Store {
         }
     }
 
-    /// Creates a token valid for `days` (1 to 90). Returns the record and the token itself,
-    /// which is not stored and cannot be shown again.
-    public func createToken(name: String, days: Int, organization: Organization, now: Date = Date()) throws -> (APIToken, String) {
+    /// Creates a token valid for `days` (1 to 90), bound to a gateway group when
+    /// `gatewayGroupID` is given. Returns the record and the token itself, which is not stored
+    /// and cannot be shown again.
+    public func createToken(
+        name: String, days: Int, organization: Organization, gatewayGroupID: String? = nil, now: Date = Date()
+    ) throws -> (APIToken, String) {
         guard (1...Self.maxTokenValidityDays).contains(days) else {
             throw StoreError.invalid("validity must be between 1 and \(Self.maxTokenValidityDays) days, got \(days)")
         }
         guard !name.isEmpty else { throw StoreError.invalid("a token needs a name") }
+        if let gatewayGroupID, try group(gatewayGroupID, organization: organization) == nil {
+            throw StoreError.notFound("no gateway group \(gatewayGroupID)")
+        }
         let id = Identifier.make(now: now)
         let secret = Secrets.randomHex(bytes: 32)
         let token = APIToken(
             id: id, orgID: organization.id, name: name, secretHash: Secrets.sha256(secret), createdAt: now,
-            expiresAt: now.addingTimeInterval(Double(days) * 86_400), revokedAt: nil)
+            expiresAt: now.addingTimeInterval(Double(days) * 86_400), revokedAt: nil, gatewayGroupID: gatewayGroupID)
         try database.write { try token.insert($0) }
         return (token, "rsh_\(id)_\(secret)")
     }

@@ -35,6 +35,8 @@ public struct APIToken: Codable, Sendable, Hashable, FetchableRecord, Persistabl
     public var createdAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
+    /// The gateway group whose gateways alone may register with the token; `nil`: any labels.
+    public var gatewayGroupID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, name
@@ -43,6 +45,7 @@ public struct APIToken: Codable, Sendable, Hashable, FetchableRecord, Persistabl
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case revokedAt = "revoked_at"
+        case gatewayGroupID = "gateway_group_id"
     }
 }
 
@@ -220,6 +223,10 @@ public final class Store: Sendable {
                         token_hash BLOB PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organization(id) ON DELETE CASCADE,
                         username TEXT NOT NULL, expires_at DATETIME NOT NULL);
                     """)
+        }
+        // Tokens bound to a gateway group; deleting the group deletes them (never unbinds them).
+        migrator.registerMigration("v3-token-groups") { db in
+            try db.execute(sql: "ALTER TABLE api_token ADD COLUMN gateway_group_id TEXT REFERENCES gateway_group(id) ON DELETE CASCADE")
         }
         return migrator
     }

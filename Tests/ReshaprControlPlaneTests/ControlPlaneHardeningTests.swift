@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
@@ -66,6 +67,45 @@ import Testing
             #expect(status == .badRequest)
             #expect(body["error"]?.stringValue?.hasPrefix(message) == true, "\(body)")
             #expect(try await rest.call(.get, "/api/v1/services").1 == [])
+        }
+    }
+}
+
+/// API tokens bound to a gateway group, over a real gRPC connection.
+@Suite struct TokenBindingTests {
+    @Test func aTokenBoundToAGroupRegistersOnlyThatGroupsGatewaysAndRendersOnlyIt() async throws {
+        try await withControlPlane { plane, sync in
+            let org = try plane.store.organization(named: "acme")
+            let dev = try plane.store.createGroup(name: "dev", labels: ["env": "dev"], organization: org)
+            let prod = try plane.store.createGroup(name: "prod", labels: ["tier": "prod"], organization: org)
+            _ = try publish(plane.store, organization: org, group: dev, name: "devpets")
+            _ = try publish(plane.store, organization: org, group: prod, name: "prodpets")
+            let (record, token) = try plane.store.createToken(name: "dev-gw", days: 30, organization: org, gatewayGroupID: dev.id)
+            #expect(record.gatewayGroupID == dev.id)
+
+            // Claiming prod's labels is refused with a message naming the bound group.
+            do {
+                _ = try await sync.register(registration("gw-prod", labels: ["tier": "prod"]), metadata: bearer(token))
+                Issue.record("a dev token registered a prod gateway")
+            } catch let error as RPCError {
+                #expect(error.code == .permissionDenied)
+                #expect(error.message == "this API token is bound to gateway group dev (env=dev); the gateway's labels do not match it")
+            }
+            // Adding prod's label to dev's does not reach prod either: the gateway gets dev alone.
+            let response = try await sync.register(registration("gw-dev", labels: ["env": "dev", "tier": "prod"]), metadata: bearer(token))
+            #expect(response.groups.map(\.name) == ["dev"])
+            let info = try #require(plane.registry.gateways.first { $0.gatewayID == "gw-dev" })
+            let paths = try plane.registry.render(info).keys.sorted()
+            #expect(paths.contains { $0.hasPrefix("plans/devpets") })
+            #expect(!paths.contains { $0.contains("prodpets") })
+
+            // An unbound token keeps today's behaviour.
+            let (_, unbound) = try plane.store.createToken(name: "any", days: 30, organization: org)
+            let both = try await sync.register(registration("gw-any", labels: ["env": "dev", "tier": "prod"]), metadata: bearer(unbound))
+            #expect(Set(both.groups.map(\.name)) == ["dev", "prod"])
+            // A group of another organization cannot be bound.
+            let other = try plane.store.organization(named: "other")
+            #expect(throws: StoreError.self) { try plane.store.createToken(name: "x", days: 1, organization: other, gatewayGroupID: dev.id) }
         }
     }
 }
