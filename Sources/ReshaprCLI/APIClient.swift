@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import ReshaprJSON
 
 /// What the control plane answered when it refused a request (exit status 1).
@@ -15,6 +16,8 @@ public struct CLISession: Sendable {
     public var server: String
     public var token: String
     public var organization: String
+    /// A PEM file of the CA that signed the control plane's certificate; the system's CAs when `nil`.
+    public var caFile: String?
 
     public static var path: String {
         if let explicit = ProcessInfo.processInfo.environment["RESHAPR_CLI_CONFIG"] { return explicit }
@@ -25,13 +28,15 @@ public struct CLISession: Sendable {
         guard let data = FileManager.default.contents(atPath: path), let value = try? JSONParser.parse(Array(data)),
             let server = value["server"]?.stringValue, let token = value["token"]?.stringValue
         else { throw ServerError(description: "not logged in: run reshapr login") }
-        return CLISession(server: server, token: token, organization: value["organization"]?.stringValue ?? "")
+        return CLISession(server: server, token: token, organization: value["organization"]?.stringValue ?? "", caFile: value["caFile"]?.stringValue)
     }
 
     public func save() throws {
         let url = URL(fileURLWithPath: Self.path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let text = JSONValue.object(["server": .string(server), "token": .string(token), "organization": .string(organization)]).serialized(pretty: true)
+        var object: [String: JSONValue] = ["server": .string(server), "token": .string(token), "organization": .string(organization)]
+        if let caFile { object["caFile"] = .string(caFile) }
+        let text = JSONValue.object(object).serialized(pretty: true)
         FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
     }
@@ -41,13 +46,23 @@ public struct CLISession: Sendable {
     }
 }
 
-/// A call to the REST API, with one HTTP client for the whole command.
+/// A call to the REST API, with one HTTP client for the whole command. Over https, the
+/// control plane's certificate is verified: against `caFile` when given, else the system's CAs.
 public struct APIClient {
     let server: String
     let token: String?
+    var caFile: String?
 
     public func call(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil) async throws -> JSONValue {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            } catch {
+                throw ServerError(description: "cannot read the CA file \(caFile): \(error)")
+            }
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
         do {
             let value = try await send(http, method, path, body)
             try await http.shutdown()

@@ -55,7 +55,7 @@ struct OutputOptions: ParsableArguments {
 
 func session() throws -> APIClient {
     let saved = try CLISession.load()
-    return APIClient(server: saved.server, token: saved.token)
+    return APIClient(server: saved.server, token: saved.token, caFile: saved.caFile)
 }
 
 /// Prints rows as an aligned table, or the raw JSON.
@@ -79,12 +79,20 @@ struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Log in to a control plane; the session is saved with 0600 permissions.")
     @Option(help: "Control plane REST URL.") var server = "http://localhost:5556"
     @Option(name: .shortAndLong, help: "User name.") var username = "admin"
+    @Option(help: "PEM file of the CA that signed the control plane's certificate (default: the system's CAs); kept for later commands.")
+    var caFile: String?
 
     func run() async throws {
+        let path = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        if let path, !FileManager.default.isReadableFile(atPath: path) { throw ValidationError("cannot read --ca-file \(path)") }
+        if server.lowercased().hasPrefix("http://"), !(server.contains("://localhost") || server.contains("://127.0.0.1") || server.contains("://[::1]")) {
+            FileHandle.standardError.write(Data("warning: \(server) is plaintext: your password and session travel in clear (use https)\n".utf8))
+        }
         let password = readPassword(prompt: "Password for \(username): ")
-        let answer = try await APIClient(server: server, token: nil).call(.POST, "/api/v1/login", ["username": .string(username), "password": .string(password)])
+        let answer = try await APIClient(server: server, token: nil, caFile: path).call(
+            .POST, "/api/v1/login", ["username": .string(username), "password": .string(password)])
         let token = answer["token"]?.stringValue ?? ""
-        try CLISession(server: server, token: token, organization: answer["organization"]?.stringValue ?? "").save()
+        try CLISession(server: server, token: token, organization: answer["organization"]?.stringValue ?? "", caFile: path).save()
         print("✅ Logged in to \(server) as \(username) (organization \(answer["organization"]?.stringValue ?? "?"))")
     }
 

@@ -2,7 +2,10 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 /// What reshapr-ctrl is told at start.
@@ -20,7 +23,8 @@ public struct ControlPlaneOptions: Sendable {
     public var heartbeatInterval: Duration
     /// How often silent gateways and invalid tokens are looked for.
     public var maintenanceInterval: Duration
-    /// PEM certificate chain and private key files for gRPC over TLS; plaintext when `nil`.
+    /// PEM certificate chain and private key files for gRPC and the REST API over TLS;
+    /// plaintext when `nil`.
     public var tls: (certificatePath: String, keyPath: String)?
     /// Send Secret values over plaintext gRPC too (development only). Over TLS they are always sent.
     public var allowPlaintextSecrets: Bool
@@ -50,10 +54,21 @@ public final class ControlPlane: Sendable {
     public let store: Store
     public let registry: GatewayRegistry
     let logger: Logger
+    /// How the REST API serves: over TLS when `options.tls` is set, read at start so that a bad
+    /// certificate or key fails the start rather than the first request.
+    let restServer: HTTPServerBuilder
 
     public init(options: ControlPlaneOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
+        if let tls = options.tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)))
+            restServer = try .tls(.http1(), tlsConfiguration: configuration)
+        } else {
+            restServer = .http1()
+        }
         store = try Store(path: options.databasePath)
         registry = GatewayRegistry(store: store, sendsSecrets: options.tls != nil || options.allowPlaintextSecrets, logger: logger)
         if options.tls == nil {
@@ -62,6 +77,7 @@ public final class ControlPlane: Sendable {
                 metadata: [
                     "secrets": "\(options.allowPlaintextSecrets ? "sent anyway (--insecure-plaintext-secrets)" : "not sent to gateways; use --tls-cert and --tls-key")"
                 ])
+            logger.warning("the REST API is plaintext: passwords and sessions travel in clear; use --tls-cert and --tls-key")
         }
         let registry = self.registry
         store.onChange { organizationID in registry.push(organizationID: organizationID) }
@@ -81,8 +97,11 @@ public final class ControlPlane: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }, onHTTPListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any ServiceLifecycle.Service] {
         let logger = self.logger
+        // Passwords, sessions, secret values and exports travel on the REST API: TLS whenever
+        // the control plane has a certificate.
         let api = Application(
             router: RESTAPI(store: store, registry: registry).router(),
+            server: restServer,
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.httpPort), serverName: "reshapr-ctrl"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

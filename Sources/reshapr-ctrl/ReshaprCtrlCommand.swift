@@ -22,8 +22,8 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
     @Option(help: "Heartbeat period told to gateways, in seconds.") var heartbeatInterval = 120
     @Option(help: "Log level.") var logLevel = "info"
     @Option(help: "Log format: text, logfmt or json (default: $RESHAPR_LOG_FORMAT, else text).") var logFormat: String?
-    @Option(help: "PEM certificate chain for gRPC over TLS (with --tls-key).") var tlsCert: String?
-    @Option(help: "PEM private key for gRPC over TLS (with --tls-cert).") var tlsKey: String?
+    @Option(help: "PEM certificate chain for gRPC and the REST API over TLS (with --tls-key).") var tlsCert: String?
+    @Option(help: "PEM private key for gRPC and the REST API over TLS (with --tls-cert).") var tlsKey: String?
     @Flag(help: "Send Secret values to gateways over plaintext gRPC (development only).") var insecurePlaintextSecrets = false
 
     func run() async throws {

@@ -69,3 +69,41 @@ import Testing
         _ = try await ctrl.waitForExit()
     }
 }
+
+/// The CLI against a control plane whose REST API is served over TLS.
+@Suite struct CLITLSTests {
+    @Test func theCLIVerifiesTheControlPlanesCertificate() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let tls = try await selfSignedCertificate(in: dir)
+        let (ctrl, _, restPort) = try await EndToEndTests().startControlPlane(
+            database: dir.path + "/ctrl.sqlite", extra: ["--tls-cert", tls.certificatePath, "--tls-key", tls.keyPath])
+        defer { ctrl.terminate() }
+        let binary = Repository.builtProduct("reshapr")
+        func reshapr(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+            try await ChildProcess.run(binary, arguments, environment: ["RESHAPR_CLI_CONFIG": dir.path + "/cli.json"], input: input)
+        }
+        let server = "https://127.0.0.1:\(restPort)"
+        // Not trusted by the system's CAs: refused, and no session is saved.
+        let untrusted = try await reshapr(["login", "--server", server, "--username", "admin"], input: "correct horse\n")
+        #expect(untrusted.status != 0)
+        #expect(untrusted.stderr.contains("cannot reach the control plane at \(server)"), "\(untrusted.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/cli.json"))
+        // Plain HTTP to the TLS port gets nowhere either.
+        let plain = try await reshapr(["login", "--server", "http://127.0.0.1:\(restPort)", "--username", "admin"], input: "correct horse\n")
+        #expect(plain.status != 0)
+        // With the CA, login works and later commands keep verifying against it.
+        let login = try await reshapr(["login", "--server", server, "--username", "admin", "--ca-file", tls.certificatePath], input: "correct horse\n")
+        #expect(login.status == 0, "\(login.stderr)")
+        let groups = try JSONParser.parse(try await reshapr(["gateway-group", "list", "--output", "json"]).stdout)
+        let groupID = try #require(groups.arrayValue?.first?["id"]?.stringValue)
+        let bound = try await reshapr(["api-token", "create", "dev-gateways", "-v", "30", "--gateway-group", groupID])
+        #expect(bound.status == 0, "\(bound.stderr)")
+        let unbound = try await reshapr(["api-token", "create", "any-gateway", "-v", "30"])
+        #expect(unbound.stdout.contains("It is not bound to a gateway group"))
+        let list = try await reshapr(["api-token", "list"])
+        #expect(list.stdout.contains("GATEWAY GROUP"))
+        #expect(list.stdout.contains(groupID))
+        #expect(list.stdout.contains("any labels (unbound)"))
+    }
+}

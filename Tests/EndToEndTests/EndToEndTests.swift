@@ -30,10 +30,10 @@ import Testing
         line.split(whereSeparator: { $0 == ":" || $0 == "=" }).last.flatMap { Int($0.prefix { $0.isNumber }) }
     }
 
-    func startControlPlane(database: String, grpcPort: Int = 0) async throws -> (ChildProcess, grpc: Int, rest: Int) {
+    func startControlPlane(database: String, grpcPort: Int = 0, extra: [String] = ["--insecure-plaintext-secrets"]) async throws -> (ChildProcess, grpc: Int, rest: Int) {
         let ctrl = try ChildProcess(
             Repository.builtProduct("reshapr-ctrl"),
-            ["--host", "127.0.0.1", "--grpc-port", "\(grpcPort)", "--http-port", "0", "--database", database, "--organization", "acme", "--insecure-plaintext-secrets"],
+            ["--host", "127.0.0.1", "--grpc-port", "\(grpcPort)", "--http-port", "0", "--database", database, "--organization", "acme"] + extra,
             environment: ["RESHAPR_ADMIN_PASSWORD": "correct horse"])
         let grpcLine = try await ctrl.waitForStderr(containing: "gRPC listening")
         let restLine = try await ctrl.waitForStderr(containing: "REST API listening")
