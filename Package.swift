@@ -302,6 +302,7 @@ let package = Package(
             dependencies: [
                 "ReshaprControlPlane",
                 "ReshaprSyncProtocol",
+                "ReshaprSync",
                 "TestSupport",
                 "reshapr-ctrl",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -85,7 +85,8 @@ public struct APIClient {
         } catch {
             throw ServerError(description: "cannot reach the control plane at \(server): \(error)")
         }
-        let bytes = try await response.body.collect(upTo: 64 << 20)
+        // An export carries every artifact of a group, base64-encoded: as large as a snapshot.
+        let bytes = try await response.body.collect(upTo: 1 << 30)
         let value = bytes.readableBytes == 0 ? JSONValue.null : ((try? JSONParser.parse(Array(bytes.readableBytesView))) ?? .string(String(buffer: bytes)))
         guard response.status.code < 300 else {
             throw ServerError(description: value["error"]?.stringValue ?? "the control plane answered \(response.status.code)")

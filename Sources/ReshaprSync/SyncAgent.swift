@@ -77,6 +77,10 @@ public final class SyncAgent: Sendable {
         await terminate(reason: "--once")
     }
 
+    /// The largest message of the change stream accepted, in bytes: a snapshot carries every
+    /// artifact of the gateway's groups, far past gRPC's 4 MiB default.
+    public static let maxMessageBytes = 512 << 20
+
     func withClient<Result: Sendable>(_ body: (Reshapr_Gateway_V1_GatewaySync.Client<HTTP2ClientTransport.Posix>) async throws -> Result) async throws -> Result {
         let security: HTTP2ClientTransport.Posix.TransportSecurity
         if configuration.plaintext {
@@ -86,7 +90,15 @@ public final class SyncAgent: Sendable {
         } else {
             security = .tls
         }
-        let transport = try HTTP2ClientTransport.Posix(target: .dns(host: configuration.host, port: configuration.port), transportSecurity: security)
+        // grpc-swift-nio-transport 2.9 bounds what the client decodes by maxRequestMessageBytes,
+        // so both are raised (our requests stay small either way).
+        let limits = ServiceConfig(methodConfig: [
+            MethodConfig(
+                names: [MethodConfig.Name(service: Reshapr_Gateway_V1_GatewaySync.descriptor.fullyQualifiedService)],
+                maxRequestMessageBytes: Self.maxMessageBytes, maxResponseMessageBytes: Self.maxMessageBytes)
+        ])
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .dns(host: configuration.host, port: configuration.port), transportSecurity: security, serviceConfig: limits)
         return try await withGRPCClient(transport: transport) { client in
             try await body(Reshapr_Gateway_V1_GatewaySync.Client(wrapping: client))
         }

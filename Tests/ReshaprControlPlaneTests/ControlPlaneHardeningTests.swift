@@ -1,5 +1,7 @@
 import Foundation
 import GRPCCore
+import Logging
+import ReshaprSync
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
@@ -106,6 +108,38 @@ import Testing
             // A group of another organization cannot be bound.
             let other = try plane.store.organization(named: "other")
             #expect(throws: StoreError.self) { try plane.store.createToken(name: "x", days: 1, organization: other, gatewayGroupID: dev.id) }
+        }
+    }
+}
+
+/// Snapshots far past gRPC's 4 MiB default message size reach the sync whole.
+@Suite struct LargeSnapshotTests {
+    @Test func aSnapshotOf100MBOfArtifactsIsWrittenWhole() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try await withControlPlane { plane, _, _, grpcPort in
+            let org = try plane.store.organization(named: "acme")
+            let group = try #require(try plane.store.groups(of: org).first)
+            // 20 artifacts of 5 MiB: 100 MiB in one snapshot message.
+            let chunk = Data(repeating: UInt8(ascii: "x"), count: 5 << 20)
+            let artifacts = (0..<20).map { (type: "OPENAPI", fileName: "part\($0).yaml", content: chunk) }
+            let service = try plane.store.createService(name: "big", version: "1", type: "REST", description: nil, artifacts: artifacts, organization: org)
+            let plan = try plane.store.createPlan(name: "big", serviceID: service.id, spec: ["backend": ["mock": true]], organization: org)
+            _ = try plane.store.createExposition(planID: plan.id, groupID: group.id, path: nil, organization: org)
+            let (_, token) = try plane.store.createToken(name: "gw", days: 1, organization: org)
+            let configuration = try SyncConfiguration.from(environment: [
+                "RESHAPR_CTRL_HOST": "127.0.0.1", "RESHAPR_CTRL_PORT": "\(grpcPort)", "RESHAPR_CTRL_TLS_PLAINTEXT": "true", "RESHAPR_CTRL_TOKEN": token,
+                "RESHAPR_GATEWAY_ID": "gw-big", "RESHAPR_GATEWAY_LABELS": "env=dev,team=reshapr",
+            ])
+            var logger = Logger(label: "test.sync")
+            logger.logLevel = .warning
+            try await SyncAgent(configuration: configuration, directory: dir.path, logger: logger).runOnce()
+            var total = 0
+            for index in 0..<20 {
+                let path = dir.path + "/services/big-1/part\(index).yaml"
+                total += (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            }
+            #expect(total == 100 << 20)
         }
     }
 }

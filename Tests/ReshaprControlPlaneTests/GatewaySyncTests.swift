@@ -27,6 +27,14 @@ func withControlPlane(
     databasePath: String? = nil, evictAfter: Duration = .seconds(300), tls: (certificatePath: String, keyPath: String)? = nil,
     _ body: @Sendable (ControlPlane, SyncClient, Int) async throws -> Void
 ) async throws {
+    try await withControlPlane(databasePath: databasePath, evictAfter: evictAfter, tls: tls) { plane, sync, httpPort, _ in try await body(plane, sync, httpPort) }
+}
+
+/// The same, with the gRPC port too (for clients of the test's own).
+func withControlPlane(
+    databasePath: String? = nil, evictAfter: Duration = .seconds(300), tls: (certificatePath: String, keyPath: String)? = nil,
+    _ body: @Sendable (ControlPlane, SyncClient, Int, Int) async throws -> Void
+) async throws {
     var logger = Logger(label: "test.ctrl")
     logger.logLevel = .warning
     let plane = try ControlPlane(
@@ -49,7 +57,7 @@ func withControlPlane(
             security = .plaintext
         }
         try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security)) { client in
-            try await body(plane, SyncClient(wrapping: client), httpPort)
+            try await body(plane, SyncClient(wrapping: client), httpPort, port)
         }
     } catch {
         await group.triggerGracefulShutdown()
