@@ -31,12 +31,12 @@ extension Store {
             try Row.fetchOne(db, sql: "SELECT password_hash, salt FROM user WHERE username = ?", arguments: [username])
         }
         if let current, let oldSalt: Data = current["salt"], let oldHash: Data = current["password_hash"],
-            Secrets.constantTimeEqual(Secrets.pbkdf2(password: password, salt: oldSalt), oldHash)
+            Secrets.constantTimeEqual(try Secrets.pbkdf2(password: password, salt: oldSalt), oldHash)
         {
             return
         }
         let salt = Data(Secrets.randomHex(bytes: 16).utf8)
-        let hash = Secrets.pbkdf2(password: password, salt: salt)
+        let hash = try Secrets.pbkdf2(password: password, salt: salt)
         try database.write { db in
             try db.execute(
                 sql: """
@@ -97,10 +97,10 @@ extension Store {
         }
         guard let row, let salt: Data = row["salt"], let expected: Data = row["password_hash"], let orgID: String = row["org_id"] else {
             // Spend the same time as a real check, so that unknown names are not revealed by timing.
-            _ = Secrets.pbkdf2(password: password, salt: Data("unknown-user".utf8))
+            _ = try Secrets.pbkdf2(password: password, salt: Data("unknown-user".utf8))
             return nil
         }
-        guard Secrets.constantTimeEqual(Secrets.pbkdf2(password: password, salt: salt), expected) else { return nil }
+        guard Secrets.constantTimeEqual(try Secrets.pbkdf2(password: password, salt: salt), expected) else { return nil }
         return try organization(id: orgID)
     }
 }

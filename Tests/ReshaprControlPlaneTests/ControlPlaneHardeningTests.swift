@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRPCCore
 import Logging
@@ -140,6 +141,29 @@ import Testing
                 total += (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             }
             #expect(total == 100 << 20)
+        }
+    }
+}
+
+/// Password hashing moved to BoringSSL's PBKDF2: the same answers as before, so stored hashes stay valid.
+@Suite struct PasswordHashTests {
+    /// PBKDF2-HMAC-SHA256 with one 32-byte block, as the control plane computed it before.
+    static func reference(password: String, salt: Data, iterations: Int) -> Data {
+        let key = SymmetricKey(data: Data(password.utf8))
+        var u = Data(HMAC<SHA256>.authenticationCode(for: salt + [0, 0, 0, 1], using: key))
+        var result = u
+        for _ in 1..<iterations {
+            u = Data(HMAC<SHA256>.authenticationCode(for: u, using: key))
+            for i in 0..<result.count { result[i] ^= u[i] }
+        }
+        return result
+    }
+
+    @Test func matchesRFC7914AndThePreviousImplementation() throws {
+        let vector = try Secrets.pbkdf2(password: "passwd", salt: Data("salt".utf8), iterations: 1)
+        #expect(vector.map { String(format: "%02x", $0) }.joined() == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+        for (password, salt) in [("correct horse", "0123456789abcdef"), ("", "s"), ("pâsswörd 🔑", "another salt")] {
+            #expect(try Secrets.pbkdf2(password: password, salt: Data(salt.utf8), iterations: 1_000) == Self.reference(password: password, salt: Data(salt.utf8), iterations: 1_000))
         }
     }
 }
