@@ -113,6 +113,20 @@ import Testing
         return dir
     }
 
+    /// The strict spec's endpoint, served with no backend security in front of the echo
+    /// backend, and an MCP session on it.
+    static func withStrictGateway(_ body: @Sendable (TestClient, MCPTestClient) async throws -> Void) async throws {
+        try await withServer(echoBackend()) { port in
+            let dir = try strictDirectory(port: port, security: "{type: none}")
+            defer { dir.remove() }
+            try await withRunningGateway(configDirectory: dir.path) { client, _ in
+                var mcp = MCPTestClient(client, path: "/mcp/default/strict/1")
+                _ = try await mcp.initialize()
+                try await body(client, mcp)
+            }
+        }
+    }
+
     @Test func pinnedHeadersAndBackendSecurityWinOverToolArguments() async throws {
         try await withServer(Self.echoBackend()) { port in
             for (security, check) in [
@@ -140,61 +154,43 @@ import Testing
     }
 
     @Test func pathArraysCannotSpellDotSegments() async throws {
-        try await withServer(Self.echoBackend()) { port in
-            let dir = try Self.strictDirectory(port: port, security: "{type: none}")
-            defer { dir.remove() }
-            try await withRunningGateway(configDirectory: dir.path) { client, _ in
-                var mcp = MCPTestClient(client, path: "/mcp/default/strict/1")
-                _ = try await mcp.initialize()
-                for name: JSONValue in [[".."], ["."], []] {
-                    let result = try await mcp.callTool("getFile", ["name": name])
-                    #expect(result["isError"] == true, "\(name)")
-                    #expect(result["content"]?[0]?["text"]?.stringValue?.hasPrefix("Invalid arguments for getFile: name:") == true)
-                }
-                let fine = try await mcp.callTool("getFile", ["name": ["..", "x"]])
-                #expect(fine["structuredContent"]?["path"] == "/api/files/..,x")
+        try await Self.withStrictGateway { client, mcp in
+            for name: JSONValue in [[".."], ["."], []] {
+                let result = try await mcp.callTool("getFile", ["name": name])
+                #expect(result["isError"] == true, "\(name)")
+                #expect(result["content"]?[0]?["text"]?.stringValue?.hasPrefix("Invalid arguments for getFile: name:") == true)
             }
+            let fine = try await mcp.callTool("getFile", ["name": ["..", "x"]])
+            #expect(fine["structuredContent"]?["path"] == "/api/files/..,x")
         }
     }
 
     @Test func aToolWhoseInputSchemaCannotBeCompiledIsRefusedNotSentUnchecked() async throws {
-        try await withServer(Self.echoBackend()) { port in
-            let dir = try Self.strictDirectory(port: port, security: "{type: none}")
-            defer { dir.remove() }
-            try await withRunningGateway(configDirectory: dir.path) { client, _ in
-                var mcp = MCPTestClient(client, path: "/mcp/default/strict/1")
-                _ = try await mcp.initialize()
-                let listed = try await mcp.request("tools/list")["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
-                #expect(listed.sorted() == ["getFile", "legacy"])
-                let refused = try await mcp.callTool("broken", ["size": "anything"])
-                #expect(refused["isError"] == true)
-                let text = refused["content"]?[0]?["text"]?.stringValue ?? ""
-                #expect(text.hasPrefix("The gateway refuses to call broken: its input schema cannot be checked"))
-                #expect(text.contains("frobnicate"))
-                let status = try json(try await client.get("/status"))
-                let warnings = status["warnings"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
-                #expect(warnings.contains { $0.hasPrefix("tool broken is not served and its calls are refused") })
-            }
+        try await Self.withStrictGateway { client, mcp in
+            let listed = try await mcp.request("tools/list")["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            #expect(listed.sorted() == ["getFile", "legacy"])
+            let refused = try await mcp.callTool("broken", ["size": "anything"])
+            #expect(refused["isError"] == true)
+            let text = refused["content"]?[0]?["text"]?.stringValue ?? ""
+            #expect(text.hasPrefix("The gateway refuses to call broken: its input schema cannot be checked"))
+            #expect(text.contains("frobnicate"))
+            let status = try json(try await client.get("/status"))
+            let warnings = status["warnings"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+            #expect(warnings.contains { $0.hasPrefix("tool broken is not served and its calls are refused") })
         }
     }
 
     @Test func openAPI30HabitsAreNormalizedAndChecked() async throws {
-        try await withServer(Self.echoBackend()) { port in
-            let dir = try Self.strictDirectory(port: port, security: "{type: none}")
-            defer { dir.remove() }
-            try await withRunningGateway(configDirectory: dir.path) { client, _ in
-                var mcp = MCPTestClient(client, path: "/mcp/default/strict/1")
-                _ = try await mcp.initialize()
-                let tools = try await mcp.request("tools/list")["result"]?["tools"]?.arrayValue ?? []
-                let legacy = try #require(tools.first { $0["name"] == "legacy" })
-                // `type: Object` was read as an object body, so its properties became arguments.
-                #expect(legacy["inputSchema"]?["required"] == ["name"])
-                #expect(legacy["inputSchema"]?["properties"]?["age"]?["maximum"] == 150)
-                let missing = try await mcp.callTool("legacy", ["age": 3])
-                #expect(missing["content"]?[0]?["text"]?.stringValue?.contains("name") == true)
-                let tooOld = try await mcp.callTool("legacy", ["name": "x", "age": 200])
-                #expect(tooOld["content"]?[0]?["text"]?.stringValue?.contains("must be at most 150") == true)
-            }
+        try await Self.withStrictGateway { client, mcp in
+            let tools = try await mcp.request("tools/list")["result"]?["tools"]?.arrayValue ?? []
+            let legacy = try #require(tools.first { $0["name"] == "legacy" })
+            // `type: Object` was read as an object body, so its properties became arguments.
+            #expect(legacy["inputSchema"]?["required"] == ["name"])
+            #expect(legacy["inputSchema"]?["properties"]?["age"]?["maximum"] == 150)
+            let missing = try await mcp.callTool("legacy", ["age": 3])
+            #expect(missing["content"]?[0]?["text"]?.stringValue?.contains("name") == true)
+            let tooOld = try await mcp.callTool("legacy", ["name": "x", "age": 200])
+            #expect(tooOld["content"]?[0]?["text"]?.stringValue?.contains("must be at most 150") == true)
         }
     }
 
