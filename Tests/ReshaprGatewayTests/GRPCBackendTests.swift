@@ -93,7 +93,8 @@ struct GRPCBackendTests {
             #expect(pet["born"] == "2020-02-29T10:00:00Z")
             #expect(pet["nickname"] == "rexy")
             #expect(pet["scores"] == [3, 5])
-            #expect(pet["groomedEvery"] == "1.500000000s" || pet["groomedEvery"] == "1.5s")
+            // proto3 JSON writes 0, 3, 6 or 9 fraction digits.
+            #expect(pet["groomedEvery"] == "1.500s")
             #expect(pet["owner"] == ["name": "Alice"])
             #expect(pet["balance"] == "-42")
             #expect(pet["weight"] == 12.5)
