@@ -15,7 +15,7 @@ public enum FuzzSeeds {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let inputs = seeds(for: target, corpus: corpus, samples: samples)
             for (index, input) in inputs.enumerated() {
-                FileManager.default.createFile(atPath: "\(folder)/seed-\(index)", contents: Data(input))
+                try Data(input).write(to: URL(fileURLWithPath: "\(folder)/seed-\(index)"))
             }
             counts[target] = inputs.count
         }
