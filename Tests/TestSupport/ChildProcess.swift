@@ -77,6 +77,12 @@ public final class ChildProcess: Sendable {
         if process.isRunning { kill(process.pid, SIGTERM) }
     }
 
+    /// A child outliving its handle would outlive the test too (a start that timed out throws
+    /// before the caller's `defer` exists): it is stopped with its handle.
+    deinit {
+        if process.isRunning { kill(process.pid, SIGKILL) }
+    }
+
     /// Waits for the process to end; kills it if it outlives `timeout`.
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
