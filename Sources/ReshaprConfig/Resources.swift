@@ -223,9 +223,6 @@ public struct GatewaySettings: Sendable, Hashable {
     public struct RateLimit: Sendable, Hashable {
         public var requestsPerSecond: Double
         public var burst: Int
-
-        static let requestsPerSecondRange = 0.001...1_000_000.0
-        static let burstRange = 1...1_000_000
     }
 
     public var host: String
