@@ -173,6 +173,12 @@ enum EmbeddedSchemas {
           "minimum": 1,
           "maximum": 6
         },
+        "cacheTtl": {
+          "description": "How long MCP 2026-07-28 clients may cache tools/list and server/discover (ttlMs): 0, or a duration such as 30s or 5m (default 60s).",
+          "type": ["number", "string"],
+          "minimum": 0,
+          "pattern": "^(0|[0-9]+(\\.[0-9]+)?(ms|s|m|h))$"
+        },
         "overrides": {
           "description": "Per operation: the tool's name and description; for GraphQL also its selection set.",
           "type": "object",

@@ -80,6 +80,18 @@ extension LoadRun {
                 exclude: toolsSpec?["exclude"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 overrides: overrides, selectionDepth: toolsSpec?["selectionDepth"]?.intValue)
 
+            var listCacheTTL: Duration?
+            if let raw = toolsSpec?["cacheTtl"] {
+                if raw == .integer(0) || raw == .string("0") || raw == .string("0s") {
+                    listCacheTTL = .zero
+                } else if let parsed = Duration.parse(raw) {
+                    listCacheTTL = parsed
+                } else {
+                    report(at, specPath.appending("tools").appending("cacheTtl"), "must be 0 or a duration \(Duration.configuredRange)")
+                    ok = false
+                }
+            }
+
             let backendSecurity = resolveBackendSecurity(spec["backendSecurity"], org: name.org, secrets: secrets, at: at, ok: &ok)
             let clientSecurity = resolveClientSecurity(spec["clientSecurity"], org: name.org, secrets: secrets, at: at, ok: &ok)
 
@@ -90,7 +102,7 @@ extension LoadRun {
             let plan = ConfigurationPlan(
                 metadata: candidate.metadata, description: spec["description"]?.stringValue, serviceName: serviceName,
                 serviceVersion: serviceVersion, backend: backend, tools: tools, backendSecurity: backendSecurity,
-                clientSecurity: clientSecurity, source: at)
+                clientSecurity: clientSecurity, listCacheTTL: listCacheTTL, source: at)
             result[name] = (plan, service)
         }
         return result

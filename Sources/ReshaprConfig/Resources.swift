@@ -206,6 +206,8 @@ public struct ConfigurationPlan: Sendable, Hashable {
     public var tools: ToolSelection
     public var backendSecurity: BackendSecurity
     public var clientSecurity: ClientSecurity
+    /// How long MCP 2026-07-28 clients may cache `tools/list` (`spec.tools.cacheTtl`); nil: the default.
+    public var listCacheTTL: Duration?
     public var source: SourceLocation
 }
 

@@ -54,6 +54,8 @@ public struct Gateway: Sendable {
     public let options: GatewayOptions
     public let store: ConfigurationStore
     public let sessions: SessionStore
+    /// `subscriptions/listen` streams of MCP 2026-07-28 clients.
+    public let subscriptions: SubscriptionHub
     public let backend: BackendClient
     public let metrics: GatewayMetrics
     public let logger: Logger
@@ -88,6 +90,7 @@ public struct Gateway: Sendable {
         }
         backend = BackendClient()
         sessions = SessionStore()
+        subscriptions = SubscriptionHub()
         listen = BoundAddress("\(options.host ?? configuration.gateway.host):\(options.port ?? configuration.gateway.port)")
         let routing = RoutingTable.build(configuration, backend: backend, metrics: metrics, logger: logger)
         store = ConfigurationStore(configuration, routing: routing)
@@ -98,6 +101,7 @@ public struct Gateway: Sendable {
     public func shutdown() async {
         watcher?.stop()
         sessions.closeAllStreams()
+        subscriptions.closeAll()
         do {
             try await backend.shutdown()
         } catch {
@@ -141,7 +145,7 @@ public struct Gateway: Sendable {
         let store = self.store
         let sessions = self.sessions
         let metrics = self.metrics
-        let mcp = MCPServer(sessions: sessions, rateLimiter: rateLimiter, logger: logger, metrics: metrics.factory) {
+        let mcp = MCPServer(sessions: sessions, subscriptions: subscriptions, rateLimiter: rateLimiter, logger: logger, metrics: metrics.factory) {
             let settings = store.current.configuration.gateway
             return MCPServer.Options(
                 allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes,
@@ -149,7 +153,7 @@ public struct Gateway: Sendable {
         }
         let resolve: @Sendable (String) -> (any MCPToolProvider)? = { path in store.current.routing.endpoints[path] }
         router.add(middleware: MCPMiddleware(server: mcp, resolve: resolve))
-        let routes = OperationalRoutes(store: store, sessions: sessions, metrics: metrics, rateLimiter: rateLimiter, listen: listen)
+        let routes = OperationalRoutes(store: store, sessions: sessions, subscriptions: subscriptions, metrics: metrics, rateLimiter: rateLimiter, listen: listen)
         routes.addProtectedResourceMetadata(to: router)
         routes.addHealth(to: router)
         // With an admin listener, status and metrics are not on the public MCP port.
@@ -198,7 +202,7 @@ public struct Gateway: Sendable {
         let host = options.adminHost ?? listenAddress.host
         let port = options.adminPort ?? 0
         let router = Router()
-        let routes = OperationalRoutes(store: store, sessions: sessions, metrics: metrics, rateLimiter: rateLimiter, listen: listen)
+        let routes = OperationalRoutes(store: store, sessions: sessions, subscriptions: subscriptions, metrics: metrics, rateLimiter: rateLimiter, listen: listen)
         routes.addHealth(to: router)
         routes.addStatus(to: router)
         routes.addMetrics(to: router)
@@ -221,7 +225,7 @@ public struct Gateway: Sendable {
     ) -> [any ServiceLifecycle.Service] {
         var services: [any ServiceLifecycle.Service] = [makeApplication(onListening: onListening)]
         if options.adminPort != nil { services.append(makeAdminApplication(onListening: onAdminListening)) }
-        return services + [ReloadService(gateway: self, watcher: watcher), StreamCloser(sessions: sessions)]
+        return services + [ReloadService(gateway: self, watcher: watcher), StreamCloser(sessions: sessions, subscriptions: subscriptions)]
     }
 
 }
@@ -230,9 +234,11 @@ public struct Gateway: Sendable {
 /// kept waiting by clients that hold a GET stream open.
 struct StreamCloser: ServiceLifecycle.Service {
     let sessions: SessionStore
+    let subscriptions: SubscriptionHub
 
     func run() async throws {
         try? await gracefulShutdown()
         sessions.closeAllStreams()
+        subscriptions.closeAll()
     }
 }

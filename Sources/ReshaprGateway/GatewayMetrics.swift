@@ -10,7 +10,7 @@ import Synchronization
 /// - `reshapr_tool_call_duration_seconds{endpoint,tool}`: histogram of calls that reached the backend.
 /// - `reshapr_backend_errors_total{endpoint,reason}`: `status_4xx`, `status_5xx`, `timeout`, `unreachable`.
 /// - `reshapr_config_reloads_total{result}`, `reshapr_config_generation`, `reshapr_config_errors`.
-/// - `reshapr_mcp_sessions`, `reshapr_mcp_endpoints`, `reshapr_tool_calls_in_flight` (set at scrape).
+/// - `reshapr_mcp_sessions`, `reshapr_mcp_subscriptions`, `reshapr_mcp_endpoints`, `reshapr_tool_calls_in_flight` (set at scrape).
 /// - `reshapr_mcp_rejected_total{reason}` (from the MCP server).
 public struct GatewayMetrics: Sendable {
     public let registry: MetricsRegistry

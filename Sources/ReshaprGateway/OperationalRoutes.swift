@@ -10,6 +10,7 @@ import Synchronization
 struct OperationalRoutes: Sendable {
     let store: ConfigurationStore
     let sessions: SessionStore
+    let subscriptions: SubscriptionHub
     let metrics: GatewayMetrics
     let rateLimiter: RateLimiter
     let listen: BoundAddress
@@ -17,11 +18,13 @@ struct OperationalRoutes: Sendable {
     func addMetrics<Context: RequestContext>(to router: Router<Context>) {
         let store = self.store
         let sessions = self.sessions
+        let subscriptions = self.subscriptions
         let metrics = self.metrics
         let rateLimiter = self.rateLimiter
         router.get("/metrics") { _, _ in
             let snapshot = store.current
             metrics.gauge("reshapr_mcp_sessions", sessions.count)
+            metrics.gauge("reshapr_mcp_subscriptions", subscriptions.count)
             metrics.gauge("reshapr_mcp_endpoints", snapshot.routing.endpoints.count)
             metrics.gauge("reshapr_tool_calls_in_flight", snapshot.routing.endpoints.values.reduce(0) { $0 + $1.callsInFlight })
             metrics.gauge("reshapr_config_generation", snapshot.generation)
@@ -71,7 +74,7 @@ struct OperationalRoutes: Sendable {
         let sessions = self.sessions
         let listen = self.listen
         router.get("/status") { _, _ in
-            Self.json(StatusReport.status(store.current, listen: listen.value, sessions: sessions))
+            Self.json(StatusReport.status(store.current, listen: listen.value, sessions: sessions, subscriptions: subscriptions))
         }
     }
 

@@ -36,8 +36,8 @@ extension Gateway {
     static let reloadQueue = DispatchQueue(label: "reshapr.gateway.reload")
 
     /// Loads the directory again and swaps the routing table atomically. Calls in flight finish
-    /// on the table they started with; sessions stay open; sessions of endpoints whose tools
-    /// changed get `notifications/tools/list_changed`. An exposition whose new version fails
+    /// on the table they started with; sessions stay open; legacy sessions and modern
+    /// subscriptions of endpoints whose tools changed get `notifications/tools/list_changed`. An exposition whose new version fails
     /// keeps serving its last good version, and the errors are on `/status`.
     @discardableResult
     public func reload(reason: String) async -> ReloadReport {
@@ -113,8 +113,10 @@ extension Gateway {
         }
         if !changed.isEmpty {
             sessions.notifyToolsChanged(paths: changed)
+            subscriptions.notifyToolsChanged(paths: changed)
         }
         sessions.closeStreams(notIn: after)
+        subscriptions.close(notIn: after)
         for path in before.subtracting(after) {
             previous.routing.endpoints[path]?.metrics.retire()
         }

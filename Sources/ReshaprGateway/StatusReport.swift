@@ -27,7 +27,7 @@ public enum StatusReport {
         ]
     }
 
-    public static func status(_ snapshot: ConfigurationStore.Snapshot, listen: String, sessions: SessionStore) -> JSONValue {
+    public static func status(_ snapshot: ConfigurationStore.Snapshot, listen: String, sessions: SessionStore, subscriptions: SubscriptionHub) -> JSONValue {
         let configuration = snapshot.configuration
         let settings = configuration.gateway
         return [
@@ -45,6 +45,7 @@ public enum StatusReport {
             "reloads": reloads(snapshot.history),
             "sync": syncStatus(configuration.root),
             "sessions": ["active": .integer(sessions.count), "notificationStreams": .integer(sessions.openStreams)],
+            "subscriptions": ["active": .integer(subscriptions.count)],
             "filesScanned": .integer(configuration.filesScanned),
             "resources": resourceCounts(configuration),
             "endpoints": .array(

@@ -62,6 +62,15 @@ public final class ToolEndpoint: MCPToolProvider {
         instructions = exposition.exposition.description ?? exposition.plan.description ?? service.description
     }
 
+    public var listCacheTTL: Duration { exposition.plan.listCacheTTL ?? .seconds(60) }
+
+    public var authenticatesClients: Bool {
+        if case .none = exposition.plan.clientSecurity { return false }
+        return true
+    }
+
+    public func paramHeaders(ofTool name: String) -> [MCPParamHeader] { toolSet.paramHeaders[name] ?? [] }
+
     /// Enforces the plan's `clientSecurity`. API keys are compared in constant time; JWTs are
     /// checked against the plan's JWKS, and refusals carry the MCP authorization spec's
     /// challenge pointing at this endpoint's protected resource metadata.

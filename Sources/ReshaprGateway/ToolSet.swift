@@ -1,4 +1,5 @@
 import ReshaprJSON
+import ReshaprMCP
 import ReshaprProtobuf
 import ReshaprTools
 
@@ -14,8 +15,10 @@ public final class ToolSet: Sendable {
     public let catalog: ToolCatalog<ToolBinding>
     /// JSON <-> protobuf for the tools of a gRPC service.
     let transcoder: Transcoder?
-    /// The MCP `Tool` objects of `tools/list`.
+    /// The MCP `Tool` objects of `tools/list`, by name, so that every replica lists them alike.
     public let tools: [JSONValue]
+    /// The `x-mcp-header` annotations of each tool that has some.
+    let paramHeaders: [String: [MCPParamHeader]]
     /// Why each refused tool is refused, by tool name.
     public let unusable: [String: String]
     /// Tools served without `outputSchema`, by tool name, with the reason.
@@ -29,8 +32,17 @@ public final class ToolSet: Sendable {
         var unusable: [String: String] = [:]
         var uncheckedOutputs: [String: String] = [:]
         var validators: [String: (input: JSONSchemaValidator, output: JSONSchemaValidator?)] = [:]
-        for tool in catalog.tools {
+        var paramHeaders: [String: [MCPParamHeader]] = [:]
+        for tool in catalog.tools.sorted(by: { $0.definition.name < $1.definition.name }) {
             let definition = tool.definition
+            switch MCPParamHeader.annotations(in: definition.inputSchema) {
+            case .success(let annotations):
+                if !annotations.isEmpty { paramHeaders[definition.name] = annotations }
+            case .failure(let error):
+                // Clients of 2026-07-28 drop such a tool; it must not be listed at all.
+                unusable[definition.name] = "its input schema breaks the x-mcp-header rules (\(error))"
+                continue
+            }
             let input: JSONSchemaValidator
             do {
                 input = try JSONSchemaValidator(schema: definition.inputSchema, strict: false)
@@ -58,6 +70,7 @@ public final class ToolSet: Sendable {
         self.unusable = unusable
         self.uncheckedOutputs = uncheckedOutputs
         self.validators = validators
+        self.paramHeaders = paramHeaders
     }
 
     /// The validators of a served tool; `nil` for a tool in ``unusable``.

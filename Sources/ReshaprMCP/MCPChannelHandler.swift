@@ -16,6 +16,11 @@ import Synchronization
 /// Order on a connection is kept: while a request is answered here, later requests (pipelining)
 /// wait in the handler; while Hummingbird answers one, later requests go to Hummingbird too.
 /// A graceful shutdown's quiesce event waits for the answer in progress.
+///
+/// A client that closes the connection while its answer is produced cancels it: for MCP
+/// 2026-07-28, closing a response stream is how a client cancels a request, and the backend
+/// call in flight is cancelled with it. Event-stream answers (progress, `subscriptions/listen`)
+/// go out event by event.
 public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = HTTPRequestPart
     public typealias InboundOut = HTTPRequestPart
@@ -43,6 +48,8 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// A read asked for while answering: held, so that a client pipelining without end cannot
     /// fill the queue faster than it is answered.
     private var readHeld = false
+    /// The task producing the answer in progress, cancelled if the client goes away.
+    private var answering: Task<Void, Never>?
 
     public init(server: MCPServer, serverName: String?, resolve: @escaping @Sendable (String) -> (any MCPToolProvider)?) {
         self.server = server
@@ -98,7 +105,7 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         let writer = ChannelResponseWriter(handler: NIOLoopBound(self, eventLoop: context.eventLoop), context: NIOLoopBound(context, eventLoop: context.eventLoop))
         let server = self.server
         let serverName = self.serverName
-        Task {
+        answering = Task {
             var response = await server.handle(request, path: path, provider: provider, remoteAddress: remoteAddress)
             response.headers[.date] = HTTPDate.now
             if let serverName { response.headers[.server] = serverName }
@@ -106,9 +113,16 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
+    public func channelInactive(context: ChannelHandlerContext) {
+        answering?.cancel()
+        answering = nil
+        context.fireChannelInactive()
+    }
+
     /// The answer is out: requests read meanwhile are handled in order, then a held quiesce goes on.
     fileprivate func answered(context: ChannelHandlerContext) {
         state = .idle
+        answering = nil
         let replaying = !queued.isEmpty
         while !queued.isEmpty, !isAnswering {
             process(queued.removeFirst(), context: context)
@@ -152,28 +166,41 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 }
 
-/// Writes one `Response` to the channel: head, body and end, flushed once. POST answers are
-/// whole JSON documents or one-event SSE streams, so the body is collected first.
+/// Writes one `Response` to the channel. JSON answers are collected and go out in one flush
+/// (head, body and end); event streams go out event by event, each flushed as it is written.
 private struct ChannelResponseWriter: Sendable {
     let handler: NIOLoopBound<MCPChannelHandler>
     let context: NIOLoopBound<ChannelHandlerContext>
 
     func write(_ response: Response) async {
         let head = response.head
+        if head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true {
+            onLoop { context in context.writeAndFlush(NIOAny(HTTPResponsePart.head(head)), promise: nil) }
+            try? await response.body.write(StreamingWriter(writer: self))
+            onLoop { context in
+                context.writeAndFlush(NIOAny(HTTPResponsePart.end(nil)), promise: nil)
+                handler.value.answered(context: context)
+            }
+            return
+        }
         let collector = BodyCollector()
         try? await response.body.write(collector)
         let buffers = collector.buffers.withLock { $0 }
-        let write: @Sendable () -> Void = {
-            let context = context.value
+        onLoop { context in
             context.write(NIOAny(HTTPResponsePart.head(head)), promise: nil)
             for buffer in buffers { context.write(NIOAny(HTTPResponsePart.body(buffer)), promise: nil) }
             context.writeAndFlush(NIOAny(HTTPResponsePart.end(nil)), promise: nil)
             handler.value.answered(context: context)
         }
+    }
+
+    /// Runs on the channel's event loop, in order with earlier calls.
+    fileprivate func onLoop(_ body: @escaping @Sendable (ChannelHandlerContext) -> Void) {
+        let context = self.context
         if context.eventLoop.inEventLoop {
-            write()
+            body(context.value)
         } else {
-            context.eventLoop.execute(write)
+            context.eventLoop.execute { body(context.value) }
         }
     }
 
@@ -185,6 +212,21 @@ private struct ChannelResponseWriter: Sendable {
         }
 
         func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+
+    /// Each event is flushed as it comes; once the connection is gone, writing throws, which ends
+    /// the stream's producer.
+    private struct StreamingWriter: ResponseBodyWriter {
+        let writer: ChannelResponseWriter
+
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            try Task.checkCancellation()
+            let promise = writer.context.eventLoop.makePromise(of: Void.self)
+            writer.onLoop { context in context.writeAndFlush(NIOAny(HTTPResponsePart.body(buffer)), promise: promise) }
+            try await promise.futureResult.get()
+        }
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 }
 

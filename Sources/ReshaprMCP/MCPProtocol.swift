@@ -3,8 +3,17 @@ import Logging
 import ReshaprJSON
 
 /// The MCP revisions this server speaks, newest first.
+///
+/// Modern revisions (2026-07-28) carry their version and client capabilities in every request's
+/// `_meta` and need no session; legacy revisions open a session with `initialize`.
 public enum MCPVersion {
+    /// Revisions served statelessly, from per-request metadata.
+    public static let modern = ["2026-07-28"]
+    /// Revisions served in sessions opened by `initialize`.
     public static let supported = ["2025-11-25", "2025-06-18", "2025-03-26"]
+    /// Every revision this server speaks, as `server/discover` and `UnsupportedProtocolVersion` list them.
+    public static let all = modern + supported
+    /// The legacy revision `initialize` settles on when the client asks for one we do not speak.
     public static let latest = "2025-11-25"
     /// The first revision without JSON-RPC batching. Revisions are dates, so they compare as strings.
     public static let withoutBatching = "2025-06-18"
@@ -23,8 +32,35 @@ public enum JSONRPCErrorCode {
     public static let invalidParams = -32602
     public static let internalError = -32603
     public static let requestCancelled = -32800
-    /// Implementation-defined server error (JSON-RPC's -32000 to -32099): limits reached.
+    /// Implementation-defined server error (JSON-RPC's -32000 to -32019): limits reached.
     public static let serverError = -32000
+    /// 2026-07-28: the MCP request headers are missing, malformed or contradict the body.
+    public static let headerMismatch = -32020
+    /// 2026-07-28: the request needs a client capability it did not declare.
+    public static let missingRequiredClientCapability = -32021
+    /// 2026-07-28: the request's protocol version is not one this server speaks.
+    public static let unsupportedProtocolVersion = -32022
+    /// Resource not found before 2026-07-28 (invalid params from that revision on).
+    public static let legacyResourceNotFound = -32002
+
+    /// The HTTP status of a modern (2026-07-28) error answer, as the Streamable HTTP transport sets it.
+    static func httpStatus(_ code: Int) -> HTTPResponse.Status {
+        switch code {
+        case parseError, invalidRequest, invalidParams, headerMismatch, missingRequiredClientCapability, unsupportedProtocolVersion: .badRequest
+        case methodNotFound: .notFound
+        default: .ok
+        }
+    }
+}
+
+/// Reserved `_meta` keys of MCP 2026-07-28.
+public enum MCPMetaKey {
+    public static let protocolVersion = "io.modelcontextprotocol/protocolVersion"
+    public static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+    public static let clientInfo = "io.modelcontextprotocol/clientInfo"
+    public static let serverInfo = "io.modelcontextprotocol/serverInfo"
+    public static let subscriptionID = "io.modelcontextprotocol/subscriptionId"
+    public static let progressToken = "progressToken"
 }
 
 /// What a tool call returns: MCP `CallToolResult`.
@@ -55,7 +91,8 @@ public struct MCPToolResult: Sendable, Hashable {
 public struct MCPCallContext: Sendable {
     /// Headers of the HTTP request (for passthrough authentication and trace propagation).
     public var headers: HTTPFields
-    public var sessionID: String
+    /// The legacy session the call belongs to; nil on modern (2026-07-28) requests, which have none.
+    public var sessionID: String?
     public var protocolVersion: String
     /// The id of the HTTP request, also in the response's `X-Request-Id` and in `logger`'s metadata.
     public var requestID: String
@@ -87,6 +124,20 @@ public protocol MCPToolProvider: Sendable {
     /// Checks the caller's credentials before anything else is done with the request.
     /// `resource` is the endpoint's URL as the client reached it (for OAuth challenges).
     func authorize(_ headers: HTTPFields, resource: MCPResourceURL) async -> MCPAuthorization
+
+    /// How long a client may cache `tools/list` and `server/discover` (2026-07-28 `ttlMs`).
+    var listCacheTTL: Duration { get }
+    /// Whether the endpoint authenticates its clients: its cacheable results are then `private`.
+    var authenticatesClients: Bool { get }
+    /// The `x-mcp-header` annotations of a tool's input schema, which 2026-07-28 clients mirror
+    /// into `Mcp-Param-*` headers; empty when the tool has none.
+    func paramHeaders(ofTool name: String) -> [MCPParamHeader]
+}
+
+extension MCPToolProvider {
+    public var listCacheTTL: Duration { .seconds(60) }
+    public var authenticatesClients: Bool { false }
+    public func paramHeaders(ofTool name: String) -> [MCPParamHeader] { [] }
 }
 
 /// Where an MCP endpoint is, as the client addressed it: scheme and authority from the request.

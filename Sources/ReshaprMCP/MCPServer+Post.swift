@@ -47,6 +47,10 @@ extension MCPServer {
             isBatch = false
         }
 
+        // Modern requests carry everything in themselves; legacy ones live in sessions.
+        if !isBatch, Self.isModern(message, headers: request.headers) {
+            return await modern(message, request: request, path: path, provider: provider, options: options, call: call)
+        }
         // initialize creates the session; everything else needs one.
         if let first = messages.first, first["method"]?.stringValue == "initialize" {
             guard !isBatch else {
@@ -55,7 +59,10 @@ extension MCPServer {
             return initialize(first, path: path, provider: provider)
         }
         guard let sessionID = request.headers[.mcpSessionID] else {
-            return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "Mcp-Session-Id header is required; send initialize first")
+            return Self.jsonRPCError(
+                .badRequest, code: JSONRPCErrorCode.invalidRequest,
+                "Mcp-Session-Id header is required; send initialize first (MCP 2025-11-25 and earlier), "
+                    + "or carry params._meta.\(MCPMetaKey.protocolVersion) (MCP 2026-07-28)")
         }
         guard let negotiated = sessions.touch(sessionID, path: path) else {
             return Self.jsonRPCError(.notFound, code: JSONRPCErrorCode.invalidRequest, "session not found; send initialize again")
@@ -125,7 +132,7 @@ extension MCPServer {
         let sessionID = sessions.create(path: path, protocolVersion: version)
         var result: [String: JSONValue] = [
             "protocolVersion": .string(version),
-            "capabilities": ["tools": ["listChanged": true]],
+            "capabilities": Self.capabilities,
             "serverInfo": provider.serverInfo,
         ]
         if let instructions = provider.instructions { result["instructions"] = .string(instructions) }
@@ -156,8 +163,8 @@ extension MCPServer {
                 ? nil : JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "method is missing")
         }
         guard let id = message["id"] else {
-            if method == "notifications/cancelled", let requestID = message["params"]?["requestId"] {
-                sessions.cancelCall(context.sessionID, requestID: requestID)
+            if method == "notifications/cancelled", let session = context.sessionID, let requestID = message["params"]?["requestId"] {
+                sessions.cancelCall(session, requestID: requestID)
             }
             return nil
         }
@@ -180,18 +187,14 @@ extension MCPServer {
     }
 
     func listTools(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, pageSize: Int) -> JSONValue {
-        let tools = provider.tools
-        var start = 0
-        if let cursor = params["cursor"] {
-            guard let text = cursor.stringValue, let offset = Int(text), offset >= 0, offset <= tools.count else {
-                return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "invalid cursor")
-            }
-            start = offset
+        switch Self.page(provider.tools, cursor: params["cursor"], pageSize: pageSize) {
+        case .failure(let invalid):
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: invalid.description)
+        case .success(let (tools, next)):
+            var result: [String: JSONValue] = ["tools": .array(tools)]
+            if let next { result["nextCursor"] = .string(next) }
+            return JSONRPC.result(id: id, .object(result))
         }
-        let end = min(tools.count, start + pageSize)
-        var result: [String: JSONValue] = ["tools": .array(Array(tools[start..<end]))]
-        if end < tools.count { result["nextCursor"] = .string(String(end)) }
-        return JSONRPC.result(id: id, .object(result))
     }
 
     func callTool(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, context: MCPCallContext) async -> JSONValue {
@@ -207,7 +210,7 @@ extension MCPServer {
         // The call runs in this request's task (no extra task, no extra thread hop). A
         // notifications/cancelled for it marks it; its result is then dropped.
         let cancelled = CancellationFlag()
-        sessions.registerCall(context.sessionID, requestID: id) { cancelled.set() }
+        if let session = context.sessionID { sessions.registerCall(session, requestID: id) { cancelled.set() } }
         // A server span per call, child of the caller's trace context, when a tracer
         // (OpenTelemetry) is bootstrapped.
         let outcome: MCPToolLookup
@@ -217,7 +220,8 @@ extension MCPServer {
             outcome = await withSpan("tools/call \(name)", context: parent, ofKind: .server) { span in
                 span.attributes["mcp.method.name"] = "tools/call"
                 span.attributes["gen_ai.tool.name"] = name
-                span.attributes["mcp.session.id"] = context.sessionID
+                if let session = context.sessionID { span.attributes["mcp.session.id"] = session }
+                span.attributes["mcp.protocol.version"] = context.protocolVersion
                 span.attributes["reshapr.request_id"] = context.requestID
                 let outcome = await provider.callTool(name: name, arguments: arguments, context: context)
                 if case .result(let result) = outcome, result.isError { span.setStatus(SpanStatus(code: .error)) }
@@ -226,7 +230,7 @@ extension MCPServer {
         } else {
             outcome = await provider.callTool(name: name, arguments: arguments, context: context)
         }
-        sessions.finishCall(context.sessionID, requestID: id)
+        if let session = context.sessionID { sessions.finishCall(session, requestID: id) }
         if cancelled.isSet { return JSONRPC.error(id: id, code: JSONRPCErrorCode.requestCancelled, message: "request cancelled") }
         switch outcome {
         case .unknownTool:

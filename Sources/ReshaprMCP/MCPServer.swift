@@ -18,9 +18,10 @@ extension HTTPField.Name {
 
 /// MCP over Streamable HTTP for any number of endpoints (one per path).
 ///
-/// POST carries JSON-RPC messages and is answered with `application/json`; GET opens a
-/// server-sent-events stream for notifications such as `notifications/tools/list_changed`;
-/// DELETE ends the session.
+/// Both eras of the protocol are served on the same URL. Modern requests (2026-07-28) are POSTs
+/// that carry their version and capabilities in `_meta`, need no session, and may open a
+/// `subscriptions/listen` stream. Legacy clients (2025-11-25 and before) POST `initialize` for
+/// a session, GET a server-sent-events stream for notifications, and DELETE the session.
 public struct MCPServer: Sendable {
     public struct Options: Sendable {
         /// Origins allowed for browser requests; requests from other origins get 403.
@@ -41,6 +42,8 @@ public struct MCPServer: Sendable {
     }
 
     public let sessions: SessionStore
+    /// `subscriptions/listen` streams of modern clients.
+    public let subscriptions: SubscriptionHub
     public let rateLimiter: RateLimiter
     let options: @Sendable () -> Options
     let logger: Logger
@@ -52,10 +55,11 @@ public struct MCPServer: Sendable {
     /// `options` is read at every request, so that a reload changes limits and origins.
     /// Refused requests are counted in `reshapr_mcp_rejected_total{reason}` of `metrics`.
     public init(
-        sessions: SessionStore, rateLimiter: RateLimiter = RateLimiter(), logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        sessions: SessionStore, subscriptions: SubscriptionHub = SubscriptionHub(), rateLimiter: RateLimiter = RateLimiter(), logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
         options: @escaping @Sendable () -> Options
     ) {
         self.sessions = sessions
+        self.subscriptions = subscriptions
         self.rateLimiter = rateLimiter
         self.logger = logger
         self.metrics = metrics

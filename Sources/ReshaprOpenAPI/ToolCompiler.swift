@@ -70,6 +70,7 @@ public enum ToolCompiler {
         var formFields: [(String, JSONValue, Bool)] = []
         var swaggerBody: JSONValue?
         let ignoredHeaders: Set<String> = ["accept", "content-type", "authorization"]
+        var mirroredHeaders: Set<String> = []
 
         for (name, location, parameter) in parameters {
             if location == "body" {
@@ -97,6 +98,10 @@ public enum ToolCompiler {
             }
             if let description = parameter["description"]?.stringValue, case .object(var members) = schema, members["description"] == nil {
                 members["description"] = .string(description)
+                schema = .object(members)
+            }
+            if where_ == .header, Self.mirrorsAsMCPHeader(name, schema: schema, taken: &mirroredHeaders), case .object(var members) = schema {
+                members["x-mcp-header"] = .string(name)
                 schema = .object(members)
             }
             properties[argument] = schema
@@ -269,6 +274,21 @@ public enum ToolCompiler {
             if let value = parameter[key] { schema[key] = value }
         }
         return .object(schema)
+    }
+
+    /// Whether a header parameter is annotated `x-mcp-header`, so that MCP 2026-07-28 clients
+    /// mirror it into `Mcp-Param-{name}` where proxies can route on it: a string, integer or
+    /// boolean whose name is a header token, never one that looks like a credential, once per name.
+    static func mirrorsAsMCPHeader(_ name: String, schema: JSONValue, taken: inout Set<String>) -> Bool {
+        guard let type = schema["type"]?.stringValue, ["string", "integer", "boolean"].contains(type), !name.isEmpty else { return false }
+        let token = "!#$%&'*+-.^_`|~"
+        guard name.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || token.unicodeScalars.contains($0) }) else {
+            return false
+        }
+        let lowered = name.lowercased()
+        let sensitive = ["auth", "key", "token", "secret", "password", "cookie", "session", "credential", "signature"]
+        guard !sensitive.contains(where: { lowered.contains($0) }) else { return false }
+        return taken.insert(lowered).inserted
     }
 
     static func parameterStyle(_ parameter: JSONValue, location: ParameterBinding.Location) -> (ParameterBinding.Style, Bool) {

@@ -107,7 +107,7 @@ struct GraphQLBackendTests {
             var mcp = MCPTestClient(client, path: "/mcp/store")
             _ = try await mcp.initialize()
             let tools = try await mcp.request("tools/list")["result"]?["tools"]?.arrayValue ?? []
-            #expect(tools.compactMap { $0["name"]?.stringValue } == ["pet", "pets", "search", "fail", "addPet"])
+            #expect(tools.compactMap { $0["name"]?.stringValue } == ["addPet", "fail", "pet", "pets", "search"])
             let addPet = try #require(tools.first { $0["name"] == "addPet" })
             #expect(addPet["annotations"]?["destructiveHint"] == true)
             #expect(addPet["inputSchema"]?["properties"]?["input"]?["properties"]?["status"]?["enum"] == ["AVAILABLE", "PENDING", "SOLD"])

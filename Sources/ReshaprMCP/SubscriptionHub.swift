@@ -1,0 +1,126 @@
+import NIOCore
+import ReshaprJSON
+import Synchronization
+
+/// The `subscriptions/listen` streams of MCP 2026-07-28 clients: long-lived POST answers that
+/// carry the change notifications each client opted in to, tagged with its subscription id.
+///
+/// Unlike legacy sessions, a subscription lives exactly as long as its HTTP response: nothing
+/// is kept once the client goes, and any replica can serve any client.
+public final class SubscriptionHub: Sendable {
+    /// The change notifications a client may opt in to.
+    public enum Kind: String, Sendable, CaseIterable {
+        case toolsListChanged
+    }
+
+    struct Subscriber {
+        var path: String
+        var id: JSONValue
+        var kinds: Set<Kind>
+        var continuation: AsyncStream<ByteBuffer>.Continuation
+    }
+
+    /// Why a subscription cannot be opened.
+    enum Refusal: Error {
+        case tooManyForEndpoint
+        case tooManyOverall
+    }
+
+    private struct State {
+        var subscribers: [UInt64: Subscriber] = [:]
+        var perPath: [String: Int] = [:]
+        var nextKey: UInt64 = 0
+    }
+
+    private let state = Mutex<State>(State())
+    /// Streams open on one endpoint at once.
+    public let maxPerEndpoint: Int
+    /// Streams open across all endpoints.
+    public let maxSubscriptions: Int
+
+    public init(maxPerEndpoint: Int = 2_000, maxSubscriptions: Int = 10_000) {
+        self.maxSubscriptions = max(1, maxSubscriptions)
+        self.maxPerEndpoint = max(1, min(maxPerEndpoint, maxSubscriptions))
+    }
+
+    /// Subscriptions open now.
+    public var count: Int { state.withLock { $0.subscribers.count } }
+
+    /// Opens a subscription; its stream yields SSE events until the client leaves (the stream
+    /// is then dropped) or the server ends it (a closing result, then the end of the stream).
+    func open(path: String, id: JSONValue, kinds: Set<Kind>) -> Result<AsyncStream<ByteBuffer>, Refusal> {
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let key: Result<UInt64, Refusal> = state.withLock { state in
+            guard state.subscribers.count < maxSubscriptions else { return .failure(.tooManyOverall) }
+            guard (state.perPath[path] ?? 0) < maxPerEndpoint else { return .failure(.tooManyForEndpoint) }
+            state.nextKey += 1
+            state.subscribers[state.nextKey] = Subscriber(path: path, id: id, kinds: kinds, continuation: continuation)
+            state.perPath[path, default: 0] += 1
+            return .success(state.nextKey)
+        }
+        switch key {
+        case .failure(let refusal):
+            continuation.finish()
+            return .failure(refusal)
+        case .success(let key):
+            continuation.onTermination = { [weak self] _ in self?.remove(key) }
+            return .success(stream)
+        }
+    }
+
+    private func remove(_ key: UInt64) {
+        state.withLock { state in
+            guard let removed = state.subscribers.removeValue(forKey: key) else { return }
+            let left = (state.perPath[removed.path] ?? 1) - 1
+            state.perPath[removed.path] = left > 0 ? left : nil
+        }
+    }
+
+    /// Sends `notifications/tools/list_changed` to the subscribers of `paths` that asked for it;
+    /// returns how many got it.
+    @discardableResult
+    public func notifyToolsChanged(paths: Set<String>) -> Int {
+        notify(paths: paths, kind: .toolsListChanged, method: "notifications/tools/list_changed")
+    }
+
+    private func notify(paths: Set<String>, kind: Kind, method: String) -> Int {
+        state.withLock { state in
+            var reached = 0
+            for subscriber in state.subscribers.values where paths.contains(subscriber.path) && subscriber.kinds.contains(kind) {
+                subscriber.continuation.yield(SSE.event(Self.notification(method, subscription: subscriber.id)))
+                reached += 1
+            }
+            return reached
+        }
+    }
+
+    /// Ends, gracefully, the subscriptions of endpoints no longer served.
+    public func close(notIn paths: Set<String>) {
+        close { !paths.contains($0.path) }
+    }
+
+    /// Ends every subscription gracefully (shutdown): each gets the `subscriptions/listen` result.
+    public func closeAll() {
+        close { _ in true }
+    }
+
+    private func close(where predicate: (Subscriber) -> Bool) {
+        let ending = state.withLock { state in state.subscribers.values.filter(predicate) }
+        for subscriber in ending {
+            subscriber.continuation.yield(SSE.event(Self.closing(subscriber.id)))
+            subscriber.continuation.finish()
+        }
+    }
+
+    /// A notification on a subscription stream: `_meta` names the subscription.
+    static func notification(_ method: String, subscription id: JSONValue, params: [String: JSONValue] = [:]) -> JSONValue {
+        var params = params
+        params["_meta"] = [MCPMetaKey.subscriptionID: id]
+        return JSONRPC.notification(method, params: .object(params))
+    }
+
+    /// The answer to `subscriptions/listen` that ends the subscription gracefully.
+    static func closing(_ id: JSONValue) -> JSONValue {
+        JSONRPC.result(id: id, ["resultType": "complete", "_meta": [MCPMetaKey.subscriptionID: id]])
+    }
+}
