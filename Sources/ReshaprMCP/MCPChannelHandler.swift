@@ -92,9 +92,11 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    /// POSTs to a known MCP endpoint that keep the connection open.
+    /// POSTs to a known MCP endpoint that keep the connection open (`Connection: keep-alive`,
+    /// which many clients send, or nothing).
     private func answerable(_ head: HTTPRequest) -> (String, any MCPToolProvider)? {
-        guard head.method == .post, head.headerFields[.connection] == nil, head.headerFields[.expect] == nil, let target = head.path else { return nil }
+        guard head.method == .post, head.headerFields[.expect] == nil, let target = head.path else { return nil }
+        if let connection = head.headerFields[.connection], connection.lowercased() != "keep-alive" { return nil }
         let path = MCPServer.endpointPath(target)
         guard let provider = resolve(path) else { return nil }
         return (path, provider)

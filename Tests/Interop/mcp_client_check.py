@@ -2,8 +2,15 @@
 """Drives a reShapr MCP endpoint with the official Python MCP SDK, as an outside client would.
 
 Usage: mcp_client_check.py URL SCENARIO.json
-SCENARIO is a JSON list of calls: {"tool": name, "arguments": {...}}. Prints one JSON document:
-the negotiated protocol version, the tool names, and each call's result.
+
+SCENARIO is either a JSON list of calls, {"tool": name, "arguments": {...}}, run in a legacy
+session opened with initialize; or an object
+  {"mode": "auto" | "legacy", "calls": [...], "edit": {"path": P, "content": C}}
+run with `mcp.Client` in that mode (auto: server/discover first, initialize as a fallback).
+With "edit", the client opens subscriptions/listen for tool list changes, writes C to P once
+the subscription is acknowledged, and reports whether tools/list_changed arrived.
+
+Prints one JSON document: the negotiated protocol version, the tool names, and each call's result.
 """
 import asyncio
 import json
@@ -13,7 +20,15 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 
-async def main(url, calls):
+def call_report(result):
+    return {
+        "isError": bool(result.is_error),
+        "text": "".join(getattr(block, "text", "") for block in result.content),
+        "structured": result.structured_content,
+    }
+
+
+async def legacy_session(url, calls):
     report = {}
     async with streamable_http_client(url) as streams:
         read, write = streams[0], streams[1]
@@ -24,15 +39,44 @@ async def main(url, calls):
             tools = await session.list_tools()
             report["tools"] = sorted(tool.name for tool in tools.tools)
             report["nextCursor"] = tools.next_cursor
-            results = []
-            for call in calls:
-                result = await session.call_tool(call["tool"], call.get("arguments", {}))
-                results.append({
-                    "isError": bool(result.is_error),
-                    "text": "".join(getattr(block, "text", "") for block in result.content),
-                    "structured": result.structured_content,
-                })
-            report["calls"] = results
+            report["calls"] = [call_report(await session.call_tool(c["tool"], c.get("arguments", {}))) for c in calls]
+    return report
+
+
+async def client_mode(url, scenario):
+    from mcp import Client
+
+    report = {}
+    async with Client(url, mode=scenario.get("mode", "auto")) as client:
+        report["protocolVersion"] = client.protocol_version
+        report["serverName"] = client.server_info.name if client.server_info else None
+        tools = await client.list_tools()
+        report["tools"] = sorted(tool.name for tool in tools.tools)
+        report["calls"] = [call_report(await client.call_tool(c["tool"], c.get("arguments", {}))) for c in scenario.get("calls", [])]
+        edit = scenario.get("edit")
+        if edit:
+            report["listChanged"] = False
+            async with client.listen(tools_list_changed=True) as subscription:
+                report["honored"] = bool(getattr(subscription.honored, "tools_list_changed", False))
+                with open(edit["path"], "w") as f:
+                    f.write(edit["content"])
+
+                async def first_event():
+                    async for event in subscription:
+                        return type(event).__name__
+
+                report["event"] = await asyncio.wait_for(first_event(), timeout=30)
+                report["listChanged"] = True
+            tools = await client.list_tools(cache_mode="bypass")
+            report["toolsAfterEdit"] = sorted(tool.name for tool in tools.tools)
+    return report
+
+
+async def main(url, scenario):
+    if isinstance(scenario, list):
+        report = await legacy_session(url, scenario)
+    else:
+        report = await client_mode(url, scenario)
     print(json.dumps(report))
 
 

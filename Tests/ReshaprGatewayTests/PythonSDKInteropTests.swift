@@ -51,6 +51,76 @@ struct PythonSDKInteropTests {
     }
 }
 
+extension PythonSDKInteropTests {
+    /// The SDK's default mode probes server/discover and stays on 2026-07-28: lists and calls
+    /// (mirroring the header parameter into Mcp-Param-X-Trace), then hears a tools list change
+    /// on subscriptions/listen after an edit of the directory.
+    @Test func theDefaultAutoModeSpeaksTheCurrentRevisionAndHearsListChanges() async throws {
+        #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
+        let backend = ToolCallTests.Backend()
+        try await withServer(backend.router()) { backendPort in
+            let dir = try ToolCallTests.configuration(backendPort: backendPort)
+            defer { dir.remove() }
+            try await withRunningGateway(configDirectory: dir.path) { client, gateway in
+                let port = try await client.getChannel().remoteAddress?.port ?? 0
+                let original = try String(contentsOfFile: dir.path + "/all.yaml", encoding: .utf8)
+                let openPlan = "metadata: {name: open}\nspec:\n  service: {name: pets, version: '1'}\n"
+                #expect(original.contains(openPlan))
+                let edited = original.replacingOccurrences(of: openPlan, with: openPlan + "  tools: {exclude: [slow, drift]}\n")
+                let scenario: JSONValue = [
+                    "mode": "auto",
+                    "calls": [
+                        ["tool": "getPet", "arguments": ["petId": 7, "X-Trace": "from-python"]],
+                        ["tool": "getPet", "arguments": ["petId": "seven"]],
+                    ],
+                    "edit": ["path": .string(dir.path + "/all.yaml"), "content": .string(edited)],
+                ]
+                try dir.write("scenario.json", scenario.serialized())
+                let result = try await ChildProcess.run(
+                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/open", dir.path + "/scenario.json"])
+                #expect(result.status == 0, "\(result.stderr)")
+                let report = try JSONParser.parse(result.stdout)
+                #expect(report["protocolVersion"] == "2026-07-28")
+                #expect(report["serverName"] == "reshapr-pets")
+                #expect(report["tools"] == ["addPet", "drift", "getPet", "image", "missing", "secure", "slow"])
+                let calls = report["calls"]?.arrayValue ?? []
+                #expect(calls[safe: 0]?["isError"] == false, "\(calls)")
+                #expect(calls[safe: 0]?["structured"]?["seen"]?["trace"] == "from-python")
+                #expect(calls[safe: 1]?["isError"] == true)
+                #expect(report["honored"] == true)
+                #expect(report["listChanged"] == true, "\(report)")
+                #expect(report["event"] == "ToolsListChanged", "\(report)")
+                #expect(report["toolsAfterEdit"] == ["addPet", "getPet", "image", "missing", "secure"])
+                // Nothing was kept for the modern client: no session, and its subscription ended
+                // when its connection closed.
+                #expect(gateway.sessions.count == 0)
+                #expect(try await eventually { gateway.subscriptions.count == 0 })
+            }
+        }
+    }
+
+    /// The same SDK pinned to the handshake still gets a legacy session, on the same URL.
+    @Test func legacyModeStillNegotiatesASession() async throws {
+        #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
+        let backend = ToolCallTests.Backend()
+        try await withServer(backend.router()) { backendPort in
+            let dir = try ToolCallTests.configuration(backendPort: backendPort)
+            defer { dir.remove() }
+            try await withRunningGateway(configDirectory: dir.path) { client, gateway in
+                let port = try await client.getChannel().remoteAddress?.port ?? 0
+                let scenario: JSONValue = ["mode": "legacy", "calls": [["tool": "getPet", "arguments": ["petId": 3]]]]
+                try dir.write("scenario.json", scenario.serialized())
+                let result = try await ChildProcess.run(
+                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/open", dir.path + "/scenario.json"])
+                #expect(result.status == 0, "\(result.stderr)")
+                let report = try JSONParser.parse(result.stdout)
+                #expect(report["protocolVersion"] == "2025-11-25")
+                #expect(report["calls"]?[0]?["structured"]?["id"] == 3)
+            }
+        }
+    }
+}
+
 extension Array {
     subscript(safe index: Int) -> Element? {
         indices.contains(index) ? self[index] : nil
