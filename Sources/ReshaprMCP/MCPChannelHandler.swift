@@ -45,9 +45,11 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Parts read while an answer is being produced here.
     private var queued: [HTTPRequestPart] = []
     private var quiesceHeld: Any?
-    /// A read asked for while answering: held, so that a client pipelining without end cannot
-    /// fill the queue faster than it is answered.
+    /// A read asked for while answering with `maxQueued` parts already queued: held, so that a
+    /// client pipelining without end cannot fill the queue faster than it is answered. Reads
+    /// go on below that, so that a client closing its connection is noticed while it waits.
     private var readHeld = false
+    private static let maxQueued = 16
     /// The task producing the answer in progress, cancelled if the client goes away.
     private var answering: Task<Void, Never>?
 
@@ -152,7 +154,7 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     public func read(context: ChannelHandlerContext) {
-        if isAnswering {
+        if isAnswering, queued.count >= Self.maxQueued {
             readHeld = true
         } else {
             context.read()
@@ -163,6 +165,10 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         if event is ChannelShouldQuiesceEvent, isAnswering {
             quiesceHeld = event
             return
+        }
+        // The client closed its side while waiting: it will read no answer, so the work stops.
+        if case ChannelEvent.inputClosed? = event as? ChannelEvent, isAnswering {
+            answering?.cancel()
         }
         context.fireUserInboundEventTriggered(event)
     }
