@@ -75,6 +75,7 @@ let package = Package(
             name: "ReshaprMCP",
             dependencies: [
                 "ReshaprJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),

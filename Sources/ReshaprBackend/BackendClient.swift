@@ -95,6 +95,9 @@ public final class BackendClient: Sendable {
             if let value = callerHeaders.first(where: { $0.name.lowercased() == header.lowercased() })?.value {
                 request.headers.append((header, value))
             }
+        case .userCredential:
+            // The caller resolves it into an apiKey with the user's answer; never sent without one.
+            throw .credentials("the user has not provided the credential this API needs")
         }
     }
 

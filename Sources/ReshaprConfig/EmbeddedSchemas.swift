@@ -201,9 +201,11 @@ enum EmbeddedSchemas {
       "required": ["type"],
       "additionalProperties": false,
       "properties": {
-        "type": { "enum": ["none", "apiKey", "bearer", "basic", "oauth2ClientCredentials", "passthrough"] },
+        "type": { "enum": ["none", "apiKey", "bearer", "basic", "oauth2ClientCredentials", "passthrough", "userCredential"] },
         "in": { "enum": ["header", "query"] },
-        "name": { "description": "apiKey: header or query parameter name.", "type": "string", "minLength": 1 },
+        "name": { "description": "apiKey, userCredential: header or query parameter name.", "type": "string", "minLength": 1 },
+        "prefix": { "description": "userCredential: text put before the user's credential, such as 'Bearer '.", "type": "string" },
+        "message": { "description": "userCredential: what the user is asked for, through the MCP client (elicitation).", "type": "string", "minLength": 1 },
         "username": { "description": "basic: user name (the password comes from secretRef).", "type": "string", "minLength": 1 },
         "tokenUrl": { "type": "string", "pattern": "^https?://" },
         "clientId": { "type": "string", "minLength": 1 },
@@ -221,7 +223,7 @@ enum EmbeddedSchemas {
           "then": { "required": ["tokenUrl", "clientId", "secretRef"] }
         },
         {
-          "if": { "properties": { "type": { "enum": ["none", "passthrough"] } } },
+          "if": { "properties": { "type": { "enum": ["none", "passthrough", "userCredential"] } } },
           "then": { "not": { "required": ["secretRef"] } }
         }
       ]

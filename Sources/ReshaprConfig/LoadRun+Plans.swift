@@ -136,6 +136,11 @@ extension LoadRun {
                 scopes: spec["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [], audience: spec["audience"]?.stringValue)
         case "passthrough":
             return .passthrough(header: spec["header"]?.stringValue ?? "Authorization")
+        case "userCredential":
+            let location = BackendSecurity.APIKeyLocation(rawValue: spec["in"]?.stringValue ?? "header") ?? .header
+            return .userCredential(
+                location: location, name: spec["name"]?.stringValue ?? "Authorization", prefix: spec["prefix"]?.stringValue ?? "",
+                message: spec["message"]?.stringValue ?? "The credential this API needs for your account")
         default:
             return BackendSecurity.none
         }

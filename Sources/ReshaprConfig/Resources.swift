@@ -163,6 +163,10 @@ public enum BackendSecurity: Sendable, Hashable {
     case oauth2ClientCredentials(tokenURL: String, clientID: String, clientSecret: SecretValue, scopes: [String], audience: String?)
     /// Forward the MCP caller's header (default `Authorization`) to the backend.
     case passthrough(header: String)
+    /// A credential of the user's own, asked through the MCP client (elicitation) and sent as
+    /// `prefix` + credential in a header or query parameter. The gateway never stores it beyond
+    /// the call (modern requests) or the session (legacy sessions).
+    case userCredential(location: APIKeyLocation, name: String, prefix: String, message: String)
 
     public var typeName: String {
         switch self {
@@ -172,6 +176,7 @@ public enum BackendSecurity: Sendable, Hashable {
         case .basic: return "basic"
         case .oauth2ClientCredentials: return "oauth2ClientCredentials"
         case .passthrough: return "passthrough"
+        case .userCredential: return "userCredential"
         }
     }
 }

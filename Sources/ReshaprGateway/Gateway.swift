@@ -145,7 +145,9 @@ public struct Gateway: Sendable {
         let store = self.store
         let sessions = self.sessions
         let metrics = self.metrics
-        let mcp = MCPServer(sessions: sessions, subscriptions: subscriptions, rateLimiter: rateLimiter, logger: logger, metrics: metrics.factory) {
+        let mcp = MCPServer(
+            sessions: sessions, subscriptions: subscriptions, rateLimiter: rateLimiter,
+            requestStates: RequestStateSealer(key: RequestStateSealer.keyFromEnvironment()), logger: logger, metrics: metrics.factory) {
             let settings = store.current.configuration.gateway
             return MCPServer.Options(
                 allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes,

@@ -71,6 +71,23 @@ public final class ToolEndpoint: MCPToolProvider {
 
     public func paramHeaders(ofTool name: String) -> [MCPParamHeader] { toolSet.paramHeaders[name] ?? [] }
 
+    /// Tools of a plan whose backend takes the user's own credential need it before any call.
+    public func userInput(forTool name: String) -> MCPUserInput? {
+        guard case .userCredential(_, _, _, let message) = exposition.plan.backendSecurity, catalog.tool(named: name) != nil else { return nil }
+        return MCPUserInput(key: Self.credentialKey, message: message)
+    }
+
+    static let credentialKey = "credential"
+
+    /// The plan's backend security for this call: a user credential becomes an API key with the
+    /// user's answer.
+    func backendSecurity(_ context: MCPCallContext) -> BackendSecurity {
+        guard case .userCredential(let location, let name, let prefix, _) = exposition.plan.backendSecurity,
+            let credential = context.userInputs[Self.credentialKey]
+        else { return exposition.plan.backendSecurity }
+        return .apiKey(location: location, name: name, value: SecretValue(prefix + credential))
+    }
+
     /// Enforces the plan's `clientSecurity`. API keys are compared in constant time; JWTs are
     /// checked against the plan's JWKS, and refusals carry the MCP authorization spec's
     /// challenge pointing at this endpoint's protected resource metadata.
@@ -149,7 +166,10 @@ public final class ToolEndpoint: MCPToolProvider {
         metrics.record(tool: name, outcome: call.outcome, duration: call.reachedBackend ? ContinuousClock.now - started : nil)
         if let backendError = call.backendError { metrics.backendError(backendError) }
         context.logger.debug("tool called", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "outcome": "\(call.outcome.rawValue)"])
-        return .result(call.result)
+        var result = call.result
+        // The backend refused the user's credential: a session must not keep offering it.
+        if call.unauthorized, case .userCredential = exposition.plan.backendSecurity { result.userInputRejected = true }
+        return .result(result)
     }
 
     /// What one call gave, for the caller and for the metrics.
@@ -157,6 +177,8 @@ public final class ToolEndpoint: MCPToolProvider {
         var result: MCPToolResult
         var outcome: EndpointMetrics.Outcome
         var reachedBackend = true
+        /// The backend answered 401: it refused the credentials it was sent.
+        var unauthorized = false
         /// `reshapr_backend_errors_total` reason, if the backend failed.
         var backendError: String?
     }
@@ -224,13 +246,14 @@ public final class ToolEndpoint: MCPToolProvider {
             request.headers.append(contentsOf: trace)
             do {
                 response = try await backend.send(
-                    request, to: http, security: exposition.plan.backendSecurity, callerHeaders: caller, timeout: min(http.timeout, callTimeout))
+                    request, to: http, security: backendSecurity(context), callerHeaders: caller, timeout: min(http.timeout, callTimeout))
             } catch {
                 return failed(name, error, context: context)
             }
         }
         let result = ResultMapper.result(for: response, outputValidator: outputValidator)
-        return CallOutcome(result: result, outcome: result.isError ? .toolError : .ok, backendError: Self.errorReason(status: response.status))
+        return CallOutcome(
+            result: result, outcome: result.isError ? .toolError : .ok, unauthorized: response.status == 401, backendError: Self.errorReason(status: response.status))
     }
 }
 
@@ -254,7 +277,7 @@ extension ToolEndpoint {
             let response: BackendResponse
             do {
                 response = try await backend.send(
-                    request, to: http, security: exposition.plan.backendSecurity, callerHeaders: caller, timeout: min(http.timeout, callTimeout))
+                    request, to: http, security: backendSecurity(context), callerHeaders: caller, timeout: min(http.timeout, callTimeout))
             } catch {
                 return failed(name, error, context: context)
             }
@@ -305,7 +328,7 @@ extension ToolEndpoint {
             let (trace, caller) = forwardedHeaders(context)
             let bytes: [UInt8]
             do {
-                let credentials = try await backend.credentials(exposition.plan.backendSecurity, callerHeaders: caller)
+                let credentials = try await backend.credentials(backendSecurity(context), callerHeaders: caller)
                 bytes = try await backend.grpc.unary(
                     request, service: method.service, method: method.method, backend: http, metadata: trace + credentials,
                     timeout: min(http.timeout, callTimeout))

@@ -53,7 +53,7 @@ public struct MCPParamHeader: Sendable, Hashable {
         var found: [MCPParamHeader] = []
         var seen: Set<String> = []
         var failure: MCPParamHeaderError?
-        walk(schema, path: [], reachable: true, depth: 0) { annotation, path, reachable, node in
+        walk(schema) { annotation, path, reachable, node in
             guard failure == nil else { return }
             let at = path.isEmpty ? "the schema root" : path.joined(separator: ".")
             guard let name = annotation.stringValue, !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
@@ -75,7 +75,8 @@ public struct MCPParamHeader: Sendable, Hashable {
             found.append(MCPParamHeader(path: path, name: name, type: type))
         }
         if let failure { return .failure(failure) }
-        return .success(found)
+        // Visiting order follows dictionaries; the annotations are reported by path.
+        return .success(found.sorted { $0.path.lexicographicallyPrecedes($1.path) })
     }
 
     /// Schema keywords whose values are schemas, one, a list or a map of them. Data keywords
@@ -87,22 +88,23 @@ public struct MCPParamHeader: Sendable, Hashable {
     private static let list: Set<String> = ["allOf", "anyOf", "oneOf", "prefixItems"]
     private static let map: Set<String> = ["patternProperties", "dependentSchemas", "$defs", "definitions"]
 
-    private static func walk(
-        _ node: JSONValue, path: [String], reachable: Bool, depth: Int, visit: (JSONValue, [String], Bool, JSONValue) -> Void
-    ) {
-        guard depth < 64, case .object(let members) = node else { return }
-        if let annotation = members[keyword] { visit(annotation, path, reachable, node) }
-        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-            if key == "properties", case .object(let properties) = value {
-                for (name, schema) in properties.sorted(by: { $0.key < $1.key }) {
-                    walk(schema, path: path + [name], reachable: reachable, depth: depth + 1, visit: visit)
+    /// Visits every schema position of `root` with its `properties` path and whether only
+    /// `properties` led there; iterative, so that no schema can exhaust the stack.
+    private static func walk(_ root: JSONValue, visit: (_ annotation: JSONValue, _ path: [String], _ reachable: Bool, _ node: JSONValue) -> Void) {
+        var pending: [(node: JSONValue, path: [String], reachable: Bool, depth: Int)] = [(root, [], true, 0)]
+        while let (node, path, reachable, depth) = pending.popLast() {
+            guard depth < 64, case .object(let members) = node else { continue }
+            if let annotation = members[keyword] { visit(annotation, path, reachable, node) }
+            for (key, value) in members {
+                if key == "properties", case .object(let properties) = value {
+                    for (name, schema) in properties { pending.append((schema, path + [name], reachable, depth + 1)) }
+                } else if single.contains(key) {
+                    pending.append((value, path, false, depth + 1))
+                } else if list.contains(key), case .array(let schemas) = value {
+                    for schema in schemas { pending.append((schema, path, false, depth + 1)) }
+                } else if map.contains(key), case .object(let schemas) = value {
+                    for schema in schemas.values { pending.append((schema, path, false, depth + 1)) }
                 }
-            } else if single.contains(key) {
-                walk(value, path: path, reachable: false, depth: depth + 1, visit: visit)
-            } else if list.contains(key), case .array(let schemas) = value {
-                for schema in schemas { walk(schema, path: path, reachable: false, depth: depth + 1, visit: visit) }
-            } else if map.contains(key), case .object(let schemas) = value {
-                for (_, schema) in schemas.sorted(by: { $0.key < $1.key }) { walk(schema, path: path, reachable: false, depth: depth + 1, visit: visit) }
             }
         }
     }

@@ -68,6 +68,9 @@ public struct MCPToolResult: Sendable, Hashable {
     public var content: [JSONValue]
     public var structuredContent: JSONValue?
     public var isError: Bool
+    /// The backend refused what the user gave (``MCPUserInput``): a legacy session forgets it,
+    /// so that the next call asks again. Not part of the MCP result.
+    public var userInputRejected = false
 
     public init(content: [JSONValue], structuredContent: JSONValue? = nil, isError: Bool = false) {
         self.content = content
@@ -102,6 +105,8 @@ public struct MCPCallContext: Sendable {
     public var traceParent: TraceParent
     /// Logs of this request, with `request_id` set.
     public var logger: Logger
+    /// The user's answers to the provider's ``MCPUserInput``, by key.
+    public var userInputs: [String: String] = [:]
 }
 
 /// The outcome of `callTool` when the tool does not exist: a protocol error, not a tool error.
@@ -132,12 +137,63 @@ public protocol MCPToolProvider: Sendable {
     /// The `x-mcp-header` annotations of a tool's input schema, which 2026-07-28 clients mirror
     /// into `Mcp-Param-*` headers; empty when the tool has none.
     func paramHeaders(ofTool name: String) -> [MCPParamHeader]
+    /// What the user must provide before the tool can be called, if anything; the MCP layer
+    /// asks for it and puts the answer in `MCPCallContext.userInputs`.
+    func userInput(forTool name: String) -> MCPUserInput?
 }
 
 extension MCPToolProvider {
     public var listCacheTTL: Duration { .seconds(60) }
     public var authenticatesClients: Bool { false }
     public func paramHeaders(ofTool name: String) -> [MCPParamHeader] { [] }
+    public func userInput(forTool name: String) -> MCPUserInput? { nil }
+}
+
+/// A value the user must provide before a tool can be called (their own credential for the
+/// API), asked through the client: an `InputRequiredResult` (multi round-trip request) on
+/// 2026-07-28 requests, an `elicitation/create` request on legacy sessions.
+public struct MCPUserInput: Sendable, Hashable {
+    /// Names the answer in `MCPCallContext.userInputs` and in `inputRequests`.
+    public var key: String
+    /// What the user is told they are asked for.
+    public var message: String
+
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    /// The `elicitation/create` request that asks for it: a form with one string field, `value`.
+    var elicitation: JSONValue {
+        [
+            "method": "elicitation/create",
+            "params": [
+                "mode": "form", "message": .string(message),
+                "requestedSchema": [
+                    "type": "object", "properties": ["value": ["type": "string", "title": .string(key), "description": .string(message)]],
+                    "required": ["value"],
+                ],
+            ],
+        ]
+    }
+
+    /// What an `ElicitResult` says: the value accepted, or why there is none.
+    enum Answer: Equatable {
+        case accepted(String)
+        case refused(String)
+        case unusable
+    }
+
+    static func answer(_ result: JSONValue?) -> Answer {
+        switch result?["action"]?.stringValue {
+        case "accept":
+            guard let value = result?["content"]?["value"]?.stringValue, !value.isEmpty else { return .unusable }
+            return .accepted(value)
+        case "decline": return .refused("declined")
+        case "cancel": return .refused("cancelled")
+        default: return .unusable
+        }
+    }
 }
 
 /// Where an MCP endpoint is, as the client addressed it: scheme and authority from the request.

@@ -59,7 +59,7 @@ extension MCPServer {
         guard case .object? = meta[MCPMetaKey.clientCapabilities] else {
             return Self.modernError(id: id, JSONRPCErrorCode.invalidParams, "params._meta.\(MCPMetaKey.clientCapabilities) must be an object")
         }
-        let context = MCPCallContext(
+        var context = MCPCallContext(
             headers: request.headers, sessionID: nil, protocolVersion: version, requestID: call.requestID, client: call.client,
             traceParent: call.traceParent, logger: call.logger)
         switch method {
@@ -85,6 +85,15 @@ extension MCPServer {
             {
                 reject("header_mismatch")
                 return Self.modernError(id: id, JSONRPCErrorCode.headerMismatch, "Header mismatch: \(mismatch)")
+            }
+            if let name = params["name"]?.stringValue, let need = provider.userInput(forTool: name) {
+                let principal = call.client ?? "anonymous"
+                switch inputStep(need, tool: name, params: params, meta: meta, principal: principal) {
+                case .provided(let value): context.userInputs[need.key] = value
+                case .refused(let why): return answer(JSONRPC.result(id: id, Self.refusedInput(need, tool: name, why).json), provider: provider)
+                case .cannotAsk: return Self.cannotAskModern(id: id, need, tool: name)
+                case .ask: return inputRequired(id: id, need, tool: name, principal: principal, provider: provider)
+                }
             }
             if let token = meta[MCPMetaKey.progressToken], Self.acceptsEventStream(request.headers) {
                 return progressStream(id: id, token: token, params: params, provider: provider, context: context)

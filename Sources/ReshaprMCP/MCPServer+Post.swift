@@ -90,9 +90,20 @@ extension MCPServer {
                 if let limited = admit(call.rateLimitKey, options: options) { return limited }
             }
         }
-        let context = MCPCallContext(
+        var context = MCPCallContext(
             headers: request.headers, sessionID: sessionID, protocolVersion: negotiated, requestID: call.requestID, client: call.client,
             traceParent: call.traceParent, logger: call.logger)
+        // A tool that needs the user's input: from the session once given, else asked for now.
+        if !isBatch, message["method"]?.stringValue == "tools/call", let id = message["id"], Self.isValidID(id),
+            let name = message["params"]?["name"]?.stringValue, let need = provider.userInput(forTool: name)
+        {
+            if let value = sessions.userInput(sessionID, key: need.key) {
+                context.userInputs[need.key] = value
+            } else {
+                return elicitThenCall(
+                    id: id, tool: name, need: need, params: message["params"] ?? .object([:]), provider: provider, context: context, session: sessionID)
+            }
+        }
         var responses: [JSONValue] = []
         var answerBytes = 0
         for message in messages {
@@ -129,7 +140,7 @@ extension MCPServer {
         }
         let requested = message["params"]?["protocolVersion"]?.stringValue
         let version = MCPVersion.negotiate(requested)
-        let sessionID = sessions.create(path: path, protocolVersion: version)
+        let sessionID = sessions.create(path: path, protocolVersion: version, clientCapabilities: message["params"]?["capabilities"] ?? .object([:]))
         var result: [String: JSONValue] = [
             "protocolVersion": .string(version),
             "capabilities": Self.capabilities,
@@ -158,9 +169,12 @@ extension MCPServer {
             return JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "not a JSON-RPC 2.0 message")
         }
         guard let method = message["method"]?.stringValue else {
-            // A response to a server request (we send none) or garbage: nothing to answer.
-            return message["result"] != nil || message["error"] != nil
-                ? nil : JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "method is missing")
+            // The client's answer to one of our requests (elicitation), or garbage.
+            guard message["result"] != nil || message["error"] != nil else {
+                return JSONRPC.error(id: message["id"] ?? .null, code: JSONRPCErrorCode.invalidRequest, message: "method is missing")
+            }
+            if let session = context.sessionID { sessions.deliverResponse(session, message) }
+            return nil
         }
         guard let id = message["id"] else {
             if method == "notifications/cancelled", let session = context.sessionID, let requestID = message["params"]?["requestId"] {
@@ -236,6 +250,7 @@ extension MCPServer {
         case .unknownTool:
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "Unknown tool: \(name)")
         case .result(let result):
+            if result.userInputRejected, let session = context.sessionID { sessions.forgetUserInputs(session) }
             return JSONRPC.result(id: id, result.json)
         }
     }

@@ -45,6 +45,8 @@ public struct MCPServer: Sendable {
     /// `subscriptions/listen` streams of modern clients.
     public let subscriptions: SubscriptionHub
     public let rateLimiter: RateLimiter
+    /// Seals the `requestState` of multi round-trip requests.
+    let requestStates: RequestStateSealer
     let options: @Sendable () -> Options
     let logger: Logger
     let metrics: any MetricsFactory
@@ -55,12 +57,14 @@ public struct MCPServer: Sendable {
     /// `options` is read at every request, so that a reload changes limits and origins.
     /// Refused requests are counted in `reshapr_mcp_rejected_total{reason}` of `metrics`.
     public init(
-        sessions: SessionStore, subscriptions: SubscriptionHub = SubscriptionHub(), rateLimiter: RateLimiter = RateLimiter(), logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        sessions: SessionStore, subscriptions: SubscriptionHub = SubscriptionHub(), rateLimiter: RateLimiter = RateLimiter(),
+        requestStates: RequestStateSealer = RequestStateSealer(), logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
         options: @escaping @Sendable () -> Options
     ) {
         self.sessions = sessions
         self.subscriptions = subscriptions
         self.rateLimiter = rateLimiter
+        self.requestStates = requestStates
         self.logger = logger
         self.metrics = metrics
         self.options = options

@@ -19,6 +19,12 @@ public final class SessionStore: Sendable {
         var streams: [UInt64: AsyncStream<ByteBuffer>.Continuation] = [:]
         /// Tool calls in flight, by JSON-RPC request id, for `notifications/cancelled`.
         var inFlight: [JSONValue: @Sendable () -> Void] = [:]
+        /// The capabilities the client declared at `initialize`.
+        var clientCapabilities: JSONValue = .object([:])
+        /// What the user gave when asked (``MCPUserInput``), by key, for the session's lifetime.
+        var userInputs: [String: String] = [:]
+        /// Requests we sent the client (elicitation), waiting for its answer, by our request id.
+        var awaiting: [String: CheckedContinuation<JSONValue?, Never>] = [:]
     }
 
     struct State {
@@ -84,7 +90,7 @@ public final class SessionStore: Sendable {
         }.joined()
     }
 
-    public func create(path: String, protocolVersion: String) -> String {
+    public func create(path: String, protocolVersion: String, clientCapabilities: JSONValue = .object([:])) -> String {
         let id = Self.newSessionID()
         let now = ContinuousClock.now
         let evicted: [Session] = state.withLock { state in
@@ -105,7 +111,7 @@ public final class SessionStore: Sendable {
             {
                 evicted.append(removed)
             }
-            state.insert(id, Session(path: path, protocolVersion: protocolVersion, lastUsed: now))
+            state.insert(id, Session(path: path, protocolVersion: protocolVersion, lastUsed: now, clientCapabilities: clientCapabilities))
             return evicted
         }
         for session in evicted { Self.close(session) }
@@ -230,6 +236,61 @@ public final class SessionStore: Sendable {
     private static func close(_ session: Session) {
         for continuation in session.streams.values { continuation.finish() }
         for cancel in session.inFlight.values { cancel() }
+        for waiting in session.awaiting.values { waiting.resume(returning: nil) }
+    }
+
+    // MARK: - Asking the client (legacy server-to-client requests)
+
+    func clientCapabilities(_ id: String) -> JSONValue? {
+        state.withLock { $0.sessions[id]?.clientCapabilities }
+    }
+
+    func userInput(_ id: String, key: String) -> String? {
+        state.withLock { $0.sessions[id]?.userInputs[key] }
+    }
+
+    func forgetUserInputs(_ id: String) {
+        state.withLock { $0.sessions[id]?.userInputs.removeAll() }
+    }
+
+    func setUserInput(_ id: String, key: String, value: String) {
+        state.withLock { $0.sessions[id]?.userInputs[key] = value }
+    }
+
+    /// Waits for the client's answer to our request `requestID`: the response message, or nil
+    /// when the session ends, `timeout` passes or the waiting task is cancelled.
+    func awaitResponse(_ id: String, requestID: String, timeout: Duration) async -> JSONValue? {
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.resolve(id, requestID: requestID, with: nil)
+        }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let registered = state.withLock { state -> Bool in
+                    guard state.sessions[id] != nil, !Task.isCancelled else { return false }
+                    state.sessions[id]?.awaiting[requestID] = continuation
+                    return true
+                }
+                if !registered { continuation.resume(returning: nil) }
+            }
+        } onCancel: {
+            resolve(id, requestID: requestID, with: nil)
+        }
+    }
+
+    /// Hands a client's response to the request waiting for it; false when none waits.
+    @discardableResult
+    func deliverResponse(_ id: String, _ message: JSONValue) -> Bool {
+        guard let requestID = message["id"]?.stringValue else { return false }
+        return resolve(id, requestID: requestID, with: message)
+    }
+
+    @discardableResult
+    private func resolve(_ id: String, requestID: String, with message: JSONValue?) -> Bool {
+        let waiting = state.withLock { $0.sessions[id]?.awaiting.removeValue(forKey: requestID) }
+        waiting?.resume(returning: message)
+        return waiting != nil
     }
 }
 

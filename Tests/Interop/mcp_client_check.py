@@ -5,8 +5,10 @@ Usage: mcp_client_check.py URL SCENARIO.json
 
 SCENARIO is either a JSON list of calls, {"tool": name, "arguments": {...}}, run in a legacy
 session opened with initialize; or an object
-  {"mode": "auto" | "legacy", "calls": [...], "edit": {"path": P, "content": C}}
+  {"mode": "auto" | "legacy", "calls": [...], "edit": {"path": P, "content": C}, "elicit": V}
 run with `mcp.Client` in that mode (auto: server/discover first, initialize as a fallback).
+With "elicit", the client declares elicitation and answers every request with {"value": V}
+(the messages it was asked are reported in "asked").
 With "edit", the client opens subscriptions/listen for tool list changes, writes C to P once
 the subscription is acknowledged, and reports whether tools/list_changed arrived.
 
@@ -46,8 +48,18 @@ async def legacy_session(url, calls):
 async def client_mode(url, scenario):
     from mcp import Client
 
-    report = {}
-    async with Client(url, mode=scenario.get("mode", "auto")) as client:
+    import mcp.types as types
+
+    report = {"asked": []}
+    options = {}
+    if "elicit" in scenario:
+
+        async def answer(context, params):
+            report["asked"].append(params.message)
+            return types.ElicitResult(action="accept", content={"value": scenario["elicit"]})
+
+        options["elicitation_callback"] = answer
+    async with Client(url, mode=scenario.get("mode", "auto"), **options) as client:
         report["protocolVersion"] = client.protocol_version
         report["serverName"] = client.server_info.name if client.server_info else None
         tools = await client.list_tools()

@@ -37,8 +37,9 @@ struct ModernProtocolTests {
         try await client.post(path, headers: headers, body: ByteBuffer(string: message.serialized()))
     }
 
-    /// The pets API of ``ToolCallTests`` behind three endpoints: open, open with a 5 minute
-    /// cache hint, and one that authenticates its clients.
+    /// The pets API of ``ToolCallTests`` behind four endpoints: open, open with a 5 minute
+    /// cache hint, one that authenticates its clients, and one whose backend takes each user's
+    /// own API key.
     static func configuration(backendPort: Int) throws -> TemporaryDirectory {
         let dir = try TemporaryDirectory()
         try dir.write("spec.yaml", ToolCallTests.spec)
@@ -93,6 +94,19 @@ struct ModernProtocolTests {
             kind: Exposition
             metadata: {name: keyed}
             spec: {plan: keyed, path: /mcp/keyed}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: ConfigurationPlan
+            metadata: {name: mine}
+            spec:
+              service: {name: pets, version: '1'}
+              backend: {endpoint: '\(base)', timeout: 10s}
+              backendSecurity: {type: userCredential, in: header, name: X-API-Key, message: Your pets API key}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: Exposition
+            metadata: {name: mine}
+            spec: {plan: mine, path: /mcp/mine}
             """)
         return dir
     }
@@ -357,6 +371,71 @@ struct ModernProtocolTests {
                 #expect(events.last?["result"]?["resultType"] == "complete")
                 #expect(events.last?["result"]?["structuredContent"]?["late"] == true)
             }
+        }
+    }
+
+    /// A modern request with its client capabilities and retry fields set.
+    static func call(
+        _ tool: String, id: JSONValue = 1, arguments: JSONValue, capabilities: JSONValue = [:], inputResponses: JSONValue? = nil, requestState: JSONValue? = nil
+    ) -> JSONValue {
+        var params: [String: JSONValue] = ["name": .string(tool), "arguments": arguments]
+        if let inputResponses { params["inputResponses"] = inputResponses }
+        if let requestState { params["requestState"] = requestState }
+        guard case .object(var message) = Self.message("tools/call", id: id, params: params), case .object(var body)? = message["params"],
+            case .object(var meta)? = body["_meta"]
+        else { return .null }
+        meta["io.modelcontextprotocol/clientCapabilities"] = capabilities
+        body["_meta"] = .object(meta)
+        message["params"] = .object(body)
+        return .object(message)
+    }
+
+    @Test func aUserCredentialIsAskedForWithMultiRoundTripRequests() async throws {
+        try await withGateway { client, gateway, _ in
+            let headers = Self.headers("tools/call", name: "getPet")
+            let arguments: JSONValue = ["petId": 5]
+            // A client that cannot be asked is told which capability it lacks.
+            let incapable = try await Self.post(client, "/mcp/mine", Self.call("getPet", arguments: arguments), headers)
+            #expect(incapable.status == .badRequest)
+            let error = try json(incapable)["error"]
+            #expect(error?["code"] == -32021)
+            #expect(error?["data"]?["requiredCapabilities"]?["elicitation"] != nil)
+
+            // A client that can gets an InputRequiredResult: an elicitation and the state to echo.
+            let capabilities: JSONValue = ["elicitation": ["form": [:]]]
+            let first = try json(try await Self.post(client, "/mcp/mine", Self.call("getPet", arguments: arguments, capabilities: capabilities), headers))
+            let asked = first["result"]
+            #expect(asked?["resultType"] == "input_required")
+            #expect(asked?["inputRequests"]?["credential"]?["method"] == "elicitation/create")
+            #expect(asked?["inputRequests"]?["credential"]?["params"]?["message"] == "Your pets API key")
+            #expect(asked?["ttlMs"] == nil)
+            let state = try #require(asked?["requestState"])
+
+            // The retry with the user's answer is called with it.
+            let accepted: JSONValue = ["credential": ["action": "accept", "content": ["value": "user-key-5"]]]
+            let retry = Self.call("getPet", id: 2, arguments: arguments, capabilities: capabilities, inputResponses: accepted, requestState: state)
+            let done = try json(try await Self.post(client, "/mcp/mine", retry, headers))["result"]
+            #expect(done?["resultType"] == "complete")
+            #expect(done?["structuredContent"]?["seen"]?["apiKey"] == "user-key-5")
+
+            // The state binds the answer to its tool: for another tool, or tampered, or absent,
+            // the user is asked again.
+            let otherTool = Self.call("addPet", id: 3, arguments: ["name": "x"], capabilities: capabilities, inputResponses: accepted, requestState: state)
+            #expect(try json(try await Self.post(client, "/mcp/mine", otherTool, Self.headers("tools/call", name: "addPet")))["result"]?["resultType"] == "input_required")
+            let tampered = Self.call(
+                "getPet", id: 4, arguments: arguments, capabilities: capabilities, inputResponses: accepted, requestState: .string((state.stringValue ?? "") + "x"))
+            #expect(try json(try await Self.post(client, "/mcp/mine", tampered, headers))["result"]?["resultType"] == "input_required")
+            let stateless = Self.call("getPet", id: 5, arguments: arguments, capabilities: capabilities, inputResponses: accepted)
+            #expect(try json(try await Self.post(client, "/mcp/mine", stateless, headers))["result"]?["resultType"] == "input_required")
+
+            // A user who declines gets a tool error, and the backend is not called.
+            let declined = Self.call(
+                "getPet", id: 6, arguments: arguments, capabilities: capabilities, inputResponses: ["credential": ["action": "decline"]], requestState: state)
+            let refusal = try json(try await Self.post(client, "/mcp/mine", declined, headers))["result"]
+            #expect(refusal?["isError"] == true)
+            #expect(refusal?["content"]?[0]?["text"] == "getPet needs your pets API key from the user, who declined to give it. The tool was not called.")
+            // Nothing of it stays on the gateway.
+            #expect(gateway.sessions.count == 0)
         }
     }
 

@@ -121,6 +121,42 @@ extension PythonSDKInteropTests {
     }
 }
 
+extension PythonSDKInteropTests {
+    /// A backend that takes each user's own key: the SDK's elicitation callback answers the
+    /// gateway's request for it, through an InputRequiredResult (auto mode, 2026-07-28) and
+    /// through a server-initiated elicitation/create (legacy mode), which the session remembers.
+    @Test(arguments: ["auto", "legacy"])
+    func theUsersOwnCredentialIsAskedThroughTheClient(mode: String) async throws {
+        #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
+        let backend = ToolCallTests.Backend()
+        try await withServer(backend.router()) { backendPort in
+            let dir = try ModernProtocolTests.configuration(backendPort: backendPort)
+            defer { dir.remove() }
+            try await withRunningGateway(configDirectory: dir.path) { client, _ in
+                let port = try await client.getChannel().remoteAddress?.port ?? 0
+                let scenario: JSONValue = [
+                    "mode": .string(mode), "elicit": .string("key-of-\(mode)"),
+                    "calls": [["tool": "getPet", "arguments": ["petId": 1]], ["tool": "getPet", "arguments": ["petId": 2]]],
+                ]
+                try dir.write("scenario.json", scenario.serialized())
+                let result = try await ChildProcess.run(
+                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/mine", dir.path + "/scenario.json"])
+                #expect(result.status == 0, "\(result.stderr)")
+                let report = try JSONParser.parse(result.stdout)
+                #expect(report["protocolVersion"] == (mode == "auto" ? "2026-07-28" : "2025-11-25"))
+                let calls = report["calls"]?.arrayValue ?? []
+                #expect(calls.count == 2)
+                for call in calls {
+                    #expect(call["isError"] == false, "\(call)")
+                    #expect(call["structured"]?["seen"]?["apiKey"] == .string("key-of-\(mode)"))
+                }
+                // Modern requests carry no state: each call asks. A legacy session asks once.
+                #expect(report["asked"] == .array(Array(repeating: "Your pets API key", count: mode == "auto" ? 2 : 1)))
+            }
+        }
+    }
+}
+
 extension Array {
     subscript(safe index: Int) -> Element? {
         indices.contains(index) ? self[index] : nil
