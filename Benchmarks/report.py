@@ -24,6 +24,7 @@ for client in ("wrk", "mcp-load"):
         added = f"{r['reshapr']['p50us'] - r['direct']['p50us']:.0f}" if "reshapr" in r and "direct" in r else "-"
         failures = sum(r[k]["failures"] for k in r)
         print(f"{c:>7} | {cell('direct'):>22} | {cell('reshapr'):>22} | {cell('fastmcp'):>22} | {ratio:>15} | {added:>12} | {failures}")
+wrk_calls = calls.get("wrk", {})
 calls = calls.get("mcp-load", {})
 sdk = {c: r for c, r in calls.items() if "reshapr-mock" in r and "swift-sdk-mock" in r}
 if sdk:
@@ -33,6 +34,15 @@ if sdk:
         r = sdk[c]
         cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}"
         print(f"{c:>7} | {cell('reshapr-mock'):>22} | {cell('swift-sdk-mock'):>22} | {r['reshapr-mock']['callsPerSecond'] / r['swift-sdk-mock']['callsPerSecond']:5.1f}x")
+eras = {c: r for c, r in wrk_calls.items() if "era-legacy" in r and "era-modern" in r}
+if eras:
+    print("\ntools/call getPetById (mock answer), one gateway: 2025-06-18 session vs 2026-07-28 stateless (calls/s; p50 / p99 in µs)")
+    print(f"{'clients':>7} | {'legacy session':>22} | {'2026-07-28':>22} | {'modern/legacy':>13} | failures")
+    for c in sorted(eras):
+        r = eras[c]
+        cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}"
+        ratio = r["era-modern"]["callsPerSecond"] / r["era-legacy"]["callsPerSecond"]
+        print(f"{c:>7} | {cell('era-legacy'):>22} | {cell('era-modern'):>22} | {ratio:12.2f}x | {r['era-legacy']['failures'] + r['era-modern']['failures']}")
 for row in rows:
     if row.get("benchmark", "").startswith("coldStart"):
         print(f"{row['benchmark']}: {row['expositions']} expositions ready in {row['readyMs']:.0f} ms, {row['rssMB']:.0f} MB resident")

@@ -5,6 +5,7 @@
 #   Benchmarks/run.sh             # everything
 #   Benchmarks/run.sh compare     # tools/call: direct backend, reshapr, FastMCP (1/16/64 clients)
 #   Benchmarks/run.sh sdk         # tools/call: reshapr's MCP layer vs the MCP Swift SDK's (mock answer)
+#   Benchmarks/run.sh eras        # tools/call: MCP 2026-07-28 (stateless) vs a 2025-06-18 session, same gateway
 #   Benchmarks/run.sh scale       # cold start + memory at 1/100/1000 expositions, tools/list on 1000 tools
 #   Benchmarks/run.sh reload      # reload latency and failed calls during reloads
 #   Benchmarks/run.sh sync        # REST change on reshapr-ctrl -> changed tool list served through reshapr-sync
@@ -42,6 +43,7 @@ wrk_run() {
   local threads=$1
   local mode=mcp
   [[ $3 == get ]] && mode=get
+  [[ $3 == modern ]] && mode=modern
   local env=(MODE=$mode SESSIONS="$3" TOOL=getPetById ARGUMENTS='{"petId":10}' LABEL="$2" CONCURRENCY="$1")
   env "${env[@]}" WARMUP=1 wrk -t"$threads" -c"$1" -d1s -s "$here/wrk/call.lua" "$4" >/dev/null
   env "${env[@]}" wrk -t"$threads" -c"$1" -d"${seconds}s" -s "$here/wrk/call.lua" "$4" | grep '^{'
@@ -102,6 +104,21 @@ if [[ $what == sdk || $what == all ]]; then
   for c in 1 16 64; do
     "$bin/mcp-load" --label reshapr-mock --url http://127.0.0.1:7794/mcp/default/petstore/1.0.0 --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
     "$bin/mcp-load" --label swift-sdk-mock --url http://127.0.0.1:7790/mcp --tool getPetById --arguments '{"petId":10}' --concurrency "$c" --duration "$seconds"
+  done
+fi
+
+if [[ $what == eras || $what == all ]]; then
+  if ! command -v wrk >/dev/null; then
+    echo "eras needs wrk: apt-get install wrk" >&2
+    exit 1
+  fi
+  "$gateway" --config-dir "$root/samples" --host 127.0.0.1 --port 7795 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
+  sleep 2
+  url=http://127.0.0.1:7795/mcp/default/petstore/1.0.0
+  for c in 1 16 64; do
+    sessions=$(for _ in $(seq "$c"); do mcp_session "$url"; done | paste -sd,)
+    wrk_run "$c" era-legacy "$sessions" "$url"
+    wrk_run "$c" era-modern modern "$url"
   done
 fi
 

@@ -5,6 +5,9 @@
 --              SESSIONS (comma-separated, one per wrk thread: run one connection per thread,
 --              so that each client has its own session); a call counts only when the
 --              answer is 200 with a JSON-RPC result that is not isError.
+--   MODE=modern  POST the same tools/call as MCP 2026-07-28 requests: no session, the
+--              revision's _meta in the body and its MCP-Protocol-Version, Mcp-Method and
+--              Mcp-Name headers; the same success rule, plus "resultType":"complete".
 --   MODE=get   GET the URL (the direct backend call, the floor); 200 with a body counts.
 --   LABEL, CONCURRENCY  copied into the JSON line; WARMUP=1 prints nothing.
 local threads = {}
@@ -29,6 +32,21 @@ function init(args)
     }, body)
     succeeded = function(status, body)
       return status == 200 and body:find('"result"', 1, true) ~= nil and body:find('"isError":true', 1, true) == nil
+    end
+  elseif os.getenv("MODE") == "modern" then
+    local body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"' .. os.getenv("TOOL")
+      .. '","arguments":' .. os.getenv("ARGUMENTS")
+      .. ',"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},'
+      .. '"io.modelcontextprotocol/clientInfo":{"name":"wrk","version":"1"}}}}'
+    req = wrk.format("POST", nil, {
+      ["Content-Type"] = "application/json",
+      ["Accept"] = "application/json, text/event-stream",
+      ["MCP-Protocol-Version"] = "2026-07-28",
+      ["Mcp-Method"] = "tools/call",
+      ["Mcp-Name"] = os.getenv("TOOL"),
+    }, body)
+    succeeded = function(status, body)
+      return status == 200 and body:find('"resultType":"complete"', 1, true) ~= nil and body:find('"isError":true', 1, true) == nil
     end
   else
     req = wrk.format("GET")

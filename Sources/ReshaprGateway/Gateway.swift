@@ -28,11 +28,14 @@ public struct GatewayOptions: Sendable {
     public var adminPort: Int?
     /// The admin listener's host; the MCP listen host when `nil`.
     public var adminHost: String?
+    /// How often an idle `subscriptions/listen` stream carries an SSE comment.
+    public var keepAliveInterval: Duration
 
     public init(
         configDirectory: String, host: String? = nil, port: Int? = nil, loader: LoaderOptions = LoaderOptions(), watch: Bool = true,
-        reloadDebounce: Duration = .milliseconds(25), adminPort: Int? = nil, adminHost: String? = nil
+        reloadDebounce: Duration = .milliseconds(25), adminPort: Int? = nil, adminHost: String? = nil, keepAliveInterval: Duration = .seconds(15)
     ) {
+        self.keepAliveInterval = keepAliveInterval
         self.adminPort = adminPort
         self.adminHost = adminHost
         self.configDirectory = configDirectory
@@ -145,13 +148,15 @@ public struct Gateway: Sendable {
         let store = self.store
         let sessions = self.sessions
         let metrics = self.metrics
+        let keepAlive = options.keepAliveInterval
         let mcp = MCPServer(
             sessions: sessions, subscriptions: subscriptions, rateLimiter: rateLimiter,
             requestStates: RequestStateSealer(key: RequestStateSealer.keyFromEnvironment()), logger: logger, metrics: metrics.factory) {
             let settings = store.current.configuration.gateway
             return MCPServer.Options(
                 allowedOrigins: settings.allowedOrigins, maxBodyBytes: settings.maxBodyBytes,
-                rateLimit: settings.rateLimit.map { RateLimiter.Limit(requestsPerSecond: $0.requestsPerSecond, burst: $0.burst) })
+                rateLimit: settings.rateLimit.map { RateLimiter.Limit(requestsPerSecond: $0.requestsPerSecond, burst: $0.burst) },
+                keepAliveInterval: keepAlive)
         }
         let resolve: @Sendable (String) -> (any MCPToolProvider)? = { path in store.current.routing.endpoints[path] }
         router.add(middleware: MCPMiddleware(server: mcp, resolve: resolve))

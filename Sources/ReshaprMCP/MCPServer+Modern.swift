@@ -100,7 +100,7 @@ extension MCPServer {
             }
             return answer(await callTool(id: id, params: params, provider: provider, context: context), provider: provider)
         case "subscriptions/listen":
-            return listen(id: id, params: params, path: path, provider: provider)
+            return listen(id: id, params: params, path: path, keepAlive: options.keepAliveInterval)
         default:
             return Self.modernError(id: id, JSONRPCErrorCode.methodNotFound, "Method not found: \(method)")
         }
@@ -191,8 +191,6 @@ struct InvalidCursor: Error, CustomStringConvertible {
 extension MCPServer {
     /// How often a call with a progress token reports that it is still running.
     static let progressInterval = Duration.seconds(1)
-    /// How often an idle subscription stream carries an SSE comment, so that proxies keep it.
-    static let keepAliveInterval = Duration.seconds(15)
 
     static let eventStreamHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .accelBuffering: "no"]
 
@@ -252,7 +250,7 @@ extension MCPServer {
 
     /// `subscriptions/listen`: acknowledges the notifications we honour, then streams them,
     /// with a keep-alive comment when idle, until the client leaves or the server ends it.
-    func listen(id: JSONValue, params: JSONValue, path: String, provider: any MCPToolProvider) -> Response {
+    func listen(id: JSONValue, params: JSONValue, path: String, keepAlive: Duration) -> Response {
         guard case .object(let filter)? = params["notifications"] else {
             return Self.modernError(id: id, JSONRPCErrorCode.invalidParams, "params.notifications must be an object (the notification filter)")
         }
@@ -287,7 +285,7 @@ extension MCPServer {
                     }
                     group.addTask {
                         while true {
-                            try await Task.sleep(for: Self.keepAliveInterval)
+                            try await Task.sleep(for: keepAlive)
                             output.yield(ByteBuffer(string: ": keep-alive\n\n"))
                         }
                     }

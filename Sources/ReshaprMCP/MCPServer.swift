@@ -32,8 +32,14 @@ public struct MCPServer: Sendable {
         public var pageSize: Int
         /// Requests per client (the authenticated client, else the remote address); nil: unlimited.
         public var rateLimit: RateLimiter.Limit?
+        /// How often an idle `subscriptions/listen` stream carries an SSE comment, so that proxies keep it.
+        public var keepAliveInterval: Duration
 
-        public init(allowedOrigins: [String] = [], maxBodyBytes: Int = 4 << 20, pageSize: Int = 100, rateLimit: RateLimiter.Limit? = nil) {
+        public init(
+            allowedOrigins: [String] = [], maxBodyBytes: Int = 4 << 20, pageSize: Int = 100, rateLimit: RateLimiter.Limit? = nil,
+            keepAliveInterval: Duration = .seconds(15)
+        ) {
+            self.keepAliveInterval = keepAliveInterval
             self.allowedOrigins = allowedOrigins
             self.maxBodyBytes = maxBodyBytes
             self.pageSize = pageSize

@@ -331,6 +331,31 @@ struct ModernProtocolTests {
         }
     }
 
+    @Test func anIdleSubscriptionCarriesKeepAlivesAndEndsGracefullyWhenItsEndpointGoes() async throws {
+        let backend = ToolCallTests.Backend()
+        try await withServer(backend.router()) { backendPort in
+            let dir = try Self.configuration(backendPort: backendPort)
+            defer { dir.remove() }
+            try await withRunningGateway(configDirectory: dir.path, keepAlive: .milliseconds(200)) { client, gateway in
+                let port = try await client.getChannel().remoteAddress?.port ?? 0
+                let listen = Self.message("subscriptions/listen", id: 3, params: ["notifications": ["toolsListChanged": true]])
+                try await RawHTTPConnection.with(port: port) { connection in
+                    try await connection.post("/mcp/cached", headers: Self.rawHeaders("subscriptions/listen"), body: listen)
+                    try await connection.read { $0.components(separatedBy: ": keep-alive\n\n").count > 2 }
+                    // The endpoint leaves the directory: the subscription is answered, then closed.
+                    let all = try String(contentsOfFile: dir.path + "/all.yaml", encoding: .utf8)
+                    try dir.write("all.yaml", all.replacingOccurrences(of: "spec: {plan: cached, path: /mcp/cached}", with: "spec: {plan: cached, path: /mcp/elsewhere}"))
+                    try await connection.read { RawHTTPConnection.events(in: $0).contains { $0["id"] == 3 } }
+                    let closing = RawHTTPConnection.events(in: connection.received).last
+                    #expect(closing?["result"]?["resultType"] == "complete")
+                    #expect(closing?["result"]?["_meta"]?["io.modelcontextprotocol/subscriptionId"] == 3)
+                    try await connection.read { $0.hasSuffix("0\r\n\r\n") }
+                }
+                #expect(gateway.subscriptions.count == 0)
+            }
+        }
+    }
+
     @Test func closingTheResponseStreamCancelsTheBackendCall() async throws {
         try await withGateway { client, gateway, _ in
             let port = try await client.getChannel().remoteAddress?.port ?? 0
