@@ -81,7 +81,25 @@ public enum FuzzSeeds {
                 ["jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": ["name": "books", "arguments": [:]]],
                 [["jsonrpc": "2.0", "id": 6, "method": "ping"], ["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 6]]],
             ]
+            let meta: JSONValue = [
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": ["elicitation": [:]],
+            ]
+            let modern: [JSONValue] = [
+                ["jsonrpc": "2.0", "id": 7, "method": "server/discover", "params": ["_meta": meta]],
+                ["jsonrpc": "2.0", "id": 8, "method": "tools/list", "params": ["_meta": meta, "cursor": "1"]],
+                ["jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": ["_meta": meta, "name": "getPetById", "arguments": ["petId": 10]]],
+                [
+                    "jsonrpc": "2.0", "id": 10, "method": "tools/call",
+                    "params": [
+                        "_meta": meta, "name": "getPetById", "arguments": ["petId": 10], "requestState": "e30.AAAA",
+                        "inputResponses": ["credential": ["action": "accept", "content": ["value": "k"]]],
+                    ],
+                ],
+                ["jsonrpc": "2.0", "id": 11, "method": "subscriptions/listen", "params": ["_meta": meta, "notifications": ["toolsListChanged": true]]],
+            ]
+            // 0x1C: the modern headers (selector bits 2-4 all set), on each of the three endpoints.
             return messages.flatMap { message in [UInt8(0x04), 0x05, 0x09, 0x0E, 0x11].map { [$0] + message.serializedBytes() } }
+                + modern.flatMap { message in [UInt8(0x1C), 0x1D, 0x1E].map { [$0] + message.serializedBytes() } }
         case .sync:
             var snapshot = Reshapr_Gateway_V1_Snapshot()
             for path in sampleYAML + files(in: samples, extensions: ["pb", "graphql", "json"]) {

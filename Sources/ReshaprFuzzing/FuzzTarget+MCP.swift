@@ -52,7 +52,11 @@ extension FuzzTarget {
         guard let provider = harness.routing.endpoints[path] else { return }
         var fields: HTTPFields = [.contentType: "application/json", .accept: selector & 0x40 == 0 ? "application/json, text/event-stream" : "text/event-stream"]
         let session = Int(selector >> 2 & 0x7)
-        if session > 0 {
+        if session == 7 {
+            // A 2026-07-28 client: the request headers mirror the body, so that inputs get past
+            // the header checks to the methods.
+            modernHeaders(for: Array(bytes.dropFirst()), provider: provider, into: &fields)
+        } else if session > 0 {
             fields[HTTPField.Name("Mcp-Session-Id")!] = harness.sessions[(session - 1) % harness.sessions.count]
         }
         let method: HTTPRequest.Method = selector & 0x80 == 0 ? .post : [.get, .delete, .put][Int(selector) % 3]
@@ -66,5 +70,31 @@ extension FuzzTarget {
             done.signal()
         }
         done.wait()
+    }
+
+    /// `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` as a conforming client
+    /// derives them from the body (values a header cannot carry are left out).
+    static func modernHeaders(for body: [UInt8], provider: any MCPToolProvider, into fields: inout HTTPFields) {
+        guard let message = try? JSONParser.parse(body) else { return }
+        func set(_ name: String, _ value: String?) {
+            guard let value, let field = HTTPField.Name(name), value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return }
+            fields[field] = value
+        }
+        let params = message["params"]
+        set("MCP-Protocol-Version", params?["_meta"]?["io.modelcontextprotocol/protocolVersion"]?.stringValue)
+        set("Mcp-Method", message["method"]?.stringValue)
+        set("Mcp-Name", (params?["name"] ?? params?["uri"])?.stringValue)
+        if let name = params?["name"]?.stringValue, case .object(let arguments)? = params?["arguments"] {
+            for header in provider.paramHeaders(ofTool: name) {
+                var value: JSONValue? = .object(arguments)
+                for key in header.path { value = value?[key] }
+                switch value {
+                case .string(let text)?: set("Mcp-Param-" + header.name, text)
+                case .integer(let number)?: set("Mcp-Param-" + header.name, String(number))
+                case .bool(let flag)?: set("Mcp-Param-" + header.name, flag ? "true" : "false")
+                default: break
+                }
+            }
+        }
     }
 }

@@ -248,32 +248,40 @@ extension MCPServer {
             })
     }
 
+    func refused(id: JSONValue, _ refusal: SubscriptionHub.Refusal) -> Response {
+        reject("streams")
+        switch refusal {
+        case .tooManyForEndpoint:
+            return Self.modernError(
+                id: id, JSONRPCErrorCode.serverError, "this endpoint has \(subscriptions.maxPerEndpoint) subscriptions open, its limit; retry later")
+        case .tooManyOverall:
+            return Self.modernError(
+                id: id, JSONRPCErrorCode.serverError, "the gateway has \(subscriptions.maxSubscriptions) subscriptions open, its limit; retry later")
+        }
+    }
+
     /// `subscriptions/listen`: acknowledges the notifications we honour, then streams them,
     /// with a keep-alive comment when idle, until the client leaves or the server ends it.
     func listen(id: JSONValue, params: JSONValue, path: String, keepAlive: Duration) -> Response {
         guard case .object(let filter)? = params["notifications"] else {
             return Self.modernError(id: id, JSONRPCErrorCode.invalidParams, "params.notifications must be an object (the notification filter)")
         }
-        var kinds: Set<SubscriptionHub.Kind> = []
-        for kind in SubscriptionHub.Kind.allCases where filter[kind.rawValue]?.boolValue == true { kinds.insert(kind) }
-        let stream: AsyncStream<ByteBuffer>
-        switch subscriptions.open(path: path, id: id, kinds: kinds) {
-        case .success(let opened): stream = opened
-        case .failure(.tooManyForEndpoint):
-            reject("streams")
-            return Self.modernError(
-                id: id, JSONRPCErrorCode.serverError, "this endpoint has \(subscriptions.maxPerEndpoint) subscriptions open, its limit; retry later")
-        case .failure(.tooManyOverall):
-            reject("streams")
-            return Self.modernError(
-                id: id, JSONRPCErrorCode.serverError, "the gateway has \(subscriptions.maxSubscriptions) subscriptions open, its limit; retry later")
-        }
+        let kinds = Set(SubscriptionHub.Kind.allCases.filter { filter[$0.rawValue]?.boolValue == true })
+        if let refusal = subscriptions.refusal(on: path) { return refused(id: id, refusal) }
         var honoured: [String: JSONValue] = [:]
         for kind in kinds { honoured[kind.rawValue] = true }
         let acknowledgement = SubscriptionHub.notification("notifications/subscriptions/acknowledged", subscription: id, params: ["notifications": .object(honoured)])
+        let subscriptions = self.subscriptions
         return Response(
             status: .ok, headers: Self.eventStreamHeaders,
             body: ResponseBody { writer in
+                // Registered only while the answer is written, and dropped however writing ends.
+                guard case .success(let (key, stream)) = subscriptions.open(path: path, id: id, kinds: kinds) else {
+                    try await writer.write(SSE.event(JSONRPC.error(id: id, code: JSONRPCErrorCode.serverError, message: "too many subscriptions; retry later")))
+                    try await writer.finish(nil)
+                    return
+                }
+                defer { subscriptions.remove(key) }
                 try await writer.write(SSE.event(acknowledgement))
                 // Notifications and keep-alives merge into one stream, so that one loop writes.
                 // It ends when the subscription ends; leaving it (client gone) drops the subscription.

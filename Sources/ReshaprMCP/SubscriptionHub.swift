@@ -46,9 +46,18 @@ public final class SubscriptionHub: Sendable {
     /// Subscriptions open now.
     public var count: Int { state.withLock { $0.subscribers.count } }
 
-    /// Opens a subscription; its stream yields SSE events until the client leaves (the stream
-    /// is then dropped) or the server ends it (a closing result, then the end of the stream).
-    func open(path: String, id: JSONValue, kinds: Set<Kind>) -> Result<AsyncStream<ByteBuffer>, Refusal> {
+    /// Why a subscription on `path` could not be opened now, if it could not.
+    func refusal(on path: String) -> Refusal? {
+        state.withLock { state in
+            if state.subscribers.count >= maxSubscriptions { return .tooManyOverall }
+            if (state.perPath[path] ?? 0) >= maxPerEndpoint { return .tooManyForEndpoint }
+            return nil
+        }
+    }
+
+    /// Opens a subscription; its stream yields SSE events until the server ends it (a closing
+    /// result, then the end of the stream). Whoever opens one removes it when done with it.
+    func open(path: String, id: JSONValue, kinds: Set<Kind>) -> Result<(key: UInt64, events: AsyncStream<ByteBuffer>), Refusal> {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let key: Result<UInt64, Refusal> = state.withLock { state in
             guard state.subscribers.count < maxSubscriptions else { return .failure(.tooManyOverall) }
@@ -63,12 +72,12 @@ public final class SubscriptionHub: Sendable {
             continuation.finish()
             return .failure(refusal)
         case .success(let key):
-            continuation.onTermination = { [weak self] _ in self?.remove(key) }
-            return .success(stream)
+            return .success((key, stream))
         }
     }
 
-    private func remove(_ key: UInt64) {
+    /// Drops a subscription (its client left, or it ended); nothing when it is gone already.
+    func remove(_ key: UInt64) {
         state.withLock { state in
             guard let removed = state.subscribers.removeValue(forKey: key) else { return }
             let left = (state.perPath[removed.path] ?? 1) - 1
@@ -105,7 +114,15 @@ public final class SubscriptionHub: Sendable {
     }
 
     private func close(where predicate: (Subscriber) -> Bool) {
-        let ending = state.withLock { state in state.subscribers.values.filter(predicate) }
+        let ending = state.withLock { state in
+            let ending = state.subscribers.filter { predicate($0.value) }
+            for key in ending.keys { state.subscribers[key] = nil }
+            for subscriber in ending.values {
+                let left = (state.perPath[subscriber.path] ?? 1) - 1
+                state.perPath[subscriber.path] = left > 0 ? left : nil
+            }
+            return ending.values
+        }
         for subscriber in ending {
             subscriber.continuation.yield(SSE.event(Self.closing(subscriber.id)))
             subscriber.continuation.finish()

@@ -365,6 +365,8 @@ struct ModernProtocolTests {
                 let call = Self.message("tools/call", params: ["name": "slow", "arguments": [:]])
                 try await connection.post("/mcp/open", headers: Self.rawHeaders("tools/call", name: "slow"), body: call)
                 #expect(try await eventually { endpoint.callsInFlight == 1 })
+                // The client gives up a moment later, as a user pressing stop would.
+                try await Task.sleep(for: .milliseconds(300))
             }
             // The backend takes 5 s; the call ends as soon as the client is gone.
             #expect(try await eventually(timeout: .seconds(3)) { endpoint.callsInFlight == 0 })
