@@ -195,8 +195,11 @@ extension MCPServer {
     static let eventStreamHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .accelBuffering: "no"]
 
     /// A tool call answered as an SSE stream: `notifications/progress` each second while the
-    /// backend works, then the result. Closing the stream cancels the call.
-    func progressStream(id: JSONValue, token: JSONValue, params: JSONValue, provider: any MCPToolProvider, context: MCPCallContext) -> Response {
+    /// backend works, then the result (completed with `resultType` and our identity for modern
+    /// requests). Closing the stream cancels the call.
+    func progressStream(
+        id: JSONValue, token: JSONValue, params: JSONValue, provider: any MCPToolProvider, context: MCPCallContext, modern: Bool = true
+    ) -> Response {
         Response(
             status: .ok, headers: Self.eventStreamHeaders,
             body: ResponseBody { writer in
@@ -241,7 +244,7 @@ extension MCPServer {
                     }
                 }
                 if let final, !Task.isCancelled {
-                    let answer = final["result"] != nil ? JSONRPC.result(id: id, Self.completing(final["result"] ?? .null, provider: provider)) : final
+                    let answer = modern && final["result"] != nil ? JSONRPC.result(id: id, Self.completing(final["result"] ?? .null, provider: provider)) : final
                     try await writer.write(SSE.event(answer))
                 }
                 try await writer.finish(nil)

@@ -104,6 +104,14 @@ extension MCPServer {
                     id: id, tool: name, need: need, params: message["params"] ?? .object([:]), provider: provider, context: context, session: sessionID)
             }
         }
+        // A call with a progress token, from a client that takes a stream, hears that it goes on.
+        if !isBatch, message["method"]?.stringValue == "tools/call", let id = message["id"], Self.isValidID(id),
+            let token = message["params"]?["_meta"]?[MCPMetaKey.progressToken], Self.acceptsEventStream(request.headers)
+        {
+            let params = message["params"] ?? .object([:])
+            guard params["name"]?.stringValue != nil else { return Self.json(JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.name is required")) }
+            return progressStream(id: id, token: token, params: params, provider: provider, context: context, modern: false)
+        }
         var responses: [JSONValue] = []
         var answerBytes = 0
         for message in messages {

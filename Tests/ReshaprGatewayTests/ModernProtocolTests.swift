@@ -466,6 +466,26 @@ struct ModernProtocolTests {
         }
     }
 
+    @Test func aLegacySessionGetsProgressToo() async throws {
+        try await withGateway { client, _, _ in
+            let port = try await client.getChannel().remoteAddress?.port ?? 0
+            var legacy = MCPTestClient(client, path: "/mcp/open")
+            _ = try await legacy.initialize(version: "2025-11-25")
+            let session = try #require(legacy.sessionID)
+            let call: JSONValue = ["jsonrpc": "2.0", "id": 12, "method": "tools/call", "params": ["name": "slow", "arguments": [:], "_meta": ["progressToken": 7]]]
+            try await RawHTTPConnection.with(port: port) { connection in
+                let headers = [("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2025-11-25"), ("Mcp-Session-Id", session)]
+                try await connection.post("/mcp/open", headers: headers, body: call)
+                try await connection.read { RawHTTPConnection.events(in: $0).last?["result"] != nil }
+                let events = connection.events
+                #expect(events.filter { $0["method"] == "notifications/progress" && $0["params"]?["progressToken"] == 7 }.count >= 2)
+                #expect(events.last?["result"]?["structuredContent"]?["late"] == true)
+                // Legacy results stay as they were.
+                #expect(events.last?["result"]?["resultType"] == nil)
+            }
+        }
+    }
+
     static func rawHeaders(_ method: String, name: String? = nil) -> [(String, String)] {
         var headers = [("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", version), ("Mcp-Method", method)]
         if let name { headers.append(("Mcp-Name", name)) }
