@@ -4,7 +4,6 @@ import ReshaprJSON
 extension HTTPField.Name {
     public static let mcpMethod = HTTPField.Name("Mcp-Method")!
     public static let mcpName = HTTPField.Name("Mcp-Name")!
-    static let lastEventID = HTTPField.Name("Last-Event-ID")!
     static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
 }
 

@@ -40,8 +40,6 @@ public enum JSONRPCErrorCode {
     public static let missingRequiredClientCapability = -32021
     /// 2026-07-28: the request's protocol version is not one this server speaks.
     public static let unsupportedProtocolVersion = -32022
-    /// Resource not found before 2026-07-28 (invalid params from that revision on).
-    public static let legacyResourceNotFound = -32002
 
     /// The HTTP status of a modern (2026-07-28) error answer, as the Streamable HTTP transport sets it.
     static func httpStatus(_ code: Int) -> HTTPResponse.Status {

@@ -1,0 +1,72 @@
+import Foundation
+import HTTPTypes
+import ReshaprAuth
+import ReshaprConfig
+import ReshaprMCP
+
+/// Who may call an endpoint (the plan's `clientSecurity`), and the credentials a call sends to
+/// the backend when they are the user's own (`backendSecurity: userCredential`).
+extension ToolEndpoint {
+    public var authenticatesClients: Bool {
+        if case .none = exposition.plan.clientSecurity { return false }
+        return true
+    }
+
+    /// Tools of a plan whose backend takes the user's own credential need it before any call.
+    public func userInput(forTool name: String) -> MCPUserInput? {
+        guard case .userCredential(_, _, _, let message) = exposition.plan.backendSecurity, catalog.tool(named: name) != nil else { return nil }
+        return MCPUserInput(key: Self.credentialKey, message: message)
+    }
+
+    static let credentialKey = "credential"
+
+    /// The plan's backend security for this call: a user credential becomes an API key with the
+    /// user's answer.
+    func backendSecurity(_ context: MCPCallContext) -> BackendSecurity {
+        guard case .userCredential(let location, let name, let prefix, _) = exposition.plan.backendSecurity,
+            let credential = context.userInputs[Self.credentialKey]
+        else { return exposition.plan.backendSecurity }
+        return .apiKey(location: location, name: name, value: SecretValue(prefix + credential))
+    }
+
+    /// Enforces the plan's `clientSecurity`. API keys are compared in constant time; JWTs are
+    /// checked against the plan's JWKS, and refusals carry the MCP authorization spec's
+    /// challenge pointing at this endpoint's protected resource metadata.
+    public func authorize(_ headers: HTTPFields, resource: MCPResourceURL) async -> MCPAuthorization {
+        switch exposition.plan.clientSecurity {
+        case .none:
+            return .allowed(client: nil)
+        case .apiKey(let header, let value):
+            guard let name = HTTPField.Name(header), let presented = headers[name] else {
+                return .refused(MCPAuthorizationFailure(message: "missing API key: send it in the \(header) header", challenge: "ApiKey header=\"\(header)\""))
+            }
+            guard APIKey.matches(presented, value.revealed) else {
+                return .refused(MCPAuthorizationFailure(message: "invalid API key", challenge: "ApiKey header=\"\(header)\", error=\"invalid_key\""))
+            }
+            // Clients are told apart by a digest of their key, never the key itself.
+            return .allowed(client: "key:" + APIKey.fingerprint(presented))
+        case .jwt:
+            let metadata = "resource_metadata=\"\(resource.protectedResourceMetadata)\""
+            guard let verifier else {
+                return .refused(MCPAuthorizationFailure(status: .serviceUnavailable, message: "JWT verification is not set up for this endpoint", challenge: nil))
+            }
+            guard let authorization = headers[.authorization], authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+                return .refused(MCPAuthorizationFailure(message: "missing bearer token: send Authorization: Bearer <token>", challenge: "Bearer \(metadata)"))
+            }
+            do {
+                let token = try await verifier.verify(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+                return .allowed(client: "sub:\(token.issuer)#\(token.subject ?? "?")")
+            } catch {
+                if error.isServerSide {
+                    logger.error("cannot verify tokens", metadata: ["endpoint": "\(exposition.path)", "reason": "\(error)"])
+                    return .refused(MCPAuthorizationFailure(status: .serviceUnavailable, message: error.description, challenge: nil))
+                }
+                let description = error.description.replacingOccurrences(of: "\"", with: "'")
+                return .refused(
+                    MCPAuthorizationFailure(
+                        message: "invalid bearer token: \(error)",
+                        challenge: "Bearer \(metadata), error=\"invalid_token\", error_description=\"\(description)\""))
+            }
+        }
+    }
+}
