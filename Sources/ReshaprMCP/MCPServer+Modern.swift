@@ -80,8 +80,9 @@ extension MCPServer {
                 return complete(id: id, result, provider: provider)
             }
         case "tools/call":
-            if let name = params["name"]?.stringValue, case .object(let arguments)? = params["arguments"],
-                let mismatch = MCPParamHeader.mismatch(provider.paramHeaders(ofTool: name), arguments: arguments, headers: request.headers)
+            if let name = params["name"]?.stringValue,
+                let mismatch = MCPParamHeader.mismatch(
+                    provider.paramHeaders(ofTool: name), arguments: params["arguments"]?.objectValue ?? [:], headers: request.headers)
             {
                 reject("header_mismatch")
                 return Self.modernError(id: id, JSONRPCErrorCode.headerMismatch, "Header mismatch: \(mismatch)")

@@ -44,70 +44,23 @@ struct ModernProtocolTests {
         let dir = try TemporaryDirectory()
         try dir.write("spec.yaml", ToolCallTests.spec)
         let base = "http://127.0.0.1:\(backendPort)/api"
-        try dir.write(
-            "all.yaml",
-            """
-            apiVersion: reshapr.io/v1
-            kind: Service
-            metadata: {name: pets}
-            spec: {version: '1', type: REST, artifacts: [{type: OPENAPI, path: spec.yaml}]}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: Secret
-            metadata: {name: keys}
-            spec: {data: {mcp: key-123-secret}}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: ConfigurationPlan
-            metadata: {name: open}
-            spec:
-              service: {name: pets, version: '1'}
-              backend: {endpoint: '\(base)', timeout: 10s}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: Exposition
-            metadata: {name: open}
-            spec: {plan: open, path: /mcp/open}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: ConfigurationPlan
-            metadata: {name: cached}
-            spec:
-              service: {name: pets, version: '1'}
-              backend: {endpoint: '\(base)', timeout: 10s}
-              tools: {cacheTtl: 5m}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: Exposition
-            metadata: {name: cached}
-            spec: {plan: cached, path: /mcp/cached}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: ConfigurationPlan
-            metadata: {name: keyed}
-            spec:
-              service: {name: pets, version: '1'}
-              backend: {endpoint: '\(base)', timeout: 10s}
-              clientSecurity: {type: apiKey, secretRef: {name: keys, key: mcp}}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: Exposition
-            metadata: {name: keyed}
-            spec: {plan: keyed, path: /mcp/keyed}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: ConfigurationPlan
-            metadata: {name: mine}
-            spec:
-              service: {name: pets, version: '1'}
-              backend: {endpoint: '\(base)', timeout: 10s}
-              backendSecurity: {type: userCredential, in: header, name: X-API-Key, message: Your pets API key}
-            ---
-            apiVersion: reshapr.io/v1
-            kind: Exposition
-            metadata: {name: mine}
-            spec: {plan: mine, path: /mcp/mine}
-            """)
+        var documents = [
+            "apiVersion: reshapr.io/v1\nkind: Service\nmetadata: {name: pets}\nspec: {version: '1', type: REST, artifacts: [{type: OPENAPI, path: spec.yaml}]}",
+            "apiVersion: reshapr.io/v1\nkind: Secret\nmetadata: {name: keys}\nspec: {data: {mcp: key-123-secret}}",
+        ]
+        let plans = [
+            ("open", ""),
+            ("cached", "tools: {cacheTtl: 5m}"),
+            ("keyed", "clientSecurity: {type: apiKey, secretRef: {name: keys, key: mcp}}"),
+            ("mine", "backendSecurity: {type: userCredential, in: header, name: X-API-Key, message: Your pets API key}"),
+        ]
+        for (name, extra) in plans {
+            documents.append(
+                "apiVersion: reshapr.io/v1\nkind: ConfigurationPlan\nmetadata: {name: \(name)}\nspec:\n  service: {name: pets, version: '1'}\n"
+                    + "  backend: {endpoint: '\(base)', timeout: 10s}\n  \(extra)")
+            documents.append("apiVersion: reshapr.io/v1\nkind: Exposition\nmetadata: {name: \(name)}\nspec: {plan: \(name), path: /mcp/\(name)}")
+        }
+        try dir.write("all.yaml", documents.joined(separator: "\n---\n"))
         return dir
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import ReshaprGateway
 import ReshaprJSON
 import TestSupport
 import Testing
@@ -16,143 +17,117 @@ enum PythonMCP {
 
 @Suite(.enabled(if: PythonMCP.available || PythonMCP.required, "the Python MCP SDK is not installed (pip install mcp)"))
 struct PythonSDKInteropTests {
-    @Test func initializeListAndCallThroughTheOfficialClient() async throws {
+    /// Runs `Tests/Interop/mcp_client_check.py` with the scenario `scenario(directory)` against
+    /// `path` of a gateway on `configuration` (the pets API of ``ToolCallTests`` behind a real
+    /// backend); `check` gets the client's report and the gateway.
+    func runClient(
+        configuration: @Sendable (Int) throws -> TemporaryDirectory = ToolCallTests.configuration, path: String,
+        scenario: @Sendable (TemporaryDirectory) throws -> JSONValue, check: @Sendable (JSONValue, Gateway) async throws -> Void
+    ) async throws {
         #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
         let backend = ToolCallTests.Backend()
         try await withServer(backend.router()) { backendPort in
-            let dir = try ToolCallTests.configuration(backendPort: backendPort)
+            let dir = try configuration(backendPort)
             defer { dir.remove() }
-            try await withRunningGateway(configDirectory: dir.path) { client, _ in
+            try await withRunningGateway(configDirectory: dir.path) { client, gateway in
                 let port = try await client.getChannel().remoteAddress?.port ?? 0
-                let scenario: JSONValue = [
-                    ["tool": "getPet", "arguments": ["petId": 7, "q": ["x"]]],
-                    ["tool": "missing"],
-                    ["tool": "getPet", "arguments": ["petId": "seven"]],
-                ]
-                try dir.write("scenario.json", scenario.serialized())
+                try dir.write("scenario.json", try scenario(dir).serialized())
                 let result = try await ChildProcess.run(
-                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/open", dir.path + "/scenario.json"])
+                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)" + path, dir.path + "/scenario.json"])
                 #expect(result.status == 0, "\(result.stderr)")
-                let report = try JSONParser.parse(result.stdout)
-                #expect(["2025-11-25", "2025-06-18", "2025-03-26"].contains(report["protocolVersion"]?.stringValue ?? ""))
-                #expect(report["serverName"] == "reshapr-pets")
-                #expect(report["tools"] == ["addPet", "drift", "getPet", "image", "missing", "secure", "slow"])
-                let calls = report["calls"]?.arrayValue ?? []
-                #expect(calls.count == 3)
-                #expect(calls[safe: 0]?["isError"] == false)
-                #expect(calls[safe: 0]?["structured"]?["id"] == 7)
-                #expect(calls[safe: 0]?["structured"]?["seen"]?["query"] == "q=x")
-                #expect(calls[safe: 1]?["isError"] == true)
-                #expect(calls[safe: 1]?["text"] == "The backend answered 404 Not Found: no such pet")
-                #expect(calls[safe: 2]?["isError"] == true)
-                #expect(calls[safe: 2]?["text"]?.stringValue?.contains("petId: expected integer") == true)
+                try await check(try JSONParser.parse(result.stdout), gateway)
             }
         }
     }
-}
 
-extension PythonSDKInteropTests {
+    @Test func initializeListAndCallThroughTheOfficialClient() async throws {
+        let scenario: JSONValue = [
+            ["tool": "getPet", "arguments": ["petId": 7, "q": ["x"]]],
+            ["tool": "missing"],
+            ["tool": "getPet", "arguments": ["petId": "seven"]],
+        ]
+        try await runClient(path: "/mcp/open", scenario: { _ in scenario }) { report, _ in
+            #expect(["2025-11-25", "2025-06-18", "2025-03-26"].contains(report["protocolVersion"]?.stringValue ?? ""))
+            #expect(report["serverName"] == "reshapr-pets")
+            #expect(report["tools"] == ["addPet", "drift", "getPet", "image", "missing", "secure", "slow"])
+            let calls = report["calls"]?.arrayValue ?? []
+            #expect(calls.count == 3)
+            #expect(calls[safe: 0]?["isError"] == false)
+            #expect(calls[safe: 0]?["structured"]?["id"] == 7)
+            #expect(calls[safe: 0]?["structured"]?["seen"]?["query"] == "q=x")
+            #expect(calls[safe: 1]?["isError"] == true)
+            #expect(calls[safe: 1]?["text"] == "The backend answered 404 Not Found: no such pet")
+            #expect(calls[safe: 2]?["isError"] == true)
+            #expect(calls[safe: 2]?["text"]?.stringValue?.contains("petId: expected integer") == true)
+        }
+    }
+
     /// The SDK's default mode probes server/discover and stays on 2026-07-28: lists and calls
     /// (mirroring the header parameter into Mcp-Param-X-Trace), then hears a tools list change
     /// on subscriptions/listen after an edit of the directory.
     @Test func theDefaultAutoModeSpeaksTheCurrentRevisionAndHearsListChanges() async throws {
-        #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
-        let backend = ToolCallTests.Backend()
-        try await withServer(backend.router()) { backendPort in
-            let dir = try ToolCallTests.configuration(backendPort: backendPort)
-            defer { dir.remove() }
-            try await withRunningGateway(configDirectory: dir.path) { client, gateway in
-                let port = try await client.getChannel().remoteAddress?.port ?? 0
-                let original = try String(contentsOfFile: dir.path + "/all.yaml", encoding: .utf8)
-                let openPlan = "metadata: {name: open}\nspec:\n  service: {name: pets, version: '1'}\n"
-                #expect(original.contains(openPlan))
-                let edited = original.replacingOccurrences(of: openPlan, with: openPlan + "  tools: {exclude: [slow, drift]}\n")
-                let scenario: JSONValue = [
-                    "mode": "auto",
-                    "calls": [
-                        ["tool": "getPet", "arguments": ["petId": 7, "X-Trace": "from-python"]],
-                        ["tool": "getPet", "arguments": ["petId": "seven"]],
-                    ],
-                    "edit": ["path": .string(dir.path + "/all.yaml"), "content": .string(edited)],
-                ]
-                try dir.write("scenario.json", scenario.serialized())
-                let result = try await ChildProcess.run(
-                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/open", dir.path + "/scenario.json"])
-                #expect(result.status == 0, "\(result.stderr)")
-                let report = try JSONParser.parse(result.stdout)
-                #expect(report["protocolVersion"] == "2026-07-28")
-                #expect(report["serverName"] == "reshapr-pets")
-                #expect(report["tools"] == ["addPet", "drift", "getPet", "image", "missing", "secure", "slow"])
-                let calls = report["calls"]?.arrayValue ?? []
-                #expect(calls[safe: 0]?["isError"] == false, "\(calls)")
-                #expect(calls[safe: 0]?["structured"]?["seen"]?["trace"] == "from-python")
-                #expect(calls[safe: 1]?["isError"] == true)
-                #expect(report["honored"] == true)
-                #expect(report["listChanged"] == true, "\(report)")
-                #expect(report["event"] == "ToolsListChanged", "\(report)")
-                #expect(report["toolsAfterEdit"] == ["addPet", "getPet", "image", "missing", "secure"])
-                // Nothing was kept for the modern client: no session, and its subscription ended
-                // when its connection closed.
-                #expect(gateway.sessions.count == 0)
-                #expect(try await eventually { gateway.subscriptions.count == 0 })
-            }
+        let openPlan = "metadata: {name: open}\nspec:\n  service: {name: pets, version: '1'}\n"
+        let scenario: @Sendable (TemporaryDirectory) throws -> JSONValue = { dir in
+            let original = try String(contentsOfFile: dir.path + "/all.yaml", encoding: .utf8)
+            #expect(original.contains(openPlan))
+            let edited = original.replacingOccurrences(of: openPlan, with: openPlan + "  tools: {exclude: [slow, drift]}\n")
+            return [
+                "mode": "auto",
+                "calls": [
+                    ["tool": "getPet", "arguments": ["petId": 7, "X-Trace": "from-python"]],
+                    ["tool": "getPet", "arguments": ["petId": "seven"]],
+                ],
+                "edit": ["path": .string(dir.path + "/all.yaml"), "content": .string(edited)],
+            ]
+        }
+        try await runClient(path: "/mcp/open", scenario: scenario) { report, gateway in
+            #expect(report["protocolVersion"] == "2026-07-28")
+            #expect(report["serverName"] == "reshapr-pets")
+            #expect(report["tools"] == ["addPet", "drift", "getPet", "image", "missing", "secure", "slow"])
+            let calls = report["calls"]?.arrayValue ?? []
+            #expect(calls[safe: 0]?["isError"] == false, "\(calls)")
+            #expect(calls[safe: 0]?["structured"]?["seen"]?["trace"] == "from-python")
+            #expect(calls[safe: 1]?["isError"] == true)
+            #expect(report["honored"] == true)
+            #expect(report["listChanged"] == true, "\(report)")
+            #expect(report["event"] == "ToolsListChanged", "\(report)")
+            #expect(report["toolsAfterEdit"] == ["addPet", "getPet", "image", "missing", "secure"])
+            // Nothing was kept for the modern client: no session, and its subscription ended
+            // when its connection closed.
+            #expect(gateway.sessions.count == 0)
+            let subscriptionsGone = try await eventually { gateway.subscriptions.count == 0 }
+            #expect(subscriptionsGone)
         }
     }
 
     /// The same SDK pinned to the handshake still gets a legacy session, on the same URL.
     @Test func legacyModeStillNegotiatesASession() async throws {
-        #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
-        let backend = ToolCallTests.Backend()
-        try await withServer(backend.router()) { backendPort in
-            let dir = try ToolCallTests.configuration(backendPort: backendPort)
-            defer { dir.remove() }
-            try await withRunningGateway(configDirectory: dir.path) { client, gateway in
-                let port = try await client.getChannel().remoteAddress?.port ?? 0
-                let scenario: JSONValue = ["mode": "legacy", "calls": [["tool": "getPet", "arguments": ["petId": 3]]]]
-                try dir.write("scenario.json", scenario.serialized())
-                let result = try await ChildProcess.run(
-                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/open", dir.path + "/scenario.json"])
-                #expect(result.status == 0, "\(result.stderr)")
-                let report = try JSONParser.parse(result.stdout)
-                #expect(report["protocolVersion"] == "2025-11-25")
-                #expect(report["calls"]?[0]?["structured"]?["id"] == 3)
-            }
+        let scenario: JSONValue = ["mode": "legacy", "calls": [["tool": "getPet", "arguments": ["petId": 3]]]]
+        try await runClient(path: "/mcp/open", scenario: { _ in scenario }) { report, _ in
+            #expect(report["protocolVersion"] == "2025-11-25")
+            #expect(report["calls"]?[0]?["structured"]?["id"] == 3)
         }
     }
-}
 
-extension PythonSDKInteropTests {
     /// A backend that takes each user's own key: the SDK's elicitation callback answers the
     /// gateway's request for it, through an InputRequiredResult (auto mode, 2026-07-28) and
     /// through a server-initiated elicitation/create (legacy mode), which the session remembers.
     @Test(arguments: ["auto", "legacy"])
     func theUsersOwnCredentialIsAskedThroughTheClient(mode: String) async throws {
-        #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
-        let backend = ToolCallTests.Backend()
-        try await withServer(backend.router()) { backendPort in
-            let dir = try ModernProtocolTests.configuration(backendPort: backendPort)
-            defer { dir.remove() }
-            try await withRunningGateway(configDirectory: dir.path) { client, _ in
-                let port = try await client.getChannel().remoteAddress?.port ?? 0
-                let scenario: JSONValue = [
-                    "mode": .string(mode), "elicit": .string("key-of-\(mode)"),
-                    "calls": [["tool": "getPet", "arguments": ["petId": 1]], ["tool": "getPet", "arguments": ["petId": 2]]],
-                ]
-                try dir.write("scenario.json", scenario.serialized())
-                let result = try await ChildProcess.run(
-                    "/usr/bin/env", ["python3", PythonMCP.script, "http://127.0.0.1:\(port)/mcp/mine", dir.path + "/scenario.json"])
-                #expect(result.status == 0, "\(result.stderr)")
-                let report = try JSONParser.parse(result.stdout)
-                #expect(report["protocolVersion"] == (mode == "auto" ? "2026-07-28" : "2025-11-25"))
-                let calls = report["calls"]?.arrayValue ?? []
-                #expect(calls.count == 2)
-                for call in calls {
-                    #expect(call["isError"] == false, "\(call)")
-                    #expect(call["structured"]?["seen"]?["apiKey"] == .string("key-of-\(mode)"))
-                }
-                // Modern requests carry no state: each call asks. A legacy session asks once.
-                #expect(report["asked"] == .array(Array(repeating: "Your pets API key", count: mode == "auto" ? 2 : 1)))
+        let scenario: JSONValue = [
+            "mode": .string(mode), "elicit": .string("key-of-\(mode)"),
+            "calls": [["tool": "getPet", "arguments": ["petId": 1]], ["tool": "getPet", "arguments": ["petId": 2]]],
+        ]
+        try await runClient(configuration: ModernProtocolTests.configuration, path: "/mcp/mine", scenario: { _ in scenario }) { report, _ in
+            #expect(report["protocolVersion"] == (mode == "auto" ? "2026-07-28" : "2025-11-25"))
+            let calls = report["calls"]?.arrayValue ?? []
+            #expect(calls.count == 2)
+            for call in calls {
+                #expect(call["isError"] == false, "\(call)")
+                #expect(call["structured"]?["seen"]?["apiKey"] == .string("key-of-\(mode)"))
             }
+            // Modern requests carry no state: each call asks. A legacy session asks once.
+            #expect(report["asked"] == .array(Array(repeating: "Your pets API key", count: mode == "auto" ? 2 : 1)))
         }
     }
 }
