@@ -114,7 +114,7 @@ public final class ToolEndpoint: MCPToolProvider {
         var result: MCPToolResult
         var outcome: EndpointMetrics.Outcome
         var reachedBackend = true
-        /// The backend answered 401: it refused the credentials it was sent.
+        /// The backend answered 401 (gRPC: UNAUTHENTICATED): it refused the credentials it was sent.
         var unauthorized = false
         /// `reshapr_backend_errors_total` reason, if the backend failed.
         var backendError: String?
@@ -278,7 +278,7 @@ extension ToolEndpoint {
                     context.logger.info("gRPC call failed", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "status": "\(code)"])
                     return CallOutcome(
                         result: .text("The gRPC backend answered \(failure).", isError: true), outcome: reason == "grpc_status" ? .toolError : .backendError,
-                        backendError: reason)
+                        unauthorized: code == "UNAUTHENTICATED", backendError: reason)
                 case .invalidEndpoint:
                     return CallOutcome(result: .text("Calling \(name) failed: \(failure).", isError: true), outcome: .backendError, backendError: "unreachable")
                 }

@@ -261,6 +261,10 @@ extension MCPServer {
         case .tooManyOverall:
             return Self.modernError(
                 id: id, JSONRPCErrorCode.serverError, "the gateway has \(subscriptions.maxSubscriptions) subscriptions open, its limit; retry later")
+        case .shuttingDown:
+            var response = Self.modernError(id: id, JSONRPCErrorCode.serverError, "the gateway is shutting down; listen again on another replica")
+            response.status = .serviceUnavailable
+            return response
         }
     }
 
@@ -281,7 +285,8 @@ extension MCPServer {
             body: ResponseBody { writer in
                 // Registered only while the answer is written, and dropped however writing ends.
                 guard case .success(let (key, stream)) = subscriptions.open(path: path, id: id, kinds: kinds) else {
-                    try await writer.write(SSE.event(JSONRPC.error(id: id, code: JSONRPCErrorCode.serverError, message: "too many subscriptions; retry later")))
+                    // The room or the gateway went between the check and now.
+                    try await writer.write(SSE.event(SubscriptionHub.closing(id)))
                     try await writer.finish(nil)
                     return
                 }

@@ -24,12 +24,15 @@ public final class SubscriptionHub: Sendable {
     enum Refusal: Error {
         case tooManyForEndpoint
         case tooManyOverall
+        case shuttingDown
     }
 
     private struct State {
         var subscribers: [UInt64: Subscriber] = [:]
         var perPath: [String: Int] = [:]
         var nextKey: UInt64 = 0
+        /// Set by ``closeAll()`` (shutdown): no subscription opens after it.
+        var closed = false
     }
 
     private let state = Mutex<State>(State())
@@ -49,6 +52,7 @@ public final class SubscriptionHub: Sendable {
     /// Why a subscription on `path` could not be opened now, if it could not.
     func refusal(on path: String) -> Refusal? {
         state.withLock { state in
+            if state.closed { return .shuttingDown }
             if state.subscribers.count >= maxSubscriptions { return .tooManyOverall }
             if (state.perPath[path] ?? 0) >= maxPerEndpoint { return .tooManyForEndpoint }
             return nil
@@ -60,6 +64,7 @@ public final class SubscriptionHub: Sendable {
     func open(path: String, id: JSONValue, kinds: Set<Kind>) -> Result<(key: UInt64, events: AsyncStream<ByteBuffer>), Refusal> {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let key: Result<UInt64, Refusal> = state.withLock { state in
+            guard !state.closed else { return .failure(.shuttingDown) }
             guard state.subscribers.count < maxSubscriptions else { return .failure(.tooManyOverall) }
             guard (state.perPath[path] ?? 0) < maxPerEndpoint else { return .failure(.tooManyForEndpoint) }
             state.nextKey += 1
@@ -108,8 +113,10 @@ public final class SubscriptionHub: Sendable {
         close { !paths.contains($0.path) }
     }
 
-    /// Ends every subscription gracefully (shutdown): each gets the `subscriptions/listen` result.
+    /// Ends every subscription gracefully (shutdown): each gets the `subscriptions/listen` result,
+    /// and none opens after.
     public func closeAll() {
+        state.withLock { $0.closed = true }
         close { _ in true }
     }
 

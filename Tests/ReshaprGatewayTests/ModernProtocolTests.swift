@@ -309,6 +309,17 @@ struct ModernProtocolTests {
         }
     }
 
+    @Test func noSubscriptionOpensOnceShutdownHasBegun() async throws {
+        try await withGateway { client, gateway, _ in
+            gateway.subscriptions.closeAll()
+            let listen = Self.message("subscriptions/listen", params: ["notifications": ["toolsListChanged": true]])
+            let refused = try await Self.post(client, "/mcp/open", listen, Self.headers("subscriptions/listen"))
+            #expect(refused.status == .serviceUnavailable)
+            #expect(try json(refused)["error"]?["message"] == "the gateway is shutting down; listen again on another replica")
+            #expect(gateway.subscriptions.count == 0)
+        }
+    }
+
     @Test func closingTheResponseStreamCancelsTheBackendCall() async throws {
         try await withGateway { client, gateway, _ in
             let port = try await client.getChannel().remoteAddress?.port ?? 0
