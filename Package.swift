@@ -33,10 +33,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
-        // JSON values and a JSON Schema (draft 2020-12) validator. No dependencies.
-        .target(name: "ReshaprJSON"),
+        // JSON values (objects keep their keys' order) and a JSON Schema (draft 2020-12) validator.
+        .target(name: "ReshaprJSON", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
         // The configuration directory: resource model, scanner, loader, validation.
         // Knows nothing of HTTP or MCP.
         .target(

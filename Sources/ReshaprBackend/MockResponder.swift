@@ -29,7 +29,7 @@ public enum MockResponder {
         for key in ["allOf", "oneOf", "anyOf"] {
             if let branches = schema[key]?.arrayValue, !branches.isEmpty {
                 if key != "allOf" { return generate(branches[0], depth: depth + 1) }
-                var merged: [String: JSONValue] = [:]
+                var merged: JSONObject = [:]
                 for branch in branches {
                     if case .object(let members) = generate(branch, depth: depth + 1) { merged.merge(members) { a, _ in a } }
                 }
@@ -41,7 +41,7 @@ public enum MockResponder {
         switch type {
         case "object":
             guard depth < 6 else { return .object([:]) }
-            var object: [String: JSONValue] = [:]
+            var object: JSONObject = [:]
             for (name, property) in schema["properties"]?.objectValue ?? [:] {
                 object[name] = generate(property, depth: depth + 1)
             }

@@ -63,13 +63,13 @@ public struct BackendRequest: Sendable, Hashable {
 /// parameter cannot add segments: `/` becomes `%2F`, and `.`/`..` are refused) and header values
 /// cannot contain line breaks, so arguments cannot redirect the request or inject headers.
 public enum RequestBuilder {
-    public static func build(_ operation: HTTPOperation, arguments: [String: JSONValue]) throws(ArgumentError) -> BackendRequest {
+    public static func build(_ operation: HTTPOperation, arguments: JSONObject) throws(ArgumentError) -> BackendRequest {
         var path = ""
         var query: [String] = []
         var headers: [(name: String, value: String)] = []
         var cookies: [String] = []
 
-        var values: [String: JSONValue] = [:]
+        var values: JSONObject = [:]
         for binding in operation.parameters {
             guard let value = arguments[binding.argument], value != .null else {
                 if binding.required { throw ArgumentError(argument: binding.argument, message: "is required") }
@@ -114,7 +114,7 @@ public enum RequestBuilder {
             case .argument(let name):
                 payload = arguments[name].flatMap { $0 == .null ? nil : $0 }
             case .flattened(let mapping):
-                var object: [String: JSONValue] = [:]
+                var object: JSONObject = [:]
                 for (argument, property) in mapping {
                     if let value = arguments[argument] { object[property] = value }
                 }

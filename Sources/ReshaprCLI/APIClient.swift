@@ -34,7 +34,7 @@ public struct CLISession: Sendable {
     public func save() throws {
         let url = URL(fileURLWithPath: Self.path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var object: [String: JSONValue] = ["server": .string(server), "token": .string(token), "organization": .string(organization)]
+        var object: JSONObject = ["server": .string(server), "token": .string(token), "organization": .string(organization)]
         if let caFile { object["caFile"] = .string(caFile) }
         let text = JSONValue.object(object).serialized(pretty: true)
         FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])

@@ -133,7 +133,7 @@ struct APITokenCommand: AsyncParsableCommand {
         var gatewayGroup: String?
         func run() async throws {
             guard (1...90).contains(validity) else { throw ValidationError("-v must be between 1 and 90 days") }
-            var body: [String: JSONValue] = ["name": .string(name), "validityDays": .integer(validity)]
+            var body: JSONObject = ["name": .string(name), "validityDays": .integer(validity)]
             if let gatewayGroup { body["gatewayGroupId"] = .string(gatewayGroup) }
             let token = try await session().call(.POST, "/api/v1/api-tokens", .object(body))
             print("The API Token to register Gateway is: \(token["token"]?.stringValue ?? "")")
@@ -213,9 +213,9 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
         let fileName = (file as NSString).lastPathComponent
-        var artifact: [String: JSONValue] = ["fileName": .string(fileName)]
+        var artifact: JSONObject = ["fileName": .string(fileName)]
         if let text = String(data: data, encoding: .utf8) { artifact["content"] = .string(text) } else { artifact["contentBase64"] = .string(data.base64EncodedString()) }
-        var body: [String: JSONValue] = ["artifacts": [.object(artifact)]]
+        var body: JSONObject = ["artifacts": [.object(artifact)]]
         if let name { body["name"] = .string(name) }
         if let version { body["version"] = .string(version) }
         let service = try await session().call(.POST, "/api/v1/services", .object(body))
@@ -270,16 +270,16 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard mock != (backendEndpoint != nil) else { throw ValidationError("give either --backend-endpoint or --mock") }
-            var backend: [String: JSONValue] = mock ? ["mock": true] : ["endpoint": .string(backendEndpoint ?? "")]
+            var backend: JSONObject = mock ? ["mock": true] : ["endpoint": .string(backendEndpoint ?? "")]
             if let timeout { backend["timeout"] = .string(timeout) }
-            var body: [String: JSONValue] = ["name": .string(name), "serviceId": .string(service), "backend": .object(backend)]
-            var tools: [String: JSONValue] = [:]
+            var body: JSONObject = ["name": .string(name), "serviceId": .string(service), "backend": .object(backend)]
+            var tools: JSONObject = [:]
             if !include.isEmpty { tools["include"] = .array(include.map(JSONValue.string)) }
             if !exclude.isEmpty { tools["exclude"] = .array(exclude.map(JSONValue.string)) }
             if !tools.isEmpty { body["tools"] = .object(tools) }
             if backendSecurity != "none" {
                 guard let secret, let slash = secret.firstIndex(of: "/") else { throw ValidationError("--secret NAME/KEY is required with --backend-security \(backendSecurity)") }
-                var security: [String: JSONValue] = [
+                var security: JSONObject = [
                     "type": .string(backendSecurity),
                     "secretRef": ["name": .string(String(secret[..<slash])), "key": .string(String(secret[secret.index(after: slash)...]))],
                 ]
@@ -309,7 +309,7 @@ struct ExpoCommand: AsyncParsableCommand {
         @Option(help: "Gateway group ID.") var gatewayGroup: String
         @Option(help: "Endpoint path (default /mcp/{org}/{service}/{version}).") var path: String?
         func run() async throws {
-            var body: [String: JSONValue] = ["configurationId": .string(configuration), "gatewayGroupId": .string(gatewayGroup)]
+            var body: JSONObject = ["configurationId": .string(configuration), "gatewayGroupId": .string(gatewayGroup)]
             if let path { body["path"] = .string(path) }
             let expo = try await session().call(.POST, "/api/v1/expositions", .object(body))
             print("✅ Exposition created successfully with ID: \(expo["id"]?.stringValue ?? "?")")

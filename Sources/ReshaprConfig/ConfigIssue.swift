@@ -48,7 +48,7 @@ public struct ConfigIssue: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var json: JSONValue {
-        var object: [String: JSONValue] = [
+        var object: JSONObject = [
             "severity": .string(severity.rawValue),
             "message": .string(message),
             "text": .string(description),

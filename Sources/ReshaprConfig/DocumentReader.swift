@@ -120,8 +120,8 @@ private struct YAMLConverter {
             for element in sequence { array.append(try convert(element)) }
             return .array(array)
         case .mapping(let mapping):
-            var object: [String: JSONValue] = [:]
-            var merged: [String: JSONValue] = [:]
+            var object: JSONObject = [:]
+            var merged: JSONObject = [:]
             for (keyNode, valueNode) in mapping {
                 guard case .scalar(let keyScalar) = keyNode else {
                     throw DocumentSyntaxError(description: "mapping keys must be plain values", line: keyNode.mark?.line)
@@ -143,7 +143,7 @@ private struct YAMLConverter {
     }
 
     /// YAML merge keys (`<<: *defaults`): keys of the merged mappings that the mapping does not set itself.
-    private mutating func merge(_ node: Node, into merged: inout [String: JSONValue]) throws(DocumentSyntaxError) {
+    private mutating func merge(_ node: Node, into merged: inout JSONObject) throws(DocumentSyntaxError) {
         let sources: [Node]
         if case .sequence(let sequence) = node { sources = Array(sequence) } else { sources = [node] }
         for source in sources {

@@ -13,7 +13,7 @@ enum SchemaCatalog {
     /// Validators by kind, or the reason the embedded schemas do not compile (a build defect,
     /// reported on every document rather than crashing the gateway).
     static let validators: Result<[ResourceKind: JSONSchemaValidator], JSONSchemaError> = {
-        var documents: [String: JSONValue] = [:]
+        var documents: JSONObject = [:]
         for (file, text) in EmbeddedSchemas.all {
             do {
                 documents[file] = try JSONParser.parse(text)

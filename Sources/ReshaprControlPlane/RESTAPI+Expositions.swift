@@ -41,7 +41,7 @@ extension RESTAPI {
         .array(
             registry.gateways.filter { $0.orgID == organization.id }.map { gateway in
                 [
-                    "gatewayId": .string(gateway.gatewayID), "labels": .object(gateway.labels.mapValues(JSONValue.string)),
+                    "gatewayId": .string(gateway.gatewayID), "labels": JSONValue(gateway.labels.mapValues(JSONValue.string)),
                     "groups": .array(gateway.groups.map(JSONValue.string)), "fqdns": .array(gateway.fqdns.map(JSONValue.string)),
                     "registeredAt": .string(gateway.registeredAt.ISO8601Format()), "lastHeartbeat": .string(gateway.lastHeartbeat.ISO8601Format()),
                     "appliedRevision": .integer(Int(gateway.appliedRevision)), "watching": .bool(gateway.watching),

@@ -8,7 +8,7 @@ extension RESTAPI {
     static func group(_ group: GatewayGroupRecord, organization: Organization) -> JSONValue {
         [
             "id": .string(group.id), "organization": .string(organization.name), "name": .string(group.name),
-            "labels": .object(group.labelMap.mapValues(JSONValue.string)),
+            "labels": JSONValue(group.labelMap.mapValues(JSONValue.string)),
         ]
     }
 

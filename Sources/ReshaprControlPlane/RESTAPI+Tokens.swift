@@ -6,7 +6,7 @@ import ReshaprJSON
 /// API tokens: list, create, renew, revoke.
 extension RESTAPI {
     static func token(_ token: APIToken) -> JSONValue {
-        var object: [String: JSONValue] = [
+        var object: JSONObject = [
             "id": .string(token.id), "name": .string(token.name), "createdAt": .string(token.createdAt.ISO8601Format()),
             "expiresAt": .string(token.expiresAt.ISO8601Format()),
         ]

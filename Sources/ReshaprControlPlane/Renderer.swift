@@ -52,7 +52,7 @@ public enum ConfigurationRenderer {
                         add(RenderedFile(path: "\(directory)/\(fileName)", content: artifact.content))
                         artifacts.append(["type": .string(artifact.type), "path": .string(fileName)])
                     }
-                    var spec: [String: JSONValue] = ["version": .string(service.version), "type": .string(service.type), "artifacts": .array(artifacts)]
+                    var spec: JSONObject = ["version": .string(service.version), "type": .string(service.type), "artifacts": .array(artifacts)]
                     if let description = service.description { spec["description"] = .string(description) }
                     add(RenderedFile(path: directory + "/service.json", json: resource("Service", metadata(service.name), .object(spec))))
                 }
@@ -64,7 +64,7 @@ public enum ConfigurationRenderer {
                     let data = (try? JSONParser.parse(secret.data)) ?? [:]
                     add(RenderedFile(path: "secrets/\(secretName).json", json: resource("Secret", metadata(secretName), ["data": data])))
                 }
-                var expositionSpec: [String: JSONValue] = ["plan": .string(plan.name)]
+                var expositionSpec: JSONObject = ["plan": .string(plan.name)]
                 if let path = exposition.path { expositionSpec["path"] = .string(path) }
                 add(RenderedFile(path: "expositions/\(exposition.id).json", json: resource("Exposition", metadata(exposition.id), .object(expositionSpec))))
             }

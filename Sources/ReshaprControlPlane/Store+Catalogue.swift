@@ -45,7 +45,7 @@ extension Store {
     }
 
     public func createSecret(name: String, data: [String: String], organization: Organization) throws -> SecretRecord {
-        let secret = SecretRecord(id: Identifier.make(), orgID: organization.id, name: name, data: JSONValue.object(data.mapValues(JSONValue.string)).serialized())
+        let secret = SecretRecord(id: Identifier.make(), orgID: organization.id, name: name, data: JSONValue(data.mapValues(JSONValue.string)).serialized())
         try insert(secret, conflict: "a secret named \(name) already exists")
         changed(organization.id)
         return secret

@@ -12,7 +12,7 @@ extension Store {
     public func createGroup(name: String, labels: [String: String], organization: Organization) throws -> GatewayGroupRecord {
         guard !name.isEmpty else { throw StoreError.invalid("a gateway group needs a name") }
         let group = GatewayGroupRecord(
-            id: Identifier.make(), orgID: organization.id, name: name, labels: JSONValue.object(labels.mapValues(JSONValue.string)).serialized())
+            id: Identifier.make(), orgID: organization.id, name: name, labels: JSONValue(labels.mapValues(JSONValue.string)).serialized())
         try insert(group, conflict: "a gateway group named \(name) already exists")
         changed(organization.id)
         return group

@@ -11,7 +11,7 @@ extension Store {
             if let existing = try Organization.filter(Column("name") == name).fetchOne(db) { return (existing, false) }
             let organization = Organization(id: Identifier.make(), name: name)
             try organization.insert(db)
-            let labels = JSONValue.object(Self.defaultGroupLabels.mapValues(JSONValue.string)).serialized()
+            let labels = JSONValue(Self.defaultGroupLabels.mapValues(JSONValue.string)).serialized()
             try GatewayGroupRecord(id: Identifier.make(), orgID: organization.id, name: Self.defaultGroupName, labels: labels).insert(db)
             return (organization, true)
         }

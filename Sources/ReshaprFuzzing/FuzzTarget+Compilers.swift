@@ -19,8 +19,8 @@ extension FuzzTarget {
     }
 
     /// One plausible argument per input property: a string, a number, an array or an object.
-    static func sampleArguments(_ schema: JSONValue) -> [String: JSONValue] {
-        var arguments: [String: JSONValue] = [:]
+    static func sampleArguments(_ schema: JSONValue) -> JSONObject {
+        var arguments: JSONObject = [:]
         for (name, property) in schema["properties"]?.objectValue ?? [:] {
             switch property["type"]?.stringValue {
             case "integer", "number": arguments[name] = 1

@@ -35,7 +35,7 @@ public enum StatusReport {
                 "version": .string(gatewayVersion),
                 "listen": .string(listen),
                 "fqdns": .array(settings.fqdns.map(JSONValue.string)),
-                "labels": .object(settings.labels.mapValues(JSONValue.string)),
+                "labels": JSONValue(settings.labels.mapValues(JSONValue.string)),
                 "settingsSource": settings.source.map { .string($0.description) } ?? "defaults",
             ],
             "ready": .bool(isReady(snapshot)),
@@ -69,13 +69,13 @@ public enum StatusReport {
 
     /// Valid resources by kind, every kind listed.
     static func resourceCounts(_ configuration: Configuration) -> JSONValue {
-        var resources: [String: JSONValue] = [:]
+        var resources: JSONObject = [:]
         for kind in ResourceKind.allCases { resources[kind.rawValue] = .integer(configuration.resourceCounts[kind] ?? 0) }
         return .object(resources)
     }
 
     static func reloads(_ history: ReloadHistory) -> JSONValue {
-        var object: [String: JSONValue] = ["succeeded": .integer(history.succeeded), "failed": .integer(history.failed)]
+        var object: JSONObject = ["succeeded": .integer(history.succeeded), "failed": .integer(history.failed)]
         if let reason = history.lastReason { object["lastReason"] = .string(reason) }
         if let duration = history.lastDuration {
             object["lastDurationMs"] = .number(Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)

@@ -66,7 +66,7 @@ public final class ToolEndpoint: MCPToolProvider {
 
     public func paramHeaders(ofTool name: String) -> [MCPParamHeader] { toolSet.paramHeaders[name] ?? [] }
 
-    public func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup {
+    public func callTool(name: String, arguments: JSONObject, context: MCPCallContext) async -> MCPToolLookup {
         guard let tool = catalog.tool(named: name) else { return .unknownTool }
         guard let (input, output) = toolSet.validators(for: tool) else {
             metrics.record(tool: name, outcome: .refused, duration: nil)
@@ -164,7 +164,7 @@ public final class ToolEndpoint: MCPToolProvider {
     }
 
     func callHTTP(
-        _ operation: HTTPOperation, name: String, arguments: [String: JSONValue], outputValidator: JSONSchemaValidator?, context: MCPCallContext
+        _ operation: HTTPOperation, name: String, arguments: JSONObject, outputValidator: JSONSchemaValidator?, context: MCPCallContext
     ) async -> CallOutcome {
         var request: BackendRequest
         do {
@@ -197,13 +197,13 @@ public final class ToolEndpoint: MCPToolProvider {
 extension ToolEndpoint {
     /// POSTs `{query, variables, operationName}` to the backend endpoint. GraphQL `errors` make
     /// an error result with their messages; `data` is the structured content.
-    func callGraphQL(_ operation: GraphQLOperation, name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> CallOutcome {
+    func callGraphQL(_ operation: GraphQLOperation, name: String, arguments: JSONObject, context: MCPCallContext) async -> CallOutcome {
         let answer: JSONValue
         switch exposition.plan.backend {
         case .mock:
             answer = ["data": operation.mockData]
         case .http(let http):
-            var variables: [String: JSONValue] = [:]
+            var variables: JSONObject = [:]
             for variable in operation.variables { variables[variable] = arguments[variable] }
             let body: JSONValue = ["query": .string(operation.document), "variables": .object(variables), "operationName": .string(operation.operationName)]
             var request = BackendRequest(
@@ -245,7 +245,7 @@ extension ToolEndpoint {
     /// Transcodes the arguments into the request message, calls the unary method with the
     /// plan's credentials and the trace context as metadata, and answers the response message
     /// as JSON. A non-OK status is a tool error naming the status and its message.
-    func callGRPC(_ method: GRPCMethodBinding, name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> CallOutcome {
+    func callGRPC(_ method: GRPCMethodBinding, name: String, arguments: JSONObject, context: MCPCallContext) async -> CallOutcome {
         guard let transcoder = toolSet.transcoder else {
             return CallOutcome(result: .text("\(name) has no protobuf descriptors.", isError: true), outcome: .toolError, reachedBackend: false)
         }

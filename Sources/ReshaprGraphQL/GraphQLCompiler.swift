@@ -127,7 +127,7 @@ public enum GraphQLCompiler {
             throw UnsupportedOperation(reason: "the operation is not valid: " + problems.prefix(3).map { describe($0) }.joined(separator: "; "))
         }
 
-        var properties: [String: JSONValue] = [:]
+        var properties: JSONObject = [:]
         var required: [JSONValue] = []
         for argument in field.arguments {
             var schema = InputSchema.schema(for: argument.type, model: model, seen: [])
@@ -135,7 +135,7 @@ public enum GraphQLCompiler {
             properties[argument.name] = .object(schema)
             if argument.type.isNonNull && !argument.hasDefault { required.append(.string(argument.name)) }
         }
-        var inputSchema: [String: JSONValue] = ["type": "object", "properties": .object(properties), "additionalProperties": false]
+        var inputSchema: JSONObject = ["type": "object", "properties": .object(properties), "additionalProperties": false]
         if !required.isEmpty { inputSchema["required"] = .array(required) }
 
         let isQuery = kind == .query
@@ -197,7 +197,7 @@ enum Selection {
 
 /// JSON Schema of GraphQL input types.
 enum InputSchema {
-    static func schema(for type: TypeRef, model: SchemaModel, seen: Set<String>) -> [String: JSONValue] {
+    static func schema(for type: TypeRef, model: SchemaModel, seen: Set<String>) -> JSONObject {
         switch type {
         case .nonNull(let inner):
             return schema(for: inner, model: model, seen: seen)
@@ -215,12 +215,12 @@ enum InputSchema {
             guard let definition = model[name] else { return [:] }
             switch definition.kind {
             case .enumeration:
-                var result: [String: JSONValue] = ["type": "string", "enum": .array(definition.enumValues.map(JSONValue.string))]
+                var result: JSONObject = ["type": "string", "enum": .array(definition.enumValues.map(JSONValue.string))]
                 if let description = definition.description { result["description"] = .string(description) }
                 return result
             case .inputObject:
                 guard !seen.contains(name) else { return ["type": "object", "description": .string("\(name) (recursive; see above)")] }
-                var properties: [String: JSONValue] = [:]
+                var properties: JSONObject = [:]
                 var required: [JSONValue] = []
                 for field in definition.inputFields {
                     var fieldSchema = schema(for: field.type, model: model, seen: seen.union([name]))
@@ -228,7 +228,7 @@ enum InputSchema {
                     properties[field.name] = .object(fieldSchema)
                     if field.type.isNonNull && !field.hasDefault { required.append(.string(field.name)) }
                 }
-                var result: [String: JSONValue] = ["type": "object", "properties": .object(properties), "additionalProperties": false]
+                var result: JSONObject = ["type": "object", "properties": .object(properties), "additionalProperties": false]
                 if !required.isEmpty { result["required"] = .array(required) }
                 if let description = definition.description { result["description"] = .string(description) }
                 return result
@@ -248,7 +248,7 @@ enum Mock {
 
     static func value(of selectionSet: SelectionSet, typeName: String, model: SchemaModel) -> JSONValue {
         guard let type = model[typeName] else { return .object([:]) }
-        var object: [String: JSONValue] = [:]
+        var object: JSONObject = [:]
         for selection in selectionSet.selections {
             switch selection {
             case let field as Field:

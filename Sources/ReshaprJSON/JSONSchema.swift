@@ -166,7 +166,7 @@ final class SchemaNode: Sendable {
 
 struct SchemaCompiler {
     let strict: Bool
-    private(set) var resources: [String: JSONValue] = [:]
+    private(set) var resources: JSONObject = [:]
     private(set) var compiled: [String: SchemaNode] = [:]
     private var pendingReferences: [String] = []
 

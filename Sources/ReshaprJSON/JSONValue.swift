@@ -1,7 +1,14 @@
+import OrderedCollections
+
+/// The members of a JSON object, in the order they were written (or inserted).
+public typealias JSONObject = OrderedDictionary<String, JSONValue>
+
 /// A JSON value as the configuration loader, the schema validator and the gateway see it.
 ///
 /// Integers and floating-point numbers are kept apart so that large identifiers survive a
 /// round trip; the two compare equal when they denote the same number, as JSON Schema requires.
+/// Objects keep their members' order (formats such as TOON need it), but two objects are
+/// equal, and hash alike, whatever their order.
 public enum JSONValue: Sendable {
     case null
     case bool(Bool)
@@ -9,7 +16,17 @@ public enum JSONValue: Sendable {
     case number(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
+}
+
+extension JSONValue {
+    /// `{}`.
+    public static let emptyObject = JSONValue.object(JSONObject())
+
+    /// An object of a dictionary's members, in key order (a dictionary has none of its own).
+    public init(_ members: [String: JSONValue]) {
+        self = .object(JSONObject(uniqueKeysWithValues: members.sorted { $0.key < $1.key }))
+    }
 }
 
 extension JSONValue: Equatable {
@@ -22,7 +39,7 @@ extension JSONValue: Equatable {
         case (.integer(let a), .number(let b)), (.number(let b), .integer(let a)): return Double(a) == b
         case (.string(let a), .string(let b)): return a == b
         case (.array(let a), .array(let b)): return a == b
-        case (.object(let a), .object(let b)): return a == b
+        case (.object(let a), .object(let b)): return a.count == b.count && a.allSatisfy { b[$0.key] == $0.value }
         default: return false
         }
     }
@@ -37,7 +54,17 @@ extension JSONValue: Hashable {
         case .number(let d): hasher.combine(d)
         case .string(let s): hasher.combine(s)
         case .array(let a): hasher.combine(a)
-        case .object(let o): hasher.combine(o)
+        case .object(let o):
+            // Order-independent: the members' hashes are summed.
+            var sum = 0
+            for (key, value) in o {
+                var member = Hasher()
+                member.combine(key)
+                member.combine(value)
+                sum = sum &+ member.finalize()
+            }
+            hasher.combine(o.count)
+            hasher.combine(sum)
         }
     }
 }
@@ -53,7 +80,9 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     public init(stringLiteral value: String) { self = .string(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        var object = JSONObject()
+        for (key, value) in elements { object[key] = value }
+        self = .object(object)
     }
 }
 
@@ -81,7 +110,7 @@ extension JSONValue {
         return nil
     }
 
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }

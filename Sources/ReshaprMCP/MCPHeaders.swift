@@ -118,7 +118,7 @@ public struct MCPParamHeader: Sendable, Hashable {
 
     /// Why a `tools/call`'s `Mcp-Param-*` headers disagree with its arguments; nil when they agree.
     /// A value present in the arguments needs its header, and a header needs its value.
-    static func mismatch(_ annotations: [MCPParamHeader], arguments: [String: JSONValue], headers: HTTPFields) -> String? {
+    static func mismatch(_ annotations: [MCPParamHeader], arguments: JSONObject, headers: HTTPFields) -> String? {
         for annotation in annotations {
             let header = prefix + annotation.name
             guard let field = HTTPField.Name(header) else { return "\(header) is not a valid header name" }
@@ -141,7 +141,7 @@ public struct MCPParamHeader: Sendable, Hashable {
         return nil
     }
 
-    private static func value(at path: [String], in arguments: [String: JSONValue]) -> JSONValue? {
+    private static func value(at path: [String], in arguments: JSONObject) -> JSONValue? {
         var node: JSONValue = .object(arguments)
         for key in path {
             guard let next = node[key] else { return nil }

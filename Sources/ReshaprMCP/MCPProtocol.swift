@@ -82,7 +82,7 @@ public struct MCPToolResult: Sendable, Hashable {
     }
 
     public var json: JSONValue {
-        var object: [String: JSONValue] = ["content": .array(content), "isError": .bool(isError)]
+        var object: JSONObject = ["content": .array(content), "isError": .bool(isError)]
         if let structuredContent { object["structuredContent"] = structuredContent }
         return .object(object)
     }
@@ -122,7 +122,7 @@ public protocol MCPToolProvider: Sendable {
     /// Every tool, as MCP `Tool` objects, in a stable order.
     var tools: [JSONValue] { get }
     /// Calls a tool; arguments are those of the request, not yet validated.
-    func callTool(name: String, arguments: [String: JSONValue], context: MCPCallContext) async -> MCPToolLookup
+    func callTool(name: String, arguments: JSONObject, context: MCPCallContext) async -> MCPToolLookup
 
     /// Checks the caller's credentials before anything else is done with the request.
     /// `resource` is the endpoint's URL as the client reached it (for OAuth challenges).
@@ -237,13 +237,13 @@ enum JSONRPC {
     }
 
     static func error(id: JSONValue, code: Int, message: String, data: JSONValue? = nil) -> JSONValue {
-        var error: [String: JSONValue] = ["code": .integer(code), "message": .string(message)]
+        var error: JSONObject = ["code": .integer(code), "message": .string(message)]
         if let data { error["data"] = data }
         return ["jsonrpc": "2.0", "id": id, "error": .object(error)]
     }
 
     static func notification(_ method: String, params: JSONValue? = nil) -> JSONValue {
-        var object: [String: JSONValue] = ["jsonrpc": "2.0", "method": .string(method)]
+        var object: JSONObject = ["jsonrpc": "2.0", "method": .string(method)]
         if let params { object["params"] = params }
         return .object(object)
     }

@@ -136,14 +136,14 @@ extension MCPServer {
     }
 
     /// The caching hints of a cacheable result: private when the endpoint authenticates clients.
-    func cacheable(_ provider: any MCPToolProvider) -> [String: JSONValue] {
+    func cacheable(_ provider: any MCPToolProvider) -> JSONObject {
         let ttl = provider.listCacheTTL.components
         let milliseconds = max(0, ttl.seconds) &* 1000 &+ ttl.attoseconds / 1_000_000_000_000_000
         return ["ttlMs": .integer(Int(clamping: milliseconds)), "cacheScope": .string(provider.authenticatesClients ? "private" : "public")]
     }
 
     /// A complete result, with our identity in `_meta`.
-    func complete(id: JSONValue, _ result: [String: JSONValue], provider: any MCPToolProvider) -> Response {
+    func complete(id: JSONValue, _ result: JSONObject, provider: any MCPToolProvider) -> Response {
         Self.json(JSONRPC.result(id: id, Self.completing(.object(result), provider: provider)))
     }
 
@@ -276,7 +276,7 @@ extension MCPServer {
         }
         let kinds = Set(SubscriptionHub.Kind.allCases.filter { filter[$0.rawValue]?.boolValue == true })
         if let refusal = subscriptions.refusal(on: path) { return refused(id: id, refusal) }
-        var honoured: [String: JSONValue] = [:]
+        var honoured: JSONObject = [:]
         for kind in kinds { honoured[kind.rawValue] = true }
         let acknowledgement = SubscriptionHub.notification("notifications/subscriptions/acknowledged", subscription: id, params: ["notifications": .object(honoured)])
         let subscriptions = self.subscriptions

@@ -149,7 +149,7 @@ extension MCPServer {
         let requested = message["params"]?["protocolVersion"]?.stringValue
         let version = MCPVersion.negotiate(requested)
         let sessionID = sessions.create(path: path, protocolVersion: version, clientCapabilities: message["params"]?["capabilities"] ?? .object([:]))
-        var result: [String: JSONValue] = [
+        var result: JSONObject = [
             "protocolVersion": .string(version),
             "capabilities": Self.capabilities,
             "serverInfo": provider.serverInfo,
@@ -213,7 +213,7 @@ extension MCPServer {
         case .failure(let invalid):
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: invalid.description)
         case .success(let (tools, next)):
-            var result: [String: JSONValue] = ["tools": .array(tools)]
+            var result: JSONObject = ["tools": .array(tools)]
             if let next { result["nextCursor"] = .string(next) }
             return JSONRPC.result(id: id, .object(result))
         }
@@ -223,7 +223,7 @@ extension MCPServer {
         guard let name = params["name"]?.stringValue else {
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.name is required")
         }
-        let arguments: [String: JSONValue]
+        let arguments: JSONObject
         switch params["arguments"] {
         case nil, .null?: arguments = [:]
         case .object(let members)?: arguments = members

@@ -19,7 +19,7 @@ extension MCPServer {
 
     /// The answer in a modern retry's `inputResponses`, taken only with the `requestState` we
     /// sealed for this tool and caller; otherwise the user is (asked again).
-    func inputStep(_ need: MCPUserInput, tool: String, params: JSONValue, meta: [String: JSONValue], principal: String) -> InputStep {
+    func inputStep(_ need: MCPUserInput, tool: String, params: JSONValue, meta: JSONObject, principal: String) -> InputStep {
         if let response = params["inputResponses"]?[need.key], let state = params["requestState"]?.stringValue,
             requestStates.verify(state, method: "tools/call", name: tool, principal: principal)
         {

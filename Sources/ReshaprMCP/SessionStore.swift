@@ -20,7 +20,7 @@ public final class SessionStore: Sendable {
         /// Tool calls in flight, by JSON-RPC request id, for `notifications/cancelled`.
         var inFlight: [JSONValue: @Sendable () -> Void] = [:]
         /// The capabilities the client declared at `initialize`.
-        var clientCapabilities: JSONValue = .object([:])
+        var clientCapabilities: JSONValue = .emptyObject
         /// What the user gave when asked (``MCPUserInput``), by key, for the session's lifetime.
         var userInputs: [String: String] = [:]
         /// Requests we sent the client (elicitation), waiting for its answer, by our request id.
@@ -90,7 +90,7 @@ public final class SessionStore: Sendable {
         }.joined()
     }
 
-    public func create(path: String, protocolVersion: String, clientCapabilities: JSONValue = .object([:])) -> String {
+    public func create(path: String, protocolVersion: String, clientCapabilities: JSONValue = .emptyObject) -> String {
         let id = Self.newSessionID()
         let now = ContinuousClock.now
         let evicted: [Session] = state.withLock { state in

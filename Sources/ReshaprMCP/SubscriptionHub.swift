@@ -137,7 +137,7 @@ public final class SubscriptionHub: Sendable {
     }
 
     /// A notification on a subscription stream: `_meta` names the subscription.
-    static func notification(_ method: String, subscription id: JSONValue, params: [String: JSONValue] = [:]) -> JSONValue {
+    static func notification(_ method: String, subscription id: JSONValue, params: JSONObject = [:]) -> JSONValue {
         var params = params
         params["_meta"] = [MCPMetaKey.subscriptionID: id]
         return JSONRPC.notification(method, params: .object(params))

@@ -77,7 +77,7 @@ struct SchemaConverter {
         }
         if depth >= Self.maxDepth { return ["description": "(nesting too deep; not expanded further)"] }
 
-        var out: [String: JSONValue] = [:]
+        var out: JSONObject = [:]
         var requiredByProperty: [JSONValue] = []
         let next = depth + 1
         for (key, value) in object {
@@ -115,7 +115,7 @@ struct SchemaConverter {
             case "not", "additionalProperties", "propertyNames", "contains", "if", "then", "else":
                 out[key] = try convert(value, mode: mode, stack: stack, depth: next)
             case "properties", "patternProperties":
-                var converted: [String: JSONValue] = [:]
+                var converted: JSONObject = [:]
                 for (name, property) in value.objectValue ?? [:] {
                     let resolved = (try? dereference(property)) ?? property
                     if mode == .input, resolved["readOnly"]?.boolValue == true { continue }

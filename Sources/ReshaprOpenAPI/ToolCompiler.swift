@@ -64,7 +64,7 @@ public enum ToolCompiler {
             parameters.append((name, location, parameter))
         }
 
-        var properties: [String: JSONValue] = [:]
+        var properties: JSONObject = [:]
         var required: [String] = []
         var bindings: [ParameterBinding] = []
         var formFields: [(String, JSONValue, Bool)] = []
@@ -148,7 +148,7 @@ public enum ToolCompiler {
             }
             mediaType = "application/x-www-form-urlencoded"
             encoding = .form
-            var fieldProperties: [String: JSONValue] = [:]
+            var fieldProperties: JSONObject = [:]
             var fieldRequired: [JSONValue] = []
             for (name, parameter, isRequired) in formFields {
                 fieldProperties[name] = try converter.convert(swaggerParameterSchema(parameter), mode: .input)
@@ -185,7 +185,7 @@ public enum ToolCompiler {
             }
         }
 
-        var inputSchema: [String: JSONValue] = [
+        var inputSchema: JSONObject = [
             "type": "object",
             "properties": .object(properties),
             "additionalProperties": false,
@@ -254,7 +254,7 @@ public enum ToolCompiler {
     typealias BodyEncoding = BodyBinding.Encoding
 
     /// JSON first (`application/json`, `*/*+json`), then form, then text.
-    static func pickMediaType(_ content: [String: JSONValue], preferJSON: Bool = true) -> (String, JSONValue)? {
+    static func pickMediaType(_ content: JSONObject, preferJSON: Bool = true) -> (String, JSONValue)? {
         let keys = content.keys.sorted()
         let lowered = keys.map { ($0, $0.lowercased().split(separator: ";").first.map(String.init) ?? $0.lowercased()) }
         if let json = lowered.first(where: { $0.1 == "application/json" }) ?? lowered.first(where: { $0.1.hasSuffix("+json") || $0.1.hasSuffix("/json") }) {
@@ -268,7 +268,7 @@ public enum ToolCompiler {
 
     /// Swagger 2.0 parameters carry their schema inline.
     static func swaggerParameterSchema(_ parameter: JSONValue) -> JSONValue {
-        var schema: [String: JSONValue] = [:]
+        var schema: JSONObject = [:]
         for key in ["type", "format", "items", "enum", "default", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
                     "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems", "multipleOf"] {
             if let value = parameter[key] { schema[key] = value }

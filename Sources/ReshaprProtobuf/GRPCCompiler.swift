@@ -54,7 +54,7 @@ struct ProtoSchema {
         if let wellKnown = Self.wellKnownSchema(typeName) { return wellKnown }
         guard let message = pool.messages[typeName] else { return [:] }
         guard !seen.contains(typeName), depth < Self.maxDepth else { return ["type": "object", "description": .string("\(typeName) (recursive)")] }
-        var properties: [String: JSONValue] = [:]
+        var properties: JSONObject = [:]
         for field in message.fields {
             properties[field.jsonName] = schema(forField: field, seen: seen.union([typeName]), depth: depth + 1)
         }
@@ -116,7 +116,7 @@ struct ProtoSchema {
             return wrapped == .string || wrapped == .bytes ? "string" : wrapped == .bool ? true : 1
         }
         guard let message = pool.messages[typeName], depth < 3 else { return .object([:]) }
-        var object: [String: JSONValue] = [:]
+        var object: JSONObject = [:]
         for field in message.fields {
             let value: JSONValue
             switch field.type {

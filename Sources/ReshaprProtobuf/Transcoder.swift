@@ -276,9 +276,9 @@ public struct Transcoder: Sendable {
     func decodeMessage(_ reader: inout Wire.Reader, typeName: String, path: String) throws(TranscodingError) -> JSONValue {
         if let wellKnown = try decodeWellKnown(&reader, typeName: typeName, path: path) { return wellKnown }
         guard let message = pool.messages[typeName] else { throw TranscodingError(path: path, message: "unknown message type \(typeName)") }
-        var object: [String: JSONValue] = [:]
+        var object: JSONObject = [:]
         var lists: [String: [JSONValue]] = [:]
-        var maps: [String: [String: JSONValue]] = [:]
+        var maps: [String: JSONObject] = [:]
         while !reader.isAtEnd {
             let (number, wireType) = try reader.tag(path: path)
             guard let field = message.field(number: number) else {
@@ -408,7 +408,7 @@ public struct Transcoder: Sendable {
             }
             return .string(paths.joined(separator: ","))
         case "google.protobuf.Struct":
-            var object: [String: JSONValue] = [:]
+            var object: JSONObject = [:]
             while !reader.isAtEnd {
                 let (number, wireType) = try reader.tag(path: path)
                 guard number == 1 else {

@@ -211,7 +211,7 @@ public final class SyncAgent: Sendable {
             if let error { state.lastError = error }
             return state
         }
-        var status: [String: JSONValue] = [
+        var status: JSONObject = [
             "state": .string(snapshot.syncState), "revision": .integer(Int(snapshot.revision)),
             "controlPlane": .string("\(configuration.host):\(configuration.port)"), "gatewayId": .string(configuration.gatewayID),
             "updatedAt": .string(Date().ISO8601Format()), "files": .integer(snapshot.files.count),

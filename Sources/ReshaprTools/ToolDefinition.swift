@@ -17,7 +17,7 @@ public struct ToolAnnotations: Sendable, Hashable {
     }
 
     public var json: JSONValue {
-        var object: [String: JSONValue] = [:]
+        var object: JSONObject = [:]
         if let title { object["title"] = .string(title) }
         if let readOnlyHint { object["readOnlyHint"] = .bool(readOnlyHint) }
         if let destructiveHint { object["destructiveHint"] = .bool(destructiveHint) }
@@ -50,7 +50,7 @@ public struct ToolDefinition: Sendable, Hashable {
 
     /// The MCP `Tool` object of `tools/list`.
     public var json: JSONValue {
-        var object: [String: JSONValue] = [
+        var object: JSONObject = [
             "name": .string(name),
             "description": .string(description),
             "inputSchema": inputSchema,

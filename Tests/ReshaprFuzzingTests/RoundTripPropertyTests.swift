@@ -97,7 +97,7 @@ struct ValueBuilder {
         case 4: return .string(string())
         case 5: return .array((0..<Int(next() % 4)).map { _ in json(depth: depth + 1) })
         default:
-            var members: [String: JSONValue] = [:]
+            var members: JSONObject = [:]
             for _ in 0..<Int(next() % 4) { members[string()] = json(depth: depth + 1) }
             return .object(members)
         }
@@ -106,7 +106,7 @@ struct ValueBuilder {
     /// A `fuzz.Sample` message in its canonical proto3 JSON form, with values in range.
     mutating func sampleMessage(pool: DescriptorPool, depth: Int) -> JSONValue {
         guard let message = pool.messages["fuzz.Sample"] else { return [:] }
-        var members: [String: JSONValue] = [:]
+        var members: JSONObject = [:]
         for field in message.fields where next() % 4 == 0 {
             let value: JSONValue?
             switch field.type {

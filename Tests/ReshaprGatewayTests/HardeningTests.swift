@@ -73,7 +73,7 @@ import Testing
     static func echoBackend() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/api/files/**") { request, _ -> Response in
-            var headers: [String: JSONValue] = [:]
+            var headers: JSONObject = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased(), default: .array([])] = .array((headers[field.name.canonicalName.lowercased()]?.arrayValue ?? []) + [.string(field.value)]) }
             let body: JSONValue = ["path": .string(request.uri.path), "query": .string(request.uri.query ?? ""), "headers": .object(headers)]
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes())))

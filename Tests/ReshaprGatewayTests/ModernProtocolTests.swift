@@ -15,7 +15,7 @@ struct ModernProtocolTests {
     static let version = "2026-07-28"
 
     /// A modern request: the revision's `_meta` merged into `params`.
-    static func message(_ method: String, id: JSONValue = 1, params: [String: JSONValue] = [:], version: String = version) -> JSONValue {
+    static func message(_ method: String, id: JSONValue = 1, params: JSONObject = [:], version: String = version) -> JSONValue {
         var params = params
         params["_meta"] = [
             "io.modelcontextprotocol/protocolVersion": .string(version), "io.modelcontextprotocol/clientCapabilities": [:],
@@ -151,7 +151,7 @@ struct ModernProtocolTests {
     ])
     func headersThatContradictTheBodyAreRefused(method: String, name: String?, tamper: String, expected: String) async throws {
         try await withGateway { client, _, _ in
-            var params: [String: JSONValue] = [:]
+            var params: JSONObject = [:]
             if let name { params["name"] = .string(name); params["arguments"] = ["petId": 1] }
             var headers = Self.headers(method, name: name)
             switch tamper {
@@ -171,7 +171,7 @@ struct ModernProtocolTests {
 
     @Test func aBase64NameIsDecodedBeforeItIsCompared() async throws {
         try await withGateway { client, _, _ in
-            let params: [String: JSONValue] = ["name": "getPet", "arguments": ["petId": 4]]
+            let params: JSONObject = ["name": "getPet", "arguments": ["petId": 4]]
             let encoded = "=?base64?" + Data("getPet".utf8).base64EncodedString() + "?="
             let response = try await Self.post(client, "/mcp/open", Self.message("tools/call", params: params), Self.headers("tools/call", name: encoded))
             #expect(response.status == .ok)
@@ -238,7 +238,7 @@ struct ModernProtocolTests {
             let getPet = tools?.arrayValue?.first { $0["name"] == "getPet" }
             #expect(getPet?["inputSchema"]?["properties"]?["X-Trace"]?["x-mcp-header"] == "X-Trace")
 
-            let params: [String: JSONValue] = ["name": "getPet", "arguments": ["petId": 9, "X-Trace": "t-9"]]
+            let params: JSONObject = ["name": "getPet", "arguments": ["petId": 9, "X-Trace": "t-9"]]
             let message = Self.message("tools/call", params: params)
             let missing = try await Self.post(client, "/mcp/open", message, Self.headers("tools/call", name: "getPet"))
             #expect(missing.status == .badRequest)
@@ -369,7 +369,7 @@ struct ModernProtocolTests {
     static func call(
         _ tool: String, id: JSONValue = 1, arguments: JSONValue, capabilities: JSONValue = [:], inputResponses: JSONValue? = nil, requestState: JSONValue? = nil
     ) -> JSONValue {
-        var params: [String: JSONValue] = ["name": .string(tool), "arguments": arguments]
+        var params: JSONObject = ["name": .string(tool), "arguments": arguments]
         if let inputResponses { params["inputResponses"] = inputResponses }
         if let requestState { params["requestState"] = requestState }
         guard case .object(var message) = Self.message("tools/call", id: id, params: params), case .object(var body)? = message["params"],

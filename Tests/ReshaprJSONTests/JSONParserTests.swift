@@ -9,6 +9,21 @@ import Testing
         #expect(value["big"] == .integer(9_007_199_254_740_993))
     }
 
+    @Test func objectsKeepTheirMembersOrderButCompareWithoutIt() throws {
+        let parsed = try JSONParser.parse(#"{"zeta": 1, "alpha": {"b": 2, "a": 3}, "mid": [4]}"#)
+        #expect(parsed.objectValue?.keys.elementsEqual(["zeta", "alpha", "mid"]) == true)
+        #expect(parsed["alpha"]?.objectValue?.keys.elementsEqual(["b", "a"]) == true)
+        let reordered = try JSONParser.parse(#"{"mid": [4], "alpha": {"a": 3, "b": 2}, "zeta": 1}"#)
+        #expect(parsed == reordered)
+        #expect(parsed.hashValue == reordered.hashValue)
+        #expect(Set([parsed, reordered]).count == 1)
+        #expect(parsed != (try JSONParser.parse(#"{"zeta": 1, "alpha": {"b": 2, "a": 3}, "mid": [5]}"#)))
+        // Serialization stays canonical (keys sorted), whatever the order.
+        #expect(parsed.serialized() == reordered.serialized())
+        // A dictionary has no order: its object takes the keys' order.
+        #expect(JSONValue(["b": 1, "a": 2]).objectValue?.keys.elementsEqual(["a", "b"]) == true)
+    }
+
     @Test func integersAndFloatsStayApartButCompareEqual() throws {
         let integer = try JSONParser.parse("10")
         let float = try JSONParser.parse("10.0")
