@@ -159,8 +159,13 @@ extension MCPServer {
     /// A JSON-RPC response of a modern request: results completed, errors with the revision's HTTP status.
     func answer(_ response: JSONValue, provider: any MCPToolProvider) -> Response {
         if let code = response["error"]?["code"]?.intValue { return Self.json(response, status: JSONRPCErrorCode.httpStatus(code)) }
-        guard let result = response["result"], let id = response["id"] else { return Self.json(response) }
-        return Self.json(JSONRPC.result(id: id, Self.completing(result, provider: provider)))
+        return Self.json(Self.completingResponse(response, provider: provider))
+    }
+
+    /// A JSON-RPC response whose result, if it has one, is completed.
+    static func completingResponse(_ response: JSONValue, provider: any MCPToolProvider) -> JSONValue {
+        guard let result = response["result"], let id = response["id"] else { return response }
+        return JSONRPC.result(id: id, completing(result, provider: provider))
     }
 
     static func modernError(id: JSONValue, _ code: Int, _ message: String, data: JSONValue? = nil) -> Response {
@@ -208,45 +213,36 @@ extension MCPServer {
                     case tick
                     case done(JSONValue)
                 }
+                @Sendable func tick() async -> Event {
+                    try? await Task.sleep(for: Self.progressInterval)
+                    return .tick
+                }
                 let started = ContinuousClock.now
                 var final: JSONValue?
-                var progress: [ByteBuffer] = []
                 await withTaskGroup(of: Event.self) { group in
                     group.addTask { .done(await self.callTool(id: id, params: params, provider: provider, context: context)) }
-                    group.addTask {
-                        try? await Task.sleep(for: Self.progressInterval)
-                        return .tick
-                    }
+                    group.addTask(operation: tick)
                     while let event = await group.next() {
-                        switch event {
-                        case .done(let response):
-                            final = response
+                        guard case .tick = event, final == nil, !Task.isCancelled else {
+                            if case .done(let response) = event { final = response }
                             group.cancelAll()
-                        case .tick where final == nil && !Task.isCancelled:
-                            let seconds = (ContinuousClock.now - started).components.seconds
-                            progress.append(
-                                SSE.event(
-                                    JSONRPC.notification(
-                                        "notifications/progress",
-                                        params: [
-                                            "progressToken": token, "progress": .integer(Int(clamping: seconds)),
-                                            "message": .string("waiting for the backend: \(seconds) s"),
-                                        ])))
-                            group.addTask {
-                                try? await Task.sleep(for: Self.progressInterval)
-                                return .tick
-                            }
-                        case .tick:
                             continue
                         }
-                        // Progress goes out as it is made; a client gone ends the call (the writer throws).
-                        for buffer in progress { try? await writer.write(buffer) }
-                        progress.removeAll()
+                        let seconds = (ContinuousClock.now - started).components.seconds
+                        let progress = JSONRPC.notification(
+                            "notifications/progress",
+                            params: ["progressToken": token, "progress": .integer(Int(clamping: seconds)), "message": .string("waiting for the backend: \(seconds) s")])
+                        do {
+                            try await writer.write(SSE.event(progress))
+                            group.addTask(operation: tick)
+                        } catch {
+                            // The client is gone: the call stops with the stream.
+                            group.cancelAll()
+                        }
                     }
                 }
                 if let final, !Task.isCancelled {
-                    let answer = modern && final["result"] != nil ? JSONRPC.result(id: id, Self.completing(final["result"] ?? .null, provider: provider)) : final
-                    try await writer.write(SSE.event(answer))
+                    try await writer.write(SSE.event(modern ? Self.completingResponse(final, provider: provider) : final))
                 }
                 try await writer.finish(nil)
             })

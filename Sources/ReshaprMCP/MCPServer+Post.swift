@@ -93,24 +93,20 @@ extension MCPServer {
         var context = MCPCallContext(
             headers: request.headers, sessionID: sessionID, protocolVersion: negotiated, requestID: call.requestID, client: call.client,
             traceParent: call.traceParent, logger: call.logger)
-        // A tool that needs the user's input: from the session once given, else asked for now.
-        if !isBatch, message["method"]?.stringValue == "tools/call", let id = message["id"], Self.isValidID(id),
-            let name = message["params"]?["name"]?.stringValue, let need = provider.userInput(forTool: name)
+        // A single tools/call may be answered as a stream: asking the user first for what its
+        // tool needs (then the session keeps it), or reporting progress when the caller asked.
+        if !isBatch, message["jsonrpc"] == "2.0", message["method"]?.stringValue == "tools/call", let id = message["id"], Self.isValidID(id),
+            let params = message["params"], let name = params["name"]?.stringValue
         {
-            if let value = sessions.userInput(sessionID, key: need.key) {
+            if let need = provider.userInput(forTool: name) {
+                guard let value = sessions.userInput(sessionID, key: need.key) else {
+                    return elicitThenCall(id: id, tool: name, need: need, params: params, provider: provider, context: context, session: sessionID)
+                }
                 context.userInputs[need.key] = value
-            } else {
-                return elicitThenCall(
-                    id: id, tool: name, need: need, params: message["params"] ?? .object([:]), provider: provider, context: context, session: sessionID)
             }
-        }
-        // A call with a progress token, from a client that takes a stream, hears that it goes on.
-        if !isBatch, message["method"]?.stringValue == "tools/call", let id = message["id"], Self.isValidID(id),
-            let token = message["params"]?["_meta"]?[MCPMetaKey.progressToken], Self.acceptsEventStream(request.headers)
-        {
-            let params = message["params"] ?? .object([:])
-            guard params["name"]?.stringValue != nil else { return Self.json(JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.name is required")) }
-            return progressStream(id: id, token: token, params: params, provider: provider, context: context, modern: false)
+            if let token = params["_meta"]?[MCPMetaKey.progressToken], Self.acceptsEventStream(request.headers) {
+                return progressStream(id: id, token: token, params: params, provider: provider, context: context, modern: false)
+            }
         }
         var responses: [JSONValue] = []
         var answerBytes = 0

@@ -436,6 +436,9 @@ struct ModernProtocolTests {
             var legacy = MCPTestClient(client, path: "/mcp/open")
             _ = try await legacy.initialize(version: "2025-11-25")
             let session = try #require(legacy.sessionID)
+            // Streamed or not, a call is a JSON-RPC 2.0 request first.
+            let unversioned: JSONValue = ["id": 13, "method": "tools/call", "params": ["name": "slow", "arguments": [:], "_meta": ["progressToken": 8]]]
+            #expect(try json(try await legacy.post(unversioned))["error"]?["code"] == -32600)
             let call: JSONValue = ["jsonrpc": "2.0", "id": 12, "method": "tools/call", "params": ["name": "slow", "arguments": [:], "_meta": ["progressToken": 7]]]
             try await RawHTTPConnection.with(port: port) { connection in
                 let headers = [("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2025-11-25"), ("Mcp-Session-Id", session)]
