@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // JSON values (objects keep their keys' order) and a JSON Schema (draft 2020-12) validator.
@@ -52,7 +53,8 @@ let package = Package(
         // MCP tool definitions and the selection rules common to every API kind.
         .target(name: "ReshaprTools", dependencies: ["ReshaprJSON"]),
         // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
-        .target(name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON", "ReshaprTools"]),
+        .target(
+            name: "ReshaprOpenAPI", dependencies: ["ReshaprJSON", "ReshaprTools", .product(name: "HTTPTypes", package: "swift-http-types")]),
         // GraphQL schemas (SDL or introspection) compiled into MCP tools, one per query and mutation field.
         .target(
             name: "ReshaprGraphQL",

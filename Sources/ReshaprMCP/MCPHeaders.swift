@@ -55,7 +55,7 @@ public struct MCPParamHeader: Sendable, Hashable {
         walk(schema) { annotation, path, reachable, node in
             guard failure == nil else { return }
             let at = path.isEmpty ? "the schema root" : path.joined(separator: ".")
-            guard let name = annotation.stringValue, !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+            guard let name = annotation.stringValue, HTTPField.Name(name) != nil else {
                 failure = MCPParamHeaderError(message: "\(keyword) of \(at) must be a non-empty header token")
                 return
             }
@@ -105,14 +105,6 @@ public struct MCPParamHeader: Sendable, Hashable {
                     for schema in schemas.values { pending.append((schema, path, false, depth + 1)) }
                 }
             }
-        }
-    }
-
-    /// RFC 9110 `tchar`.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): true
-        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
     }
 

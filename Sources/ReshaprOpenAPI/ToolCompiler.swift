@@ -1,3 +1,4 @@
+import HTTPTypes
 import ReshaprJSON
 import ReshaprTools
 
@@ -280,11 +281,7 @@ public enum ToolCompiler {
     /// mirror it into `Mcp-Param-{name}` where proxies can route on it: a string, integer or
     /// boolean whose name is a header token, never one that looks like a credential, once per name.
     static func mirrorsAsMCPHeader(_ name: String, schema: JSONValue, taken: inout Set<String>) -> Bool {
-        guard let type = schema["type"]?.stringValue, ["string", "integer", "boolean"].contains(type), !name.isEmpty else { return false }
-        let token = "!#$%&'*+-.^_`|~"
-        guard name.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || token.unicodeScalars.contains($0) }) else {
-            return false
-        }
+        guard let type = schema["type"]?.stringValue, ["string", "integer", "boolean"].contains(type), HTTPField.Name(name) != nil else { return false }
         let lowered = name.lowercased()
         let sensitive = ["auth", "key", "token", "secret", "password", "cookie", "session", "credential", "signature"]
         guard !sensitive.contains(where: { lowered.contains($0) }) else { return false }
