@@ -33,6 +33,13 @@ public final class SubscriptionHub: Sendable {
         var nextKey: UInt64 = 0
         /// Set by ``closeAll()`` (shutdown): no subscription opens after it.
         var closed = false
+
+        mutating func remove(_ key: UInt64) -> Subscriber? {
+            guard let removed = subscribers.removeValue(forKey: key) else { return nil }
+            let left = (perPath[removed.path] ?? 1) - 1
+            perPath[removed.path] = left > 0 ? left : nil
+            return removed
+        }
     }
 
     private let state = Mutex<State>(State())
@@ -51,12 +58,14 @@ public final class SubscriptionHub: Sendable {
 
     /// Why a subscription on `path` could not be opened now, if it could not.
     func refusal(on path: String) -> Refusal? {
-        state.withLock { state in
-            if state.closed { return .shuttingDown }
-            if state.subscribers.count >= maxSubscriptions { return .tooManyOverall }
-            if (state.perPath[path] ?? 0) >= maxPerEndpoint { return .tooManyForEndpoint }
-            return nil
-        }
+        state.withLock { refusal($0, on: path) }
+    }
+
+    private func refusal(_ state: State, on path: String) -> Refusal? {
+        if state.closed { return .shuttingDown }
+        if state.subscribers.count >= maxSubscriptions { return .tooManyOverall }
+        if (state.perPath[path] ?? 0) >= maxPerEndpoint { return .tooManyForEndpoint }
+        return nil
     }
 
     /// Opens a subscription; its stream yields SSE events until the server ends it (a closing
@@ -64,9 +73,7 @@ public final class SubscriptionHub: Sendable {
     func open(path: String, id: JSONValue, kinds: Set<Kind>) -> Result<(key: UInt64, events: AsyncStream<ByteBuffer>), Refusal> {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let key: Result<UInt64, Refusal> = state.withLock { state in
-            guard !state.closed else { return .failure(.shuttingDown) }
-            guard state.subscribers.count < maxSubscriptions else { return .failure(.tooManyOverall) }
-            guard (state.perPath[path] ?? 0) < maxPerEndpoint else { return .failure(.tooManyForEndpoint) }
+            if let refusal = refusal(state, on: path) { return .failure(refusal) }
             state.nextKey += 1
             state.subscribers[state.nextKey] = Subscriber(path: path, id: id, kinds: kinds, continuation: continuation)
             state.perPath[path, default: 0] += 1
@@ -83,11 +90,7 @@ public final class SubscriptionHub: Sendable {
 
     /// Drops a subscription (its client left, or it ended); nothing when it is gone already.
     func remove(_ key: UInt64) {
-        state.withLock { state in
-            guard let removed = state.subscribers.removeValue(forKey: key) else { return }
-            let left = (state.perPath[removed.path] ?? 1) - 1
-            state.perPath[removed.path] = left > 0 ? left : nil
-        }
+        _ = state.withLock { $0.remove(key) }
     }
 
     /// Sends `notifications/tools/list_changed` to the subscribers of `paths` that asked for it;
@@ -122,13 +125,7 @@ public final class SubscriptionHub: Sendable {
 
     private func close(where predicate: (Subscriber) -> Bool) {
         let ending = state.withLock { state in
-            let ending = state.subscribers.filter { predicate($0.value) }
-            for key in ending.keys { state.subscribers[key] = nil }
-            for subscriber in ending.values {
-                let left = (state.perPath[subscriber.path] ?? 1) - 1
-                state.perPath[subscriber.path] = left > 0 ? left : nil
-            }
-            return ending.values
+            state.subscribers.filter { predicate($0.value) }.keys.compactMap { state.remove($0) }
         }
         for subscriber in ending {
             subscriber.continuation.yield(SSE.event(Self.closing(subscriber.id)))
