@@ -67,7 +67,7 @@ extension RESTAPI {
     func createSecret(_ request: Request) async throws -> JSONValue {
         let organization = try organization(request)
         let input = try await body(request)
-        let data = Dictionary((input["data"]?.objectValue ?? [:]).compactMap { key, value in value.stringValue.map { (key, $0) } }) { first, _ in first }
+        let data = input["data"]?.stringMembers ?? [:]
         guard !data.isEmpty else { throw APIError(status: .badRequest, message: "data: at least one key is required") }
         let secret = try store.createSecret(name: try string(input, "name") ?? "", data: data, organization: organization)
         return ["id": .string(secret.id), "name": .string(secret.name)]

@@ -63,7 +63,7 @@ public struct GatewayGroupRecord: Codable, Sendable, Hashable, FetchableRecord, 
     }
 
     public var labelMap: [String: String] {
-        Dictionary(uniqueKeysWithValues: ((try? JSONParser.parse(labels))?.objectValue ?? [:]).compactMap { key, value in value.stringValue.map { (key, $0) } })
+        (try? JSONParser.parse(labels))?.stringMembers ?? [:]
     }
 
     /// A group matches a gateway when every label of the group is among the gateway's labels.

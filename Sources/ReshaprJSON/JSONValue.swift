@@ -23,6 +23,12 @@ extension JSONValue {
     /// `{}`.
     public static let emptyObject = JSONValue.object(JSONObject())
 
+    /// The members of an object whose values are strings (none for other values).
+    public var stringMembers: [String: String] {
+        guard case .object(let members) = self else { return [:] }
+        return Dictionary(uniqueKeysWithValues: members.compactMap { key, value in value.stringValue.map { (key, $0) } })
+    }
+
     /// An object of a dictionary's members, in key order (a dictionary has none of its own).
     public init(_ members: [String: JSONValue]) {
         self = .object(JSONObject(uniqueKeysWithValues: members.sorted { $0.key < $1.key }))
