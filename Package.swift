@@ -50,6 +50,12 @@ let package = Package(
         ),
         // Linux inotify: debounced change batches for a directory tree. Knows nothing of the configuration format.
         .target(name: "ReshaprWatch"),
+        // Output filters on a tool's JSON answer: JSON Pointer retain, RFC 6902 patches, TOON
+        // encoding, and the output schema that follows them. Knows nothing of MCP or HTTP.
+        .target(
+            name: "ReshaprFilters",
+            dependencies: ["ReshaprJSON", .product(name: "OrderedCollections", package: "swift-collections")]
+        ),
         // MCP tool definitions and the selection rules common to every API kind.
         .target(name: "ReshaprTools", dependencies: ["ReshaprJSON"]),
         // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
@@ -267,6 +273,7 @@ let package = Package(
         ),
         .executableTarget(name: "reshapr", dependencies: ["ReshaprCLI"]),
         .testTarget(name: "ReshaprJSONTests", dependencies: ["ReshaprJSON"]),
+        .testTarget(name: "ReshaprFiltersTests", dependencies: ["ReshaprFilters", "ReshaprJSON", "TestSupport"]),
         .testTarget(name: "ReshaprOpenAPITests", dependencies: ["ReshaprOpenAPI", "ReshaprTools", "ReshaprConfig", "TestSupport"]),
         .testTarget(
             name: "ReshaprBackendTests",

@@ -64,4 +64,10 @@ public enum Repository {
         if let override = ProcessInfo.processInfo.environment["RESHAPR_CORPUS_DIR"] { return override }
         return (root as NSString).deletingLastPathComponent + "/shared/corpus/openapi"
     }
+
+    /// The TOON conformance fixtures: `../shared/corpus/toon` beside the clone, or `$RESHAPR_TOON_DIR`.
+    public static var toonCorpus: String {
+        if let override = ProcessInfo.processInfo.environment["RESHAPR_TOON_DIR"] { return override }
+        return (root as NSString).deletingLastPathComponent + "/shared/corpus/toon"
+    }
 }
