@@ -45,6 +45,7 @@ let package = Package(
             name: "ReshaprConfig",
             dependencies: [
                 "ReshaprJSON",
+                "ReshaprFilters",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
