@@ -57,6 +57,9 @@ let package = Package(
             name: "ReshaprFilters",
             dependencies: ["ReshaprJSON", .product(name: "OrderedCollections", package: "swift-collections")]
         ),
+        // Scripted custom tools: JavaScriptCore's C API loaded at run time (dlopen), one thread and
+        // one context per run, time limit and call budget. Knows nothing of MCP.
+        .target(name: "ReshaprScripting", dependencies: ["ReshaprJSON"]),
         // MCP tool definitions and the selection rules common to every API kind.
         .target(name: "ReshaprTools", dependencies: ["ReshaprJSON"]),
         // OpenAPI 3.0/3.1 and Swagger 2.0 operations compiled into MCP tool definitions.
@@ -132,6 +135,8 @@ let package = Package(
             name: "ReshaprGateway",
             dependencies: [
                 "ReshaprConfig",
+                "ReshaprFilters",
+                "ReshaprScripting",
                 "ReshaprTools",
                 "ReshaprOpenAPI",
                 "ReshaprGraphQL",

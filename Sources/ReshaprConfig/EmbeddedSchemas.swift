@@ -189,7 +189,11 @@ enum EmbeddedSchemas {
             "properties": {
               "name": { "$ref": "common.schema.json#/$defs/toolName" },
               "description": { "type": "string" },
-              "selection": { "description": "GraphQL: the selection set, e.g. '{ id name owner { name } }'.", "type": "string", "pattern": "^\\s*\\{" }
+              "selection": { "description": "GraphQL: the selection set, e.g. '{ id name owner { name } }'.", "type": "string", "pattern": "^\\s*\\{" },
+              "output": {
+                "description": "Deployment-time output filter of this tool (keyed by its name); it takes precedence over the Service's ToolsOutputFilters for this plan.",
+                "$ref": "tools-output-filters.schema.json#/$defs/filter"
+              }
             }
           }
         }
@@ -254,6 +258,73 @@ enum EmbeddedSchemas {
           "if": { "properties": { "type": { "const": "jwt" } } },
           "then": { "required": ["issuer", "audiences"], "oneOf": [{ "required": ["jwksFile"] }, { "required": ["jwksUrl"] }] }
         }
+      ]
+    }
+  }
+}
+"""#),
+        ("custom-tools.schema.json", #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://reshapr.io/schema/v1/custom-tools.schema.json",
+  "title": "reShapr CustomTools artifact",
+  "description": "Tools of a Service redefined for a model: over one original tool with templated arguments (declarative), or as a JavaScript script that calls several (scripted). Attached to a Service as an artifact of type RESHAPR_CUSTOM_TOOLS.",
+  "type": "object",
+  "required": ["apiVersion", "kind", "service", "customTools"],
+  "additionalProperties": false,
+  "properties": {
+    "apiVersion": { "$ref": "tools-output-filters.schema.json#/$defs/apiVersion" },
+    "kind": { "const": "CustomTools" },
+    "service": { "$ref": "tools-output-filters.schema.json#/$defs/serviceBinding" },
+    "customTools": {
+      "description": "By the new tool's name.",
+      "type": "object",
+      "propertyNames": { "$ref": "common.schema.json#/$defs/toolName" },
+      "additionalProperties": { "$ref": "#/$defs/customTool" }
+    }
+  },
+  "$defs": {
+    "customTool": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["description"],
+      "properties": {
+        "title": { "type": "string" },
+        "description": { "type": "string", "minLength": 1 },
+        "input": {
+          "description": "JSON Schema of the tool's arguments (an object schema); no arguments when absent.",
+          "type": "object"
+        },
+        "tool": {
+          "description": "Declarative: the original tool this one calls (and replaces in tools/list).",
+          "$ref": "common.schema.json#/$defs/toolName"
+        },
+        "arguments": {
+          "description": "Declarative: the original tool's arguments. A whole-value \"${x}\" takes input x with its JSON type; ${x} inside a longer string is interpolated. GraphQL: __relation_<field>: {arg: value} sets arguments of a nested field of the selection.",
+          "type": "object"
+        },
+        "tools": {
+          "description": "Scripted: the tools the script may call, of this Service or of another Service of the same organization.",
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": ["tool"],
+            "additionalProperties": false,
+            "properties": {
+              "service": { "description": "\"<name>:<version>\" of another Service; this one when absent.", "type": "string", "pattern": "^[^:]+:[^:]+$" },
+              "tool": { "$ref": "common.schema.json#/$defs/toolName" }
+            }
+          }
+        },
+        "script": {
+          "description": "Scripted: a JavaScript function body. It receives `input` and the global `rs` (callTool, callToolAsync, awaitPromises, fail) and returns the result.",
+          "type": "string",
+          "minLength": 1
+        }
+      },
+      "oneOf": [
+        { "required": ["tool"], "not": { "anyOf": [{ "required": ["script"] }, { "required": ["tools"] }] } },
+        { "required": ["script"], "not": { "anyOf": [{ "required": ["tool"] }, { "required": ["arguments"] }] } }
       ]
     }
   }
@@ -325,6 +396,16 @@ enum EmbeddedSchemas {
             "maxBodyBytes": { "description": "Largest accepted request body, in bytes (1 KiB to 1 GiB).", "type": "integer", "minimum": 1024, "maximum": 1073741824 },
             "callTimeout": { "$ref": "common.schema.json#/$defs/duration" },
             "maxConcurrentCalls": { "description": "Tool calls in flight per endpoint.", "type": "integer", "minimum": 1, "maximum": 1000000 },
+            "scripts": {
+              "description": "Guardrails of scripted custom tools.",
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "timeout": { "description": "Longest run of one script (default 10s); a script still running is stopped.", "$ref": "common.schema.json#/$defs/duration" },
+                "maxToolCalls": { "description": "Tool calls one run may make (default 50).", "type": "integer", "minimum": 1, "maximum": 10000 },
+                "maxNesting": { "description": "How deep scripted tools may call scripted tools (default 5).", "type": "integer", "minimum": 1, "maximum": 32 }
+              }
+            },
             "rateLimit": {
               "description": "Requests per client: the API key or JWT subject when the endpoint authenticates, else the remote address. Over it: 429 with Retry-After.",
               "type": "object",
@@ -433,15 +514,15 @@ enum EmbeddedSchemas {
       "allOf": [
         {
           "if": { "properties": { "type": { "const": "REST" } } },
-          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["OPENAPI", "SWAGGER"] } } } } } }
+          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["OPENAPI", "SWAGGER", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"] } } } } } }
         },
         {
           "if": { "properties": { "type": { "const": "GRAPHQL" } } },
-          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION"] } } } } } }
+          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"] } } } } } }
         },
         {
           "if": { "properties": { "type": { "const": "GRPC" } } },
-          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["PROTOBUF_DESCRIPTOR_SET"] } } } } } }
+          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["PROTOBUF_DESCRIPTOR_SET", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"] } } } } } }
         }
       ]
     }
@@ -453,13 +534,90 @@ enum EmbeddedSchemas {
       "additionalProperties": false,
       "properties": {
         "type": {
-          "description": "OPENAPI (3.0 or 3.1), SWAGGER (2.0), GRAPHQL_SCHEMA (SDL), GRAPHQL_INTROSPECTION (JSON), PROTOBUF_DESCRIPTOR_SET (binary, base64 when inline).",
-          "enum": ["OPENAPI", "SWAGGER", "GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION", "PROTOBUF_DESCRIPTOR_SET"]
+          "description": "OPENAPI (3.0 or 3.1), SWAGGER (2.0), GRAPHQL_SCHEMA (SDL), GRAPHQL_INTROSPECTION (JSON), PROTOBUF_DESCRIPTOR_SET (binary, base64 when inline); RESHAPR_CUSTOM_TOOLS and RESHAPR_TOOLS_OUTPUT_FILTERS (reShapr's CustomTools and ToolsOutputFilters files, apiVersion reshapr.io/v1alpha1).",
+          "enum": ["OPENAPI", "SWAGGER", "GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION", "PROTOBUF_DESCRIPTOR_SET", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"]
         },
         "path": { "$ref": "common.schema.json#/$defs/relativePath" },
         "inline": { "type": "string", "minLength": 1 }
       },
       "oneOf": [{ "required": ["path"] }, { "required": ["inline"] }]
+    }
+  }
+}
+"""#),
+        ("tools-output-filters.schema.json", #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://reshapr.io/schema/v1/tools-output-filters.schema.json",
+  "title": "reShapr ToolsOutputFilters artifact",
+  "description": "Per tool of a Service: what its JSON answer is reduced to before the MCP result is made. Attached to a Service as an artifact of type RESHAPR_TOOLS_OUTPUT_FILTERS.",
+  "type": "object",
+  "required": ["apiVersion", "kind", "service", "filters"],
+  "additionalProperties": false,
+  "properties": {
+    "apiVersion": { "$ref": "#/$defs/apiVersion" },
+    "kind": { "const": "ToolsOutputFilters" },
+    "service": { "$ref": "#/$defs/serviceBinding" },
+    "filters": {
+      "description": "By tool name (as the Service's description names it, or a custom tool's name).",
+      "type": "object",
+      "propertyNames": { "$ref": "common.schema.json#/$defs/toolName" },
+      "additionalProperties": { "$ref": "#/$defs/filter" }
+    }
+  },
+  "$defs": {
+    "apiVersion": {
+      "description": "Version of the reShapr artifact format.",
+      "const": "reshapr.io/v1alpha1"
+    },
+    "serviceBinding": {
+      "description": "The Service the artifact belongs to; it must match the Service it is attached to.",
+      "type": "object",
+      "required": ["name", "version"],
+      "additionalProperties": false,
+      "properties": {
+        "name": { "$ref": "common.schema.json#/$defs/name" },
+        "version": { "$ref": "common.schema.json#/$defs/version" }
+      }
+    },
+    "filter": {
+      "description": "Applied in this order: keep the jsonRetain branches, apply the jsonPatches, give TOON text.",
+      "type": "object",
+      "additionalProperties": false,
+      "minProperties": 1,
+      "properties": {
+        "jsonRetain": {
+          "description": "JSON Pointers (RFC 6901) of the branches to keep; everything else is dropped.",
+          "type": "array",
+          "minItems": 1,
+          "items": { "type": "string", "pattern": "^(/([^~]|~[01])*)*$" }
+        },
+        "jsonPatches": {
+          "description": "RFC 6902 operations applied in order to the retained document; a failed test stops the sequence.",
+          "type": "array",
+          "maxItems": 1000,
+          "items": { "$ref": "#/$defs/patchOperation" }
+        },
+        "convertToToon": {
+          "description": "Answer the final document as TOON text (Token-Oriented Object Notation) instead of JSON.",
+          "type": "boolean"
+        }
+      }
+    },
+    "patchOperation": {
+      "type": "object",
+      "required": ["op", "path"],
+      "additionalProperties": false,
+      "properties": {
+        "op": { "enum": ["add", "remove", "replace", "move", "copy", "test"] },
+        "path": { "type": "string", "pattern": "^(/([^~]|~[01])*)*$" },
+        "from": { "type": "string", "pattern": "^(/([^~]|~[01])*)*$" },
+        "value": true
+      },
+      "allOf": [
+        { "if": { "properties": { "op": { "enum": ["add", "replace", "test"] } } }, "then": { "required": ["value"] } },
+        { "if": { "properties": { "op": { "enum": ["move", "copy"] } } }, "then": { "required": ["from"] } }
+      ]
     }
   }
 }

@@ -4,6 +4,7 @@ import ReshaprJSON
 /// Reading resource documents and keeping one candidate per resource name.
 extension LoadRun {
     static let marker = Array("reshapr.io/".utf8)
+    static let artifactKinds: Set<String> = ["CustomTools", "ToolsOutputFilters", "Prompts", "Resources"]
 
     static func mentionsReshapr(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { haystack in
@@ -51,6 +52,8 @@ extension LoadRun {
         guard case .object(let object) = document.value, let apiVersion = object["apiVersion"]?.stringValue,
             apiVersion.hasPrefix("reshapr.io/")
         else { return }
+        // reShapr's artifact files (CustomTools, ToolsOutputFilters...) are read when a Service references them.
+        if apiVersion == artifactAPIVersion, let kind = object["kind"]?.stringValue, Self.artifactKinds.contains(kind) { return }
         documents[location] = document
         resourceDocuments += 1
         guard apiVersion == resourceAPIVersion else {

@@ -38,6 +38,17 @@ extension LoadRun {
                 }
             }
             if let n = limits["maxConcurrentCalls"]?.intValue { settings.maxConcurrentCalls = n }
+            if let scripts = limits["scripts"] {
+                if let raw = scripts["timeout"] {
+                    if let parsed = Duration.parse(raw) {
+                        settings.scripts.timeout = parsed
+                    } else {
+                        report(candidate.location, limitsPath.appending("scripts").appending("timeout"), "must be a duration \(Duration.configuredRange)")
+                    }
+                }
+                if let n = scripts["maxToolCalls"]?.intValue { settings.scripts.maxToolCalls = n }
+                if let n = scripts["maxNesting"]?.intValue { settings.scripts.maxNesting = n }
+            }
             // The schema bounds both (0.001...1e6 and 1...1e6), so the conversion cannot trap.
             if let rate = limits["rateLimit"], let rps = rate["requestsPerSecond"]?.doubleValue {
                 settings.rateLimit = GatewaySettings.RateLimit(requestsPerSecond: rps, burst: rate["burst"]?.intValue ?? max(1, Int(rps.rounded(.up))))

@@ -1,4 +1,5 @@
 import Foundation
+import ReshaprFilters
 import ReshaprJSON
 
 /// Configuration plans: backend, tool selection, backend and client security.
@@ -72,8 +73,19 @@ extension LoadRun {
             let toolsSpec = spec["tools"]
             var overrides: [String: ToolSelection.Override] = [:]
             for (operation, value) in toolsSpec?["overrides"]?.objectValue ?? [:] {
+                var output: OutputFilter?
+                if let spec = value["output"] {
+                    let field = specPath.appending("tools").appending("overrides").appending(operation).appending("output")
+                    do {
+                        output = try OutputFilter(spec: spec, at: field)
+                    } catch {
+                        report(at, error.path, error.message)
+                        ok = false
+                    }
+                }
                 overrides[operation] = ToolSelection.Override(
-                    name: value["name"]?.stringValue, description: value["description"]?.stringValue, selection: value["selection"]?.stringValue)
+                    name: value["name"]?.stringValue, description: value["description"]?.stringValue, selection: value["selection"]?.stringValue,
+                    output: output)
             }
             let tools = ToolSelection(
                 include: toolsSpec?["include"]?.arrayValue?.compactMap(\.stringValue),

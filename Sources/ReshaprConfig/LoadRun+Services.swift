@@ -13,6 +13,10 @@ extension LoadRun {
                 let path = JSONPath.root.appending("spec").appending("artifacts").appending(index: index)
                 guard let type = entry["type"]?.stringValue.flatMap(ArtifactType.init(rawValue:)) else { continue }
                 if let artifact = loadArtifact(entry, type: type, at: candidate.location, path) {
+                    if let problem = Self.bindingProblem(artifact, service: key, among: artifacts) {
+                        report(candidate.location, path, problem)
+                        ok = false
+                    }
                     artifacts.append(artifact)
                 } else {
                     ok = false
@@ -79,6 +83,38 @@ extension LoadRun {
         }
     }
 
+    /// Why a CustomTools or ToolsOutputFilters artifact cannot belong to the Service: another
+    /// Service named in its `service`, or a tool it defines that an earlier artifact defines too.
+    static func bindingProblem(_ artifact: Artifact, service: ServiceKey, among earlier: [Artifact]) -> String? {
+        let binding: ServiceBinding
+        let names: [String]
+        let what: String
+        switch artifact.content {
+        case .outputFilters(let file):
+            (binding, names, what) = (file.service, Array(file.filters.keys), "a filter of")
+        case .customTools(let file):
+            (binding, names, what) = (file.service, Array(file.tools.keys), "custom tool")
+        default:
+            return nil
+        }
+        let origin = artifact.file ?? "the inline artifact"
+        if binding.name != service.name || binding.version != service.version {
+            return "\(origin) is for service \(binding.name) \(binding.version) (its service field), not \(service.name) \(service.version)"
+        }
+        for other in earlier where other.type == artifact.type {
+            let taken: Set<String>
+            switch other.content {
+            case .outputFilters(let file): taken = Set(file.filters.keys)
+            case .customTools(let file): taken = Set(file.tools.keys)
+            default: continue
+            }
+            if let clash = names.sorted().first(where: taken.contains) {
+                return "\(origin) defines \(what) \(clash), which \(other.file ?? "an inline artifact") of this service defines already"
+            }
+        }
+        return nil
+    }
+
     /// Parses an artifact and checks that it is the kind of document its type says.
     static func parseArtifact(_ bytes: [UInt8], type: ArtifactType) -> Result<ArtifactContent, FileAccessError> {
         switch type {
@@ -90,6 +126,8 @@ extension LoadRun {
             }
             guard text.contains(where: { !$0.isWhitespace }) else { return .failure(FileAccessError(description: "GraphQL schema is empty")) }
             return .success(.text(text))
+        case .customTools, .toolsOutputFilters:
+            return parseReshapingArtifact(bytes, type: type)
         case .openAPI, .swagger, .graphQLIntrospection:
             let documents: [ParsedDocument]
             do {
@@ -122,7 +160,7 @@ extension LoadRun {
         case .graphQLIntrospection:
             if document["__schema"] != nil || document["data"]?["__schema"] != nil { return nil }
             return "is not a GraphQL introspection result: no '__schema' (or 'data.__schema') field"
-        case .graphQLSchema, .protobufDescriptorSet:
+        case .graphQLSchema, .protobufDescriptorSet, .customTools, .toolsOutputFilters:
             return nil
         }
     }

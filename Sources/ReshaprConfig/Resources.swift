@@ -1,3 +1,4 @@
+import ReshaprFilters
 import ReshaprJSON
 
 /// The kinds of resource a configuration directory holds.
@@ -51,6 +52,10 @@ public enum ArtifactType: String, Sendable, Hashable {
     case graphQLSchema = "GRAPHQL_SCHEMA"
     case graphQLIntrospection = "GRAPHQL_INTROSPECTION"
     case protobufDescriptorSet = "PROTOBUF_DESCRIPTOR_SET"
+    /// reShapr's `kind: CustomTools` file.
+    case customTools = "RESHAPR_CUSTOM_TOOLS"
+    /// reShapr's `kind: ToolsOutputFilters` file.
+    case toolsOutputFilters = "RESHAPR_TOOLS_OUTPUT_FILTERS"
 }
 
 /// The parsed content of an artifact.
@@ -61,6 +66,8 @@ public enum ArtifactContent: Sendable, Hashable {
     case text(String)
     /// A protobuf FileDescriptorSet.
     case binary([UInt8])
+    case outputFilters(ToolsOutputFilters)
+    case customTools(CustomTools)
 }
 
 public struct Artifact: Sendable, Hashable {
@@ -137,6 +144,8 @@ public struct ToolSelection: Sendable, Hashable {
         public var description: String?
         /// GraphQL: the selection set of this field's tool, replacing the generated one.
         public var selection: String?
+        /// The plan's own output filter of this tool, before the Service's.
+        public var output: OutputFilter?
     }
 
     /// Operations to expose; `nil` means all.
@@ -232,6 +241,15 @@ public struct GatewaySettings: Sendable, Hashable {
         public var burst: Int
     }
 
+    /// Limits of scripted custom tools (`spec.limits.scripts`).
+    public struct ScriptGuardrails: Sendable, Hashable {
+        public var timeout: Duration = .seconds(10)
+        public var maxToolCalls = 50
+        public var maxNesting = 5
+
+        public init() {}
+    }
+
     public var host: String
     public var port: Int
     public var fqdns: [String]
@@ -239,6 +257,7 @@ public struct GatewaySettings: Sendable, Hashable {
     public var maxBodyBytes: Int
     public var callTimeout: Duration
     public var maxConcurrentCalls: Int
+    public var scripts = ScriptGuardrails()
     public var rateLimit: RateLimit?
     public var allowedOrigins: [String]
     /// Where the settings came from; `nil` for defaults.

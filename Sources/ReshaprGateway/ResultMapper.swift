@@ -9,6 +9,22 @@ enum ResultMapper {
     static let maxImageBytes = 5 << 20
 
     static func result(for response: BackendResponse, outputValidator: JSONSchemaValidator?) -> MCPToolResult {
+        map(response, outputValidator: outputValidator).result
+    }
+
+    /// The MCP result of a backend answer, and its canonical JSON when it is a successful JSON
+    /// answer (what output filters work on).
+    static func map(_ response: BackendResponse, outputValidator: JSONSchemaValidator?) -> (result: MCPToolResult, json: JSONValue?) {
+        let result = plainResult(for: response, outputValidator: outputValidator)
+        guard !result.isError else { return (result, nil) }
+        if let structured = result.structuredContent { return (result, structured) }
+        guard (200..<300).contains(response.status), response.mediaType?.hasSuffix("json") == true, let value = try? JSONParser.parse(response.body) else {
+            return (result, nil)
+        }
+        return (result, value)
+    }
+
+    private static func plainResult(for response: BackendResponse, outputValidator: JSONSchemaValidator?) -> MCPToolResult {
         let status = response.status
         let reason = HTTPStatusText.text(for: status)
         guard (200..<300).contains(status) else {

@@ -17,6 +17,8 @@ public struct RoutingTable: Sendable {
     public var issues: [ConfigIssue]
     /// Expositions valid in the configuration that could not be compiled into an endpoint.
     public var failed: Set<ResourceName>
+    /// The endpoints by Service, for scripts calling other Services; shared with the tables built from this one.
+    public var directory = EndpointDirectory()
 
     public static let empty = RoutingTable(endpoints: [:], issues: [], failed: [])
 
@@ -31,6 +33,7 @@ public struct RoutingTable: Sendable {
         var failed: Set<ResourceName> = []
         var toolSets: [String: ToolSet] = [:]
         var warnedPlans: Set<SourceLocation> = []
+        let directory = previous?.directory ?? EndpointDirectory()
         // One key store per JWKS, kept across reloads: endpoints of one issuer fetch its keys once.
         var keyStores: [ReshaprAuth.JWKSSource: JWKSKeyStore] = [:]
         for endpoint in previous?.endpoints.values ?? [:].values {
@@ -40,7 +43,7 @@ public struct RoutingTable: Sendable {
             let endpoint: ToolEndpoint
             let settings = configuration.gateway
             if let old = previous?.endpoints[exposition.path], old.exposition == exposition, old.callTimeout == settings.callTimeout,
-                old.maxConcurrentCalls == settings.maxConcurrentCalls
+                old.maxConcurrentCalls == settings.maxConcurrentCalls, old.scriptGuardrails == settings.scripts
             {
                 endpoint = old
             } else {
@@ -82,14 +85,29 @@ public struct RoutingTable: Sendable {
                 let overrides = tools.overrides.sorted { $0.key < $1.key }.map {
                     "\($0.key)=\($0.value.name ?? ""):\($0.value.description ?? ""):\($0.value.selection ?? "")"
                 }
-                let key = "\(artifactKey)|\(tools.include ?? ["*"])|\(tools.exclude)|\(overrides)|\(tools.selectionDepth ?? 0)"
+                // Custom tools and filters belong to the Service: with them, a tool set serves one Service.
+                let reshaped = service.artifacts.contains { $0.type == .customTools || $0.type == .toolsOutputFilters }
+                    || tools.overrides.values.contains { $0.output != nil }
+                let serviceKey = reshaped ? "|\(service.metadata.org)/\(service.metadata.name)/\(service.version)|\(tools.overrides.mapValues(\.output))" : ""
+                let key = "\(artifactKey)|\(tools.include ?? ["*"])|\(tools.exclude)|\(overrides)|\(tools.selectionDepth ?? 0)\(serviceKey)"
                 let toolSet: ToolSet
                 if let shared = toolSets[key] {
                     toolSet = shared
                 } else {
-                    switch Self.compile(artifact, selection: tools) {
+                    switch Self.compile(artifact, selection: Self.compileSelection(tools, service: service)) {
                     case .success(let compiled):
-                        toolSet = compiled
+                        switch Self.reshaping(compiled.catalog, for: exposition) {
+                        case .success(let reshaping):
+                            let plain = reshaping.customTools.isEmpty && reshaping.filters.isEmpty
+                            toolSet = plain ? compiled : ToolSet(compiled.catalog, transcoder: compiled.transcoder, reshaping: reshaping)
+                            for (tool, reason) in reshaping.unusable.sorted(by: { $0.key < $1.key }) {
+                                issues.append(ConfigIssue(file: service.source.file, document: service.source.document, message: "custom tool \(tool) is not served: \(reason)"))
+                            }
+                        case .failure(let problems):
+                            issues += problems.issues
+                            failed.insert(exposition.name)
+                            continue
+                        }
                     case .failure(let problem):
                         let location = artifact.file ?? service.source.file
                         issues.append(ConfigIssue(file: location, document: artifact.file == nil ? service.source.document : nil, message: problem.description))
@@ -102,7 +120,7 @@ public struct RoutingTable: Sendable {
                     }
                     let location = artifact.file ?? service.source.file
                     let document = artifact.file == nil ? service.source.document : nil
-                    for (tool, reason) in toolSet.unusable.sorted(by: { $0.key < $1.key }) {
+                    for (tool, reason) in toolSet.unusable.sorted(by: { $0.key < $1.key }) where !reason.hasPrefix("scripted tools need") {
                         issues.append(
                             ConfigIssue(severity: .warning, file: location, document: document, message: "tool \(tool) is not served and its calls are refused: \(reason)"))
                     }
@@ -112,8 +130,8 @@ public struct RoutingTable: Sendable {
                 }
                 endpoint = ToolEndpoint(
                     exposition: exposition, toolSet: toolSet, backend: backend, callTimeout: settings.callTimeout,
-                    maxConcurrentCalls: settings.maxConcurrentCalls, verifier: verifier, metrics: EndpointMetrics(metrics: metrics, endpoint: exposition.path),
-                    logger: logger)
+                    maxConcurrentCalls: settings.maxConcurrentCalls, scriptGuardrails: settings.scripts, directory: directory, verifier: verifier,
+                    metrics: EndpointMetrics(metrics: metrics, endpoint: exposition.path), logger: logger)
             }
             endpoints[exposition.path] = endpoint
             let plan = exposition.plan.source
@@ -125,7 +143,8 @@ public struct RoutingTable: Sendable {
                 }
             }
         }
-        return RoutingTable(endpoints: endpoints, issues: issues, failed: failed)
+        directory.update(endpoints)
+        return RoutingTable(endpoints: endpoints, issues: issues, failed: failed, directory: directory)
     }
 
     /// The artifact types a service type is served from.
@@ -168,6 +187,8 @@ public struct RoutingTable: Sendable {
             } catch {
                 return .failure(CompileFailure(description: error.description))
             }
+        case .customTools, .toolsOutputFilters:
+            return .failure(CompileFailure(description: "a \(artifact.type.rawValue) artifact reshapes tools; it does not describe an API"))
         }
     }
 
@@ -176,7 +197,7 @@ public struct RoutingTable: Sendable {
         switch artifact.content {
         case .text(let sdl): source = .sdl(sdl)
         case .document(let document): source = .introspection(document)
-        case .binary: return .failure(CompileFailure(description: "a GraphQL artifact must be text (SDL) or JSON (introspection)"))
+        case .binary, .outputFilters, .customTools: return .failure(CompileFailure(description: "a GraphQL artifact must be text (SDL) or JSON (introspection)"))
         }
         var selections: [String: String] = [:]
         for (selector, value) in tools.overrides {

@@ -32,8 +32,9 @@ extension ToolEndpoint {
                 return failed(name, error, context: context)
             }
         }
-        let result = ResultMapper.result(for: response, outputValidator: outputValidator)
+        let (result, json) = ResultMapper.map(response, outputValidator: outputValidator)
         return CallOutcome(
-            result: result, outcome: result.isError ? .toolError : .ok, unauthorized: response.status == 401, backendError: Self.errorReason(status: response.status))
+            result: result, outcome: result.isError ? .toolError : .ok, answer: json, unauthorized: response.status == 401,
+            backendError: Self.errorReason(status: response.status))
     }
 }

@@ -18,6 +18,8 @@ public enum ToolBinding: Sendable, Hashable {
     case http(HTTPOperation)
     case graphQL(GraphQLOperation)
     case grpc(GRPCMethodBinding)
+    /// A tool of the Service's CustomTools: over another tool, or a script.
+    case custom(CustomTool)
 }
 
 /// One served MCP endpoint: the tools of an exposition and how to call them.
@@ -31,6 +33,9 @@ public final class ToolEndpoint: MCPToolProvider {
     let callTimeout: Duration
     /// Tool calls in flight on this endpoint above which calls are refused (`overloaded`).
     let maxConcurrentCalls: Int
+    let scriptGuardrails: GatewaySettings.ScriptGuardrails
+    /// The gateway's endpoints by Service, for scripts that call another Service's tools.
+    let directory: EndpointDirectory
     let verifier: JWTVerifier?
     let metrics: EndpointMetrics
     let logger: Logger
@@ -43,8 +48,11 @@ public final class ToolEndpoint: MCPToolProvider {
 
     init(
         exposition: ResolvedExposition, toolSet: ToolSet, backend: BackendClient, callTimeout: Duration, maxConcurrentCalls: Int,
+        scriptGuardrails: GatewaySettings.ScriptGuardrails = GatewaySettings.ScriptGuardrails(), directory: EndpointDirectory = EndpointDirectory(),
         verifier: JWTVerifier?, metrics: EndpointMetrics, logger: Logger
     ) {
+        self.scriptGuardrails = scriptGuardrails
+        self.directory = directory
         self.exposition = exposition
         self.toolSet = toolSet
         self.backend = backend
@@ -68,17 +76,6 @@ public final class ToolEndpoint: MCPToolProvider {
 
     public func callTool(name: String, arguments: JSONObject, context: MCPCallContext) async -> MCPToolLookup {
         guard let tool = catalog.tool(named: name) else { return .unknownTool }
-        guard let (input, output) = toolSet.validators(for: tool) else {
-            metrics.record(tool: name, outcome: .refused, duration: nil)
-            let reason = toolSet.unusable[name] ?? "its schemas cannot be checked"
-            return .result(.text("The gateway refuses to call \(name): \(reason). The operator must fix the API description.", isError: true))
-        }
-        let violations = input.validate(.object(arguments))
-        if !violations.isEmpty {
-            metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
-            let details = violations.prefix(10).map { $0.path.isRoot ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "; ")
-            return .result(Self.invalidArguments(name, details))
-        }
         // Refuse rather than queue: a queue in front of a slow backend only grows.
         guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxConcurrentCalls else {
             inFlight.wrappingSubtract(1, ordering: .relaxed)
@@ -90,23 +87,54 @@ public final class ToolEndpoint: MCPToolProvider {
                     isError: true))
         }
         defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
-        let started = ContinuousClock.now
-        let call: CallOutcome
-        switch tool.binding {
-        case .http(let operation):
-            call = await callHTTP(operation, name: name, arguments: arguments, outputValidator: output, context: context)
-        case .graphQL(let operation):
-            call = await callGraphQL(operation, name: name, arguments: arguments, context: context)
-        case .grpc(let method):
-            call = await callGRPC(method, name: name, arguments: arguments, context: context)
-        }
-        metrics.record(tool: name, outcome: call.outcome, duration: call.reachedBackend ? ContinuousClock.now - started : nil)
-        if let backendError = call.backendError { metrics.backendError(backendError) }
-        context.logger.debug("tool called", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "outcome": "\(call.outcome.rawValue)"])
+        let call = await invoke(tool, arguments: arguments, context: context, nesting: 0)
         var result = call.result
         // The backend refused the user's credential: a session must not keep offering it.
         if call.unauthorized, case .userCredential = exposition.plan.backendSecurity { result.userInputRejected = true }
         return .result(result)
+    }
+
+    /// One tool call through the whole path: argument validation, the backend (or the custom
+    /// tool's own calls), output filter, metrics. `nesting` counts the scripted tools above this
+    /// call; calls made by custom tools come back here with it.
+    func invoke(_ tool: CompiledTool<ToolBinding>, arguments: JSONObject, context: MCPCallContext, nesting: Int, filtered: Bool = true) async -> CallOutcome {
+        let name = tool.definition.name
+        guard let validators = toolSet.validators(for: tool) else {
+            metrics.record(tool: name, outcome: .refused, duration: nil)
+            let reason = toolSet.unusable[name] ?? "its schemas cannot be checked"
+            return CallOutcome(
+                result: .text("The gateway refuses to call \(name): \(reason). The operator must fix the configuration.", isError: true), outcome: .refused,
+                reachedBackend: false)
+        }
+        let violations = validators.input.validate(.object(arguments))
+        if !violations.isEmpty {
+            metrics.record(tool: name, outcome: .invalidArguments, duration: nil)
+            let details = violations.prefix(10).map { $0.path.isRoot ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "; ")
+            return CallOutcome(result: Self.invalidArguments(name, details), outcome: .invalidArguments, reachedBackend: false)
+        }
+        let started = ContinuousClock.now
+        var call: CallOutcome
+        switch tool.binding {
+        case .http(let operation):
+            call = await callHTTP(operation, name: name, arguments: arguments, outputValidator: validators.backend, context: context)
+        case .graphQL(let operation):
+            call = await callGraphQL(operation, name: name, arguments: arguments, context: context)
+        case .grpc(let method):
+            call = await callGRPC(method, name: name, arguments: arguments, context: context)
+        case .custom(let custom):
+            call = await callCustom(custom, arguments: arguments, context: context, nesting: nesting)
+        }
+        if filtered, let filter = toolSet.filters[name] {
+            call = applying(filter, to: call, tool: name, validator: validators.filtered, context: context)
+        }
+        if case .custom = tool.binding {
+            metrics.record(tool: name, outcome: call.outcome, duration: ContinuousClock.now - started)
+        } else {
+            metrics.record(tool: name, outcome: call.outcome, duration: call.reachedBackend ? ContinuousClock.now - started : nil)
+            if let backendError = call.backendError { metrics.backendError(backendError) }
+        }
+        context.logger.debug("tool called", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "outcome": "\(call.outcome.rawValue)"])
+        return call
     }
 
     /// What one call gave, for the caller and for the metrics.
@@ -114,6 +142,8 @@ public final class ToolEndpoint: MCPToolProvider {
         var result: MCPToolResult
         var outcome: EndpointMetrics.Outcome
         var reachedBackend = true
+        /// The canonical JSON of a successful answer: what output filters and scripts work on.
+        var answer: JSONValue?
         /// The backend answered 401 (gRPC: UNAUTHENTICATED): it refused the credentials it was sent.
         var unauthorized = false
         /// `reshapr_backend_errors_total` reason, if the backend failed.

@@ -103,15 +103,17 @@ public struct ToolCatalog<Binding: Sendable & Hashable>: Sendable {
     public var skipped: [SkippedOperation]
     /// `include`, `exclude` or `overrides` entries that matched no operation.
     public var unmatchedSelectors: [String]
-    /// Operations left out by `include`/`exclude` (not errors).
-    public var filteredOut: Int
+    /// The names of the operations left out by `include`/`exclude` (not errors).
+    public var excludedNames: [String]
+    /// Operations left out by `include`/`exclude`.
+    public var filteredOut: Int { excludedNames.count }
     private var index: [String: Int]
 
-    public init(tools: [CompiledTool<Binding>], skipped: [SkippedOperation], unmatchedSelectors: [String], filteredOut: Int) {
+    public init(tools: [CompiledTool<Binding>], skipped: [SkippedOperation], unmatchedSelectors: [String], excludedNames: [String] = []) {
         self.tools = tools
         self.skipped = skipped
         self.unmatchedSelectors = unmatchedSelectors
-        self.filteredOut = filteredOut
+        self.excludedNames = excludedNames
         var index: [String: Int] = [:]
         for (i, tool) in tools.enumerated() { index[tool.definition.name] = i }
         self.index = index
@@ -125,6 +127,6 @@ public struct ToolCatalog<Binding: Sendable & Hashable>: Sendable {
     public func mapBindings<Other>(_ transform: (Binding) -> Other) -> ToolCatalog<Other> {
         ToolCatalog<Other>(
             tools: tools.map { CompiledTool(definition: $0.definition, binding: transform($0.binding)) }, skipped: skipped,
-            unmatchedSelectors: unmatchedSelectors, filteredOut: filteredOut)
+            unmatchedSelectors: unmatchedSelectors, excludedNames: excludedNames)
     }
 }

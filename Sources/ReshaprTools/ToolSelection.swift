@@ -44,7 +44,7 @@ extension ToolCatalog {
         var usedSelectors: Set<String> = []
         var tools: [CompiledTool<Binding>] = []
         var skipped: [SkippedOperation] = []
-        var filteredOut = 0
+        var excludedNames: [String] = []
         var taken: Set<String> = []
         for candidate in candidates {
             let selectors = candidate.selectors + [candidate.defaultName]
@@ -55,14 +55,14 @@ extension ToolCatalog {
             }
             if let include = rules.include {
                 guard let hit = matches(include) else {
-                    filteredOut += 1
+                    excludedNames.append(candidate.defaultName)
                     continue
                 }
                 usedSelectors.insert(hit)
             }
             if let hit = matches(rules.exclude) {
                 usedSelectors.insert(hit)
-                filteredOut += 1
+                excludedNames.append(candidate.defaultName)
                 continue
             }
             var override: (name: String?, description: String?) = (nil, nil)
@@ -88,7 +88,7 @@ extension ToolCatalog {
         }
         let allSelectors = (rules.include ?? []) + rules.exclude + rules.overrides.keys.sorted()
         let unmatched = allSelectors.filter { !usedSelectors.contains($0) }
-        return ToolCatalog(tools: tools, skipped: skipped, unmatchedSelectors: unmatched, filteredOut: filteredOut)
+        return ToolCatalog(tools: tools, skipped: skipped, unmatchedSelectors: unmatched, excludedNames: excludedNames)
     }
 }
 
