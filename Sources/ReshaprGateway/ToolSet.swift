@@ -66,20 +66,28 @@ public final class ToolSet: Sendable {
         for tool in all.sorted(by: { $0.definition.name < $1.definition.name }) {
             var definition = tool.definition
             let isListed = !reshaping.hidden.contains(definition.name)
-            if unusable[definition.name] != nil { continue }
+            // A refused tool stays in the catalog, unlisted, so that a call gets the reason.
+            func refuse(_ reason: String) {
+                unusable[definition.name] = unusable[definition.name] ?? reason
+                if isListed { listed.append(tool) }
+            }
+            if unusable[definition.name] != nil {
+                refuse("")
+                continue
+            }
             switch MCPParamHeader.annotations(in: definition.inputSchema) {
             case .success(let annotations):
                 if !annotations.isEmpty { paramHeaders[definition.name] = annotations }
             case .failure(let error):
                 // Clients of 2026-07-28 drop such a tool; it must not be listed at all.
-                unusable[definition.name] = "its input schema breaks the x-mcp-header rules (\(error))"
+                refuse("its input schema breaks the x-mcp-header rules (\(error))")
                 continue
             }
             let input: JSONSchemaValidator
             do {
                 input = try JSONSchemaValidator(schema: definition.inputSchema, strict: false)
             } catch {
-                unusable[definition.name] = "its input schema cannot be checked (\(error))"
+                refuse("its input schema cannot be checked (\(error))")
                 continue
             }
             var backend: JSONSchemaValidator?

@@ -180,7 +180,7 @@ import Testing
             kind: Gateway
             metadata: {name: gateway}
             spec:
-              limits: {scripts: {timeout: 1s}}
+              limits: {scripts: {timeout: 5s}}
             """)
         return dir
     }
