@@ -86,31 +86,15 @@ extension LoadRun {
     /// Why a CustomTools or ToolsOutputFilters artifact cannot belong to the Service: another
     /// Service named in its `service`, or a tool it defines that an earlier artifact defines too.
     static func bindingProblem(_ artifact: Artifact, service: ServiceKey, among earlier: [Artifact]) -> String? {
-        let binding: ServiceBinding
-        let names: [String]
-        let what: String
-        switch artifact.content {
-        case .outputFilters(let file):
-            (binding, names, what) = (file.service, Array(file.filters.keys), "a filter of")
-        case .customTools(let file):
-            (binding, names, what) = (file.service, Array(file.tools.keys), "custom tool")
-        default:
-            return nil
-        }
+        guard let (binding, names) = artifact.content.reshapedTools else { return nil }
         let origin = artifact.file ?? "the inline artifact"
         if binding.name != service.name || binding.version != service.version {
             return "\(origin) is for service \(binding.name) \(binding.version) (its service field), not \(service.name) \(service.version)"
         }
         for other in earlier where other.type == artifact.type {
-            let taken: Set<String>
-            switch other.content {
-            case .outputFilters(let file): taken = Set(file.filters.keys)
-            case .customTools(let file): taken = Set(file.tools.keys)
-            default: continue
-            }
-            if let clash = names.sorted().first(where: taken.contains) {
-                return "\(origin) defines \(what) \(clash), which \(other.file ?? "an inline artifact") of this service defines already"
-            }
+            guard let (_, taken) = other.content.reshapedTools, let clash = names.sorted().first(where: taken.contains) else { continue }
+            let what = artifact.type == .customTools ? "custom tool" : "a filter of"
+            return "\(origin) defines \(what) \(clash), which \(other.file ?? "an inline artifact") of this service defines already"
         }
         return nil
     }
@@ -129,18 +113,25 @@ extension LoadRun {
         case .customTools, .toolsOutputFilters:
             return parseReshapingArtifact(bytes, type: type)
         case .openAPI, .swagger, .graphQLIntrospection:
-            let documents: [ParsedDocument]
-            do {
-                documents = try DocumentReader.parse(bytes, keepNodes: false)
-            } catch {
-                return .failure(FileAccessError(description: error.description))
+            return singleObject(bytes).flatMap { document in
+                if let problem = Self.checkKind(of: document, type: type) { return .failure(FileAccessError(description: problem)) }
+                return .success(.document(document))
             }
-            guard documents.count == 1, let document = documents.first?.value, case .object = document else {
-                return .failure(FileAccessError(description: documents.count > 1 ? "holds \(documents.count) YAML documents; an artifact holds one" : "is not a JSON or YAML object"))
-            }
-            if let problem = Self.checkKind(of: document, type: type) { return .failure(FileAccessError(description: problem)) }
-            return .success(.document(document))
         }
+    }
+
+    /// The one JSON or YAML object an artifact file holds.
+    static func singleObject(_ bytes: [UInt8]) -> Result<JSONValue, FileAccessError> {
+        let documents: [ParsedDocument]
+        do {
+            documents = try DocumentReader.parse(bytes, keepNodes: false)
+        } catch {
+            return .failure(FileAccessError(description: error.description))
+        }
+        guard documents.count == 1, let document = documents.first?.value, case .object = document else {
+            return .failure(FileAccessError(description: documents.count > 1 ? "holds \(documents.count) YAML documents; an artifact holds one" : "is not a JSON or YAML object"))
+        }
+        return .success(document)
     }
 
     static func checkKind(of document: JSONValue, type: ArtifactType) -> String? {

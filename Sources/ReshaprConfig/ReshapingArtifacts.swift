@@ -63,14 +63,10 @@ public struct CustomTools: Sendable, Hashable {
 extension LoadRun {
     /// Reads a ToolsOutputFilters or CustomTools file, checked against its schema.
     static func parseReshapingArtifact(_ bytes: [UInt8], type: ArtifactType) -> Result<ArtifactContent, FileAccessError> {
-        let documents: [ParsedDocument]
-        do {
-            documents = try DocumentReader.parse(bytes, keepNodes: false)
-        } catch {
-            return .failure(FileAccessError(description: error.description))
-        }
-        guard documents.count == 1, let document = documents.first?.value, case .object = document else {
-            return .failure(FileAccessError(description: documents.count > 1 ? "holds \(documents.count) YAML documents; an artifact holds one" : "is not a JSON or YAML object"))
+        let document: JSONValue
+        switch singleObject(bytes) {
+        case .success(let object): document = object
+        case .failure(let error): return .failure(error)
         }
         let expectedKind = type == .customTools ? "CustomTools" : "ToolsOutputFilters"
         if let kind = document["kind"]?.stringValue, kind != expectedKind {
@@ -140,25 +136,41 @@ extension LoadRun {
     }
 }
 
+extension ArtifactContent {
+    /// For a CustomTools or ToolsOutputFilters file: the Service it names and the tools it defines.
+    var reshapedTools: (service: ServiceBinding, names: Set<String>)? {
+        switch self {
+        case .outputFilters(let file): return (file.service, Set(file.filters.keys))
+        case .customTools(let file): return (file.service, Set(file.tools.keys))
+        default: return nil
+        }
+    }
+}
+
 extension Service {
     /// The output filters of the Service's ToolsOutputFilters artifacts, by tool name, with the
     /// artifact each came from.
     public var outputFilters: [String: (filter: OutputFilter, artifact: Artifact)] {
-        var filters: [String: (filter: OutputFilter, artifact: Artifact)] = [:]
-        for artifact in artifacts {
-            guard case .outputFilters(let file) = artifact.content else { continue }
-            for (tool, filter) in file.filters { filters[tool] = (filter, artifact) }
+        collect { content in
+            if case .outputFilters(let file) = content { return file.filters }
+            return nil
         }
-        return filters
     }
 
     /// The custom tools of the Service's CustomTools artifacts, by name, with the artifact each came from.
     public var customTools: [String: (tool: CustomTool, artifact: Artifact)] {
-        var tools: [String: (tool: CustomTool, artifact: Artifact)] = [:]
-        for artifact in artifacts {
-            guard case .customTools(let file) = artifact.content else { continue }
-            for (name, tool) in file.tools { tools[name] = (tool, artifact) }
+        collect { content in
+            if case .customTools(let file) = content { return file.tools }
+            return nil
         }
-        return tools
+    }
+
+    /// The entries `extract` finds in the artifacts, by name, each with its artifact.
+    private func collect<Value>(_ extract: (ArtifactContent) -> [String: Value]?) -> [String: (Value, artifact: Artifact)] {
+        var entries: [String: (Value, artifact: Artifact)] = [:]
+        for artifact in artifacts {
+            for (name, value) in extract(artifact.content) ?? [:] { entries[name] = (value, artifact) }
+        }
+        return entries
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ReshaprJSON
 
 /// An RFC 6901 JSON Pointer: `/a/0/b~1c` is the tokens `a`, `0`, `b/c`. The empty pointer is
@@ -66,17 +67,6 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return current
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: Character, with replacement: String) -> String {
-        var out = ""
-        out.reserveCapacity(utf8.count)
-        for character in self {
-            if character == target { out += replacement } else { out.append(character) }
-        }
-        return out
     }
 }
 

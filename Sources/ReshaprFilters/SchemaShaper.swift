@@ -105,7 +105,11 @@ enum SchemaShaper {
     /// The schema of the value at `tokens`; `{}` (anything) where the schema does not say.
     static func locate(_ tokens: ArraySlice<String>, in schema: JSONValue) -> JSONValue? {
         guard let token = tokens.first else { return schema }
-        guard case .object(let members) = schema else { return Self.unlessFalse(schema).map { _ in JSONValue.emptyObject } }
+        guard case .object(let members) = schema else {
+            // `true` allows anything below; `false` nothing.
+            if schema == .bool(false) { return nil }
+            return .emptyObject
+        }
         if members.isEmpty { return .emptyObject }
         guard !isOpaque(members) else { return nil }
         if let child = members["properties"]?[token] { return locate(tokens.dropFirst(), in: child) }

@@ -7,7 +7,7 @@ import ReshaprJSON
 /// Numbers: integers as they are; doubles in plain decimal between 1e-6 and 1e21 (with the
 /// fewest digits that read back to the same double), exponent form (`1e-7`, `1e+21`) outside.
 /// NaN and infinities, which JSON cannot carry, are `null`. Recursion follows the document's
-/// depth, which the JSON parser bounds.
+/// depth: see ``maxDepth``.
 public struct ToonEncoder: Sendable {
     public enum Delimiter: String, Sendable {
         case comma = ","
@@ -17,6 +17,10 @@ public struct ToonEncoder: Sendable {
 
     public var delimiter: Delimiter
     public var indentSize: Int
+
+    /// The deepest document to encode: the encoder recurses with the document, so callers give
+    /// deeper ones (``JSONValue/depth(exceeds:)``) another form, such as JSON text.
+    public static let maxDepth = 128
 
     public init(delimiter: Delimiter = .comma, indentSize: Int = 2) {
         self.delimiter = delimiter
@@ -346,4 +350,20 @@ extension JSONValue {
 
 extension Unicode.Scalar {
     fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
+}
+
+extension JSONValue {
+    /// Whether the value nests deeper than `limit` levels (checked without recursion).
+    public func depth(exceeds limit: Int) -> Bool {
+        var stack: [(JSONValue, Int)] = [(self, 0)]
+        while let (value, depth) = stack.popLast() {
+            guard depth <= limit else { return true }
+            switch value {
+            case .array(let elements): for element in elements { stack.append((element, depth + 1)) }
+            case .object(let members): for member in members.values { stack.append((member, depth + 1)) }
+            default: break
+            }
+        }
+        return false
+    }
 }

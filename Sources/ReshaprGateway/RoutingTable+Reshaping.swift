@@ -51,8 +51,9 @@ extension RoutingTable {
         let include = plan.tools.include.map(Set.init)
         let exclude = Set(plan.tools.exclude)
         let engine = ScriptRunner.availability
+        let customTools = service.customTools
         var selectedCustom: Set<String> = []
-        for (name, entry) in service.customTools.sorted(by: { $0.key < $1.key }) {
+        for (name, entry) in customTools.sorted(by: { $0.key < $1.key }) {
             if let include, !include.contains(name) { continue }
             if exclude.contains(name) { continue }
             let path = JSONPath.root.appending("customTools").appending(name)
@@ -90,7 +91,7 @@ extension RoutingTable {
                     definition: ToolDefinition(name: name, title: custom.title, description: custom.description, inputSchema: custom.input, annotations: annotations),
                     binding: .custom(custom)))
         }
-        let excluded = Set(catalog.excludedNames).union(service.customTools.keys.filter { !selectedCustom.contains($0) })
+        let excluded = Set(catalog.excludedNames).union(customTools.keys.filter { !selectedCustom.contains($0) })
         for (tool, entry) in service.outputFilters.sorted(by: { $0.key < $1.key }) {
             if let target = selectedCustom.contains(tool) ? tool : served(tool) {
                 reshaping.filters[target] = entry.filter

@@ -98,11 +98,7 @@ public struct RoutingTable: Sendable {
                     case .success(let compiled):
                         switch Self.reshaping(compiled.catalog, for: exposition) {
                         case .success(let reshaping):
-                            let plain = reshaping.customTools.isEmpty && reshaping.filters.isEmpty
-                            toolSet = plain ? compiled : ToolSet(compiled.catalog, transcoder: compiled.transcoder, reshaping: reshaping)
-                            for (tool, reason) in reshaping.unusable.sorted(by: { $0.key < $1.key }) {
-                                issues.append(ConfigIssue(file: service.source.file, document: service.source.document, message: "custom tool \(tool) is not served: \(reason)"))
-                            }
+                            toolSet = ToolSet(compiled.catalog, transcoder: compiled.transcoder, reshaping: reshaping)
                         case .failure(let problems):
                             issues += problems.issues
                             failed.insert(exposition.name)
@@ -120,9 +116,13 @@ public struct RoutingTable: Sendable {
                     }
                     let location = artifact.file ?? service.source.file
                     let document = artifact.file == nil ? service.source.document : nil
-                    for (tool, reason) in toolSet.unusable.sorted(by: { $0.key < $1.key }) where !reason.hasPrefix("scripted tools need") {
-                        issues.append(
-                            ConfigIssue(severity: .warning, file: location, document: document, message: "tool \(tool) is not served and its calls are refused: \(reason)"))
+                    for (tool, reason) in toolSet.unusable.sorted(by: { $0.key < $1.key }) {
+                        if toolSet.unrunnable.contains(tool) {
+                            issues.append(ConfigIssue(file: service.source.file, document: service.source.document, message: "custom tool \(tool) is not served: \(reason)"))
+                        } else {
+                            issues.append(
+                                ConfigIssue(severity: .warning, file: location, document: document, message: "tool \(tool) is not served and its calls are refused: \(reason)"))
+                        }
                     }
                     for (tool, reason) in toolSet.uncheckedOutputs.sorted(by: { $0.key < $1.key }) {
                         issues.append(ConfigIssue(severity: .warning, file: location, document: document, message: "tool \(tool): \(reason)"))
@@ -163,8 +163,15 @@ public struct RoutingTable: Sendable {
         }
     }
 
+    /// The tools of one API description, before custom tools and filters.
+    struct CompiledArtifact {
+        var catalog: ToolCatalog<ToolBinding>
+        /// JSON <-> protobuf, for a gRPC service.
+        var transcoder: Transcoder?
+    }
+
     /// Compiles one artifact with a plan's tool selection.
-    static func compile(_ artifact: Artifact, selection tools: ToolSelection) -> Result<ToolSet, CompileFailure> {
+    static func compile(_ artifact: Artifact, selection tools: ToolSelection) -> Result<CompiledArtifact, CompileFailure> {
         var rules = ToolSelectionRules(include: tools.include, exclude: tools.exclude)
         for (selector, value) in tools.overrides where value.name != nil || value.description != nil {
             rules.overrides[selector] = (value.name, value.description)
@@ -174,16 +181,16 @@ public struct RoutingTable: Sendable {
             guard case .document(let document) = artifact.content else {
                 return .failure(CompileFailure(description: "an \(artifact.type.rawValue) artifact must be a JSON or YAML document"))
             }
-            return .success(ToolSet(ToolCompiler.compile(document, rules: rules).mapBindings(ToolBinding.http)))
+            return .success(CompiledArtifact(catalog: ToolCompiler.compile(document, rules: rules).mapBindings(ToolBinding.http)))
         case .graphQLSchema, .graphQLIntrospection:
-            return compileGraphQL(artifact, tools: tools, rules: rules).map { ToolSet($0) }
+            return compileGraphQL(artifact, tools: tools, rules: rules).map { CompiledArtifact(catalog: $0) }
         case .protobufDescriptorSet:
             guard case .binary(let bytes) = artifact.content else {
                 return .failure(CompileFailure(description: "a PROTOBUF_DESCRIPTOR_SET artifact must be a binary file"))
             }
             do {
                 let pool = try DescriptorPool(descriptorSet: bytes)
-                return .success(ToolSet(GRPCCompiler.compile(pool, rules: rules).mapBindings(ToolBinding.grpc), transcoder: Transcoder(pool: pool)))
+                return .success(CompiledArtifact(catalog: GRPCCompiler.compile(pool, rules: rules).mapBindings(ToolBinding.grpc), transcoder: Transcoder(pool: pool)))
             } catch {
                 return .failure(CompileFailure(description: error.description))
             }

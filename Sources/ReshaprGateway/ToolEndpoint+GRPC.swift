@@ -57,6 +57,6 @@ extension ToolEndpoint {
                     backendError: "bad_response")
             }
         }
-        return CallOutcome(result: MCPToolResult(content: [["type": "text", "text": .string(answer.serialized())]], structuredContent: answer), outcome: .ok, answer: answer)
+        return CallOutcome(result: .structured(answer), outcome: .ok, answer: answer)
     }
 }

@@ -46,6 +46,6 @@ extension ToolEndpoint {
         guard let data = answer["data"], case .object = data else {
             return CallOutcome(result: .text("The GraphQL backend answered no data.", isError: true), outcome: .toolError, backendError: "graphql_errors")
         }
-        return CallOutcome(result: MCPToolResult(content: [["type": "text", "text": .string(data.serialized())]], structuredContent: data), outcome: .ok, answer: data)
+        return CallOutcome(result: .structured(data), outcome: .ok, answer: data)
     }
 }

@@ -6,10 +6,6 @@ import ReshaprMCP
 import ReshaprTools
 
 extension ToolEndpoint {
-    /// Documents deeper than this are answered as JSON text rather than TOON, which the encoder
-    /// would write by recursion.
-    static let maxToonDepth = 128
-
     /// The result of `call` once `filter` has reshaped its JSON answer. Errors and non-JSON
     /// answers pass as they are. A filtered answer that breaks the advertised `outputSchema`
     /// (which the schema derivation should prevent) becomes a tool error rather than
@@ -22,7 +18,7 @@ extension ToolEndpoint {
         }
         var filtered = call
         filtered.answer = outcome.document
-        if filter.convertToToon, outcome.document.depth(exceeds: Self.maxToonDepth) == false {
+        if filter.convertToToon, !outcome.document.depth(exceeds: ToonEncoder.maxDepth) {
             filtered.result = .text(ToonEncoder().encode(outcome.document))
             return filtered
         }
@@ -41,7 +37,7 @@ extension ToolEndpoint {
                 return filtered
             }
         }
-        filtered.result = MCPToolResult(content: [["type": "text", "text": .string(outcome.document.serialized())]], structuredContent: outcome.document)
+        filtered.result = .structured(outcome.document)
         return filtered
     }
 
@@ -125,21 +121,5 @@ enum ArgumentTemplate {
             rest = rest[rest.index(after: close)...]
         }
         return out + rest
-    }
-}
-
-extension JSONValue {
-    /// Whether the value nests deeper than `limit` levels (checked without recursion).
-    func depth(exceeds limit: Int) -> Bool {
-        var stack: [(JSONValue, Int)] = [(self, 0)]
-        while let (value, depth) = stack.popLast() {
-            guard depth <= limit else { return true }
-            switch value {
-            case .array(let elements): for element in elements { stack.append((element, depth + 1)) }
-            case .object(let members): for member in members.values { stack.append((member, depth + 1)) }
-            default: break
-            }
-        }
-        return false
     }
 }

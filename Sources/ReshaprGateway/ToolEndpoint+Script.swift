@@ -20,9 +20,8 @@ extension ToolEndpoint {
             script, input: .object(arguments), host: host, limits: ScriptLimits(timeout: guardrails.timeout, maxToolCalls: guardrails.maxToolCalls))
         switch outcome {
         case .returned(let value):
-            let text = value.stringValue ?? value.serialized()
-            let structured: JSONValue? = if case .object = value { value } else { nil }
-            return CallOutcome(result: MCPToolResult(content: [["type": "text", "text": .string(text)]], structuredContent: structured), outcome: .ok, answer: value)
+            let result: MCPToolResult = if case .object = value { .structured(value) } else { .text(value.stringValue ?? value.serialized()) }
+            return CallOutcome(result: result, outcome: .ok, answer: value)
         case .failed(let message, let data):
             let structured: JSONValue = ["error": .string(message), "data": data]
             return CallOutcome(
@@ -51,38 +50,38 @@ struct EndpointScriptHost: ScriptHost {
 
     func callTool(service: String?, tool: String, arguments: JSONValue) async -> JSONValue {
         let own = endpoint.exposition.service
+        // The script's own Service is nil, however it is named.
+        func other(_ binding: ServiceBinding?) -> ServiceBinding? {
+            binding == ServiceBinding(name: own.metadata.name, version: own.version) ? nil : binding
+        }
         var binding: ServiceBinding?
         if let service {
-            guard let colon = service.firstIndex(of: ":") else { return Self.refusal("service must be written \"<name>:<version>\", not \"\(service)\"") }
-            binding = ServiceBinding(name: String(service[..<colon]), version: String(service[service.index(after: colon)...]))
-            if binding?.name == own.metadata.name, binding?.version == own.version { binding = nil }
+            guard let colon = service.firstIndex(of: ":") else { return ScriptCallAnswer.failure("service must be written \"<name>:<version>\", not \"\(service)\"") }
+            binding = other(ServiceBinding(name: String(service[..<colon]), version: String(service[service.index(after: colon)...])))
         }
         let reference = ToolReference(service: binding, tool: tool)
-        guard allowed.contains(where: { $0.tool == tool && ($0.service == binding || ($0.service?.name == own.metadata.name && $0.service?.version == own.version && binding == nil)) }) else {
-            return Self.refusal("\(reference) is not among the tools \(custom.name) may call (its tools list)")
+        guard allowed.contains(where: { $0.tool == tool && other($0.service) == binding }) else {
+            return ScriptCallAnswer.failure("\(reference) is not among the tools \(custom.name) may call (its tools list)")
         }
-        guard case .object(let members) = arguments else { return Self.refusal("the arguments of \(tool) must be an object") }
+        guard case .object(let members) = arguments else { return ScriptCallAnswer.failure("the arguments of \(tool) must be an object") }
         let target: ToolEndpoint
         if let binding {
             guard let peer = endpoint.directory.endpoint(org: own.metadata.org, service: binding.name, version: binding.version) else {
-                return Self.refusal("service \(binding.name) \(binding.version) is not served by this gateway")
+                return ScriptCallAnswer.failure("service \(binding.name) \(binding.version) is not served by this gateway")
             }
             target = peer
         } else {
             target = endpoint
         }
-        guard let compiled = target.toolSet.callableTool(named: tool) else { return Self.refusal("\(reference) is not a tool this gateway serves") }
+        guard let compiled = target.toolSet.callableTool(named: tool) else { return ScriptCallAnswer.failure("\(reference) is not a tool this gateway serves") }
         let call = await withSpan("tool \(tool)", ofKind: .internal) { span in
             span.attributes["mcp.tool.name"] = tool
             return await target.invoke(compiled, arguments: members, context: context, nesting: nesting)
         }
         let text = call.result.content.compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
-        if call.result.isError { return ["ok": false, "content": nil, "error": .string(text)] }
-        let content = call.result.structuredContent ?? call.answer ?? .string(text)
-        return ["ok": true, "content": content, "error": nil]
+        if call.result.isError { return ScriptCallAnswer.failure(text) }
+        return ScriptCallAnswer.success(call.result.structuredContent ?? call.answer ?? .string(text))
     }
-
-    static func refusal(_ message: String) -> JSONValue { ["ok": false, "content": nil, "error": .string(message)] }
 }
 
 /// The endpoints of the current routing table by the Service they serve, for scripts that call

@@ -24,6 +24,9 @@ public final class ToolSet: Sendable {
     let paramHeaders: [String: [MCPParamHeader]]
     /// Why each refused tool is refused, by tool name.
     public let unusable: [String: String]
+    /// The refused tools that are custom tools unable to run here (a scripted tool without a
+    /// JavaScript engine): configuration errors, where the others are the API description's warnings.
+    public let unrunnable: Set<String>
     /// Tools served without `outputSchema`, by tool name, with the reason.
     public let uncheckedOutputs: [String: String]
     /// The output filter of each filtered tool.
@@ -51,9 +54,10 @@ public final class ToolSet: Sendable {
         var unusable: [String: String] = [:]
     }
 
-    init(_ compiled: ToolCatalog<ToolBinding>, transcoder: Transcoder? = nil, reshaping: Reshaping = Reshaping()) {
+    init(_ compiled: ToolCatalog<ToolBinding>, transcoder: Transcoder? = nil, reshaping: Reshaping) {
         self.transcoder = transcoder
         self.filters = reshaping.filters
+        self.unrunnable = Set(reshaping.unusable.keys)
         var tools: [JSONValue] = []
         var unusable = reshaping.unusable
         var uncheckedOutputs: [String: String] = [:]
@@ -68,11 +72,11 @@ public final class ToolSet: Sendable {
             let isListed = !reshaping.hidden.contains(definition.name)
             // A refused tool stays in the catalog, unlisted, so that a call gets the reason.
             func refuse(_ reason: String) {
-                unusable[definition.name] = unusable[definition.name] ?? reason
+                unusable[definition.name] = reason
                 if isListed { listed.append(tool) }
             }
-            if unusable[definition.name] != nil {
-                refuse("")
+            if let reason = unusable[definition.name] {
+                refuse(reason)
                 continue
             }
             switch MCPParamHeader.annotations(in: definition.inputSchema) {

@@ -81,6 +81,11 @@ public struct MCPToolResult: Sendable, Hashable {
         MCPToolResult(content: [["type": "text", "text": .string(text)]], isError: isError)
     }
 
+    /// A JSON object answer: `structuredContent`, repeated as JSON text for clients without structured output.
+    public static func structured(_ object: JSONValue) -> MCPToolResult {
+        MCPToolResult(content: [["type": "text", "text": .string(object.serialized())]], structuredContent: object)
+    }
+
     public var json: JSONValue {
         var object: JSONObject = ["content": .array(content), "isError": .bool(isError)]
         if let structuredContent { object["structuredContent"] = structuredContent }

@@ -9,6 +9,12 @@ public protocol ScriptHost: Sendable {
     func callTool(service: String?, tool: String, arguments: JSONValue) async -> JSONValue
 }
 
+/// What `rs.callTool` answers a script: `{ok, content, error}`.
+public enum ScriptCallAnswer {
+    public static func success(_ content: JSONValue) -> JSONValue { ["ok": true, "content": content, "error": nil] }
+    public static func failure(_ message: String) -> JSONValue { ["ok": false, "content": nil, "error": .string(message)] }
+}
+
 /// How a script run ended.
 public enum ScriptOutcome: Sendable, Equatable {
     /// The script returned this value (`null` for nothing).
@@ -177,8 +183,6 @@ final class ScriptRun: Sendable {
 
         """
 
-    static func refusal(_ message: String) -> JSONValue { ["ok": false, "content": nil, "error": .string(message)] }
-
     /// Starts one call of a `[service, tool, params]` request, counted against the run's budget.
     func start(_ request: String) -> Task<JSONValue, Never>? {
         guard case .array(let parts)? = try? JSONParser.parse(request), parts.count == 3, let tool = parts[1].stringValue else { return nil }
@@ -190,7 +194,7 @@ final class ScriptRun: Sendable {
         }
         guard allowed else {
             let message = "this run has made its \(limits.maxToolCalls) tool calls (the limit), or was stopped"
-            return Task { Self.refusal(message) }
+            return Task { ScriptCallAnswer.failure(message) }
         }
         let host = self.host
         let arguments = parts[2]
@@ -211,9 +215,9 @@ final class ScriptRun: Sendable {
         let nanoseconds = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
         guard done.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds))) == .success else {
             task.cancel()
-            return Self.refusal("the script ran out of time waiting for this call")
+            return ScriptCallAnswer.failure("the script ran out of time waiting for this call")
         }
-        return box.withLock { $0 } ?? Self.refusal("the call ended without an answer")
+        return box.withLock { $0 } ?? ScriptCallAnswer.failure("the call ended without an answer")
     }
 
     func register(_ task: Task<JSONValue, Never>) -> Int {
@@ -249,21 +253,21 @@ final class ScriptRun: Sendable {
 private let nativeCall: JavaScriptCore.Callback = { context, _, _, count, arguments, _ in
     guard let run = ScriptRun.find(context) else { return nil }
     let request = run.argument(count, arguments, context)
-    let answer = run.start(request).map { run.wait($0) } ?? ScriptRun.refusal("rs.callTool takes (tool, params) or (service, tool, params)")
+    let answer = run.start(request).map { run.wait($0) } ?? ScriptCallAnswer.failure("rs.callTool takes (tool, params) or (service, tool, params)")
     return run.jsString(answer.serialized(), context)
 }
 
 private let nativeStart: JavaScriptCore.Callback = { context, _, _, count, arguments, _ in
     guard let run = ScriptRun.find(context) else { return nil }
     let request = run.argument(count, arguments, context)
-    let task = run.start(request) ?? Task { ScriptRun.refusal("rs.callToolAsync takes (tool, params) or (service, tool, params)") }
+    let task = run.start(request) ?? Task { ScriptCallAnswer.failure("rs.callToolAsync takes (tool, params) or (service, tool, params)") }
     return run.jsString(String(run.register(task)), context)
 }
 
 private let nativeWait: JavaScriptCore.Callback = { context, _, _, count, arguments, _ in
     guard let run = ScriptRun.find(context) else { return nil }
     let id = Int(run.argument(count, arguments, context)) ?? 0
-    let answer = run.pending(id).map { run.wait($0) } ?? ScriptRun.refusal("not a call started by rs.callToolAsync")
+    let answer = run.pending(id).map { run.wait($0) } ?? ScriptCallAnswer.failure("not a call started by rs.callToolAsync")
     return run.jsString(answer.serialized(), context)
 }
 

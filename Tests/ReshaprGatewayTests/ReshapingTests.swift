@@ -105,10 +105,10 @@ import Testing
             let router = Router()
             router.get("/api/pets/:petId") { _, context -> Response in
                 let id = context.parameters.get("petId", as: Int.self) ?? 0
-                return Self.json(Self.pet(id))
+                return ToolCallTests.Backend.json(Self.pet(id))
             }
             router.get("/api/pets") { _, _ -> Response in
-                Self.json(.array([Self.pet(1), Self.pet(2), Self.pet(3)]))
+                ToolCallTests.Backend.json(.array([Self.pet(1), Self.pet(2), Self.pet(3)]))
             }
             router.get("/api/slow/:n") { [inFlight] _, context -> Response in
                 let n = context.parameters.get("n", as: Int.self) ?? 0
@@ -118,17 +118,13 @@ import Testing
                 }
                 try await Task.sleep(for: .milliseconds(300))
                 inFlight.counts.withLock { $0.now -= 1 }
-                return Self.json(["n": .integer(n)])
+                return ToolCallTests.Backend.json(["n": .integer(n)])
             }
             return router
         }
 
         static func pet(_ id: Int) -> JSONValue {
             ["id": .integer(id), "name": .string("pet-\(id)"), "status": "available", "category": ["id": 1, "name": "Dogs"], "tags": [["id": 1, "name": "good"]]]
-        }
-
-        static func json(_ value: JSONValue) -> Response {
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.serialized())))
         }
     }
 
