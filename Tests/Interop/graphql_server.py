@@ -22,7 +22,7 @@ type Pet {
   tags: [String!]!
   owner: Owner
 }
-type Owner { id: ID! name: String! pets: [Pet!]! }
+type Owner { id: ID! name: String! pets(first: Int): [Pet!]! }
 enum Status { AVAILABLE PENDING SOLD }
 union SearchResult = Pet | Owner
 input PetInput { name: String!, status: Status = AVAILABLE, tags: [String!] }
@@ -85,6 +85,7 @@ schema.query_type.fields["pets"].resolve = lambda _r, _i, status=None, first=10:
 schema.query_type.fields["search"].resolve = resolve_search
 schema.query_type.fields["fail"].resolve = resolve_fail
 schema.mutation_type.fields["addPet"].resolve = resolve_add
+schema.type_map["Owner"].fields["pets"].resolve = lambda owner, _i, first=None: owner["pets"] if first is None else owner["pets"][:first]
 schema.type_map["SearchResult"].resolve_type = lambda value, _info, _type: value["__typename"]
 
 

@@ -168,6 +168,91 @@ struct GraphQLBackendTests {
         _ = try await server.waitForExit()
     }
 
+    /// A declarative custom tool over `search` (with the plan's selection) sets the `first`
+    /// argument of the nested `Owner.pets` field (inside an inline fragment) from its input, and the filter of the
+    /// custom tool keeps only the owner's pets.
+    @Test func customToolRelationArgumentsReachTheServer() async throws {
+        let (server, port) = try await Python.startServer("graphql_server.py")
+        defer { server.terminate() }
+        let backend = TestClient(host: "127.0.0.1", port: port)
+        backend.connect()
+        let sdl = String(buffer: try await backend.get("/sdl").body ?? ByteBuffer())
+        try await backend.shutdown()
+
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("schema.graphql", sdl)
+        try dir.write(
+            "custom-tools.yaml",
+            """
+            apiVersion: reshapr.io/v1alpha1
+            kind: CustomTools
+            service: {name: store, version: '1'}
+            customTools:
+              ownerPets:
+                tool: search
+                description: The pets of the owners whose name matches, at most `count` each.
+                input: {type: object, properties: {name: {type: string}, count: {type: integer}}, required: [name, count]}
+                arguments:
+                  text: '${name}'
+                  __relation_pets: {first: '${count}'}
+            """)
+        try dir.write(
+            "filters.yaml",
+            """
+            apiVersion: reshapr.io/v1alpha1
+            kind: ToolsOutputFilters
+            service: {name: store, version: '1'}
+            filters:
+              ownerPets: {jsonRetain: [/search/0/name, /search/0/pets]}
+            """)
+        try dir.write(
+            "mcp.yaml",
+            """
+            apiVersion: reshapr.io/v1
+            kind: Service
+            metadata: {name: store}
+            spec:
+              version: '1'
+              type: GRAPHQL
+              artifacts:
+                - {type: GRAPHQL_SCHEMA, path: schema.graphql}
+                - {type: RESHAPR_CUSTOM_TOOLS, path: custom-tools.yaml}
+                - {type: RESHAPR_TOOLS_OUTPUT_FILTERS, path: filters.yaml}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: ConfigurationPlan
+            metadata: {name: store}
+            spec:
+              service: {name: store, version: '1'}
+              backend: {endpoint: 'http://127.0.0.1:\(port)/graphql', timeout: 10s}
+              tools:
+                overrides:
+                  search: {selection: '{ ... on Owner { id name pets { name } } ... on Pet { name } }'}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: Exposition
+            metadata: {name: store}
+            spec: {plan: store, path: /mcp/store}
+            """)
+        try await withRunningGateway(configDirectory: dir.path) { client, gateway in
+            #expect(gateway.store.current.issues.isEmpty, "\(gateway.store.current.issues)")
+            var mcp = MCPTestClient(client, path: "/mcp/store")
+            _ = try await mcp.initialize()
+            let none = try await mcp.callTool("ownerPets", ["name": "Alice", "count": 0])
+            #expect(none["isError"] == false, "\(none)")
+            #expect(none["structuredContent"] == ["search": [["name": "Alice", "pets": []]]])
+            let one = try await mcp.callTool("ownerPets", ["name": "Alice", "count": 1])
+            #expect(one["structuredContent"]?["search"]?[0]?["pets"]?.arrayValue?.count == 1)
+            #expect(one["structuredContent"]?["search"]?[0]?["pets"]?[0]?["name"] == "Rex")
+            // The original stays callable by the custom tool but is no longer listed.
+            let tools = try await mcp.request("tools/list")["result"]?["tools"]?.arrayValue ?? []
+            #expect(tools.compactMap { $0["name"]?.stringValue } == ["addPet", "fail", "ownerPets", "pet", "pets"])
+        }
+        server.terminate()
+        _ = try await server.waitForExit()
+    }
+
     @Test func anInvalidSchemaIsReportedAndNotServed() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
