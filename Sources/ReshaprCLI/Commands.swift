@@ -11,7 +11,7 @@ public struct ReshaprCommand: AsyncParsableCommand {
         commandName: "reshapr",
         abstract: "Manage reShapr: API tokens, gateway groups, services, configurations, expositions, gateways.",
         subcommands: [Login.self, Logout.self, APITokenCommand.self, GatewayGroupCommand.self, Import.self, ServiceCommand.self,
-            ConfigCommand.self, ExpoCommand.self, GatewayCommand.self, Export.self])
+            Attach.self, ArtifactCommand.self, ConfigCommand.self, ExpoCommand.self, GatewayCommand.self, Export.self])
 
     public init() {}
 
@@ -71,6 +71,14 @@ func show(_ value: JSONValue, _ format: OutputFormat, columns: [(String, (JSONVa
     for row in rows {
         print(row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }.joined(separator: "  "))
     }
+}
+
+/// `{fileName, content}` of a file to send (`contentBase64` when it is not text).
+func artifactPayload(_ file: String) throws -> JSONObject {
+    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+    var artifact: JSONObject = ["fileName": .string((file as NSString).lastPathComponent)]
+    if let text = String(data: data, encoding: .utf8) { artifact["content"] = .string(text) } else { artifact["contentBase64"] = .string(data.base64EncodedString()) }
+    return artifact
 }
 
 func text(_ key: String) -> (JSONValue) -> String { { $0[key]?.stringValue ?? ($0[key].map { $0.serialized() } ?? "") } }
@@ -211,11 +219,7 @@ struct Import: AsyncParsableCommand {
     @Option(help: "Service version (default: from the artifact).") var version: String?
 
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-        let fileName = (file as NSString).lastPathComponent
-        var artifact: JSONObject = ["fileName": .string(fileName)]
-        if let text = String(data: data, encoding: .utf8) { artifact["content"] = .string(text) } else { artifact["contentBase64"] = .string(data.base64EncodedString()) }
-        var body: JSONObject = ["artifacts": [.object(artifact)]]
+        var body: JSONObject = ["artifacts": [.object(try artifactPayload(file))]]
         if let name { body["name"] = .string(name) }
         if let version { body["version"] = .string(version) }
         let service = try await session().call(.POST, "/api/v1/services", .object(body))

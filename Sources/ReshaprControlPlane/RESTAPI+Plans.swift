@@ -43,9 +43,7 @@ extension RESTAPI {
         let input = try await body(request)
         let name = try string(input, "name") ?? ""
         let serviceID = try string(input, "serviceId") ?? ""
-        guard let service = try store.services(of: organization).first(where: { $0.id == serviceID }) else {
-            throw APIError(status: .notFound, message: "no service \(serviceID)")
-        }
+        let service = try store.service(serviceID, organization: organization)
         let plan = try store.createPlan(name: name, serviceID: serviceID, spec: try planSpec(input, service: service, name: name, organization: organization), organization: organization)
         return ["id": .string(plan.id), "name": .string(plan.name), "serviceId": .string(plan.serviceID)]
     }

@@ -44,6 +44,14 @@ public struct RESTAPI: Sendable {
         api.delete("services/:id") { request, context in
             try await self.handle { try self.store.deleteService(try self.id(context), organization: try self.organization(request)); return nil }
         }
+        api.get("services/:id/artifacts") { request, context in try await self.handle { try self.listArtifacts(request, context) } }
+        api.post("services/:id/artifacts") { request, context in try await self.handle { try await self.attachArtifact(request, context) } }
+        api.get("artifacts/:id") { request, context in
+            try await self.handle { Self.describe(try self.store.artifact(try self.id(context), organization: try self.organization(request)), content: true) }
+        }
+        api.delete("artifacts/:id") { request, context in
+            try await self.handle { try self.store.deleteArtifact(try self.id(context), organization: try self.organization(request)); return nil }
+        }
         api.get("secrets") { request, _ in
             try await self.handle { .array(try self.store.secrets(of: try self.organization(request)).map { ["id": .string($0.id), "name": .string($0.name)] }) }
         }

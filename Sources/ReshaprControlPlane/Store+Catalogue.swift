@@ -36,6 +36,49 @@ extension Store {
         return service
     }
 
+    /// Adds an artifact to a service of the organization; its file name must be new to the service.
+    public func attachArtifact(serviceID: String, type: String, fileName: String, content: Data, organization: Organization) throws -> ArtifactRecord {
+        let artifact = try database.write { db in
+            guard try ServiceRecord.fetchOne(db, key: serviceID)?.orgID == organization.id else { throw StoreError.notFound("no service \(serviceID)") }
+            if try ArtifactRecord.filter(Column("service_id") == serviceID && Column("file_name") == fileName).fetchCount(db) > 0 {
+                throw StoreError.conflict("service \(serviceID) already has an artifact named \(fileName); rename the file or delete that artifact")
+            }
+            let artifact = ArtifactRecord(id: Identifier.make(), serviceID: serviceID, type: type, fileName: fileName, content: content)
+            try artifact.insert(db)
+            return artifact
+        }
+        changed(organization.id)
+        return artifact
+    }
+
+    /// An artifact of a service of the organization.
+    public func artifact(_ id: String, organization: Organization) throws -> ArtifactRecord {
+        try database.read { db in
+            guard let artifact = try ArtifactRecord.fetchOne(db, key: id), try ServiceRecord.fetchOne(db, key: artifact.serviceID)?.orgID == organization.id else {
+                throw StoreError.notFound("no artifact \(id)")
+            }
+            return artifact
+        }
+    }
+
+    /// Deletes an artifact attached to a service; the API description a service was imported
+    /// from stays (delete the service instead).
+    public func deleteArtifact(_ id: String, organization: Organization) throws {
+        let artifact = try artifact(id, organization: organization)
+        guard artifact.type.hasPrefix("RESHAPR_") else {
+            throw StoreError.invalid("artifact \(id) is the service's \(artifact.type) description; delete the service instead")
+        }
+        _ = try database.write { try ArtifactRecord.deleteOne($0, key: id) }
+        changed(organization.id)
+    }
+
+    public func service(_ id: String, organization: Organization) throws -> ServiceRecord {
+        guard let service = try database.read({ try ServiceRecord.fetchOne($0, key: id) }), service.orgID == organization.id else {
+            throw StoreError.notFound("no service \(id)")
+        }
+        return service
+    }
+
     public func services(of organization: Organization) throws -> [ServiceRecord] {
         try database.read { try ServiceRecord.filter(Column("org_id") == organization.id).order(Column("name"), Column("version")).fetchAll($0) }
     }

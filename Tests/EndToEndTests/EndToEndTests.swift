@@ -83,18 +83,20 @@ import Testing
         var mcp = HTTP(client: TestClient(host: "127.0.0.1", port: gatewayPort))
         mcp.client.connect()
         let path = "/mcp/acme/swagger-petstore/1.0.0"
-        func toolCount() async throws -> Int {
+        /// The names of the endpoint's tools; nil while it is not served.
+        func toolNames() async throws -> [String]? {
             var client = mcp
             if client.session.isEmpty {
                 let (status, _, headers) = try await client.call(.post, path, ["jsonrpc": "2.0", "id": 0, "method": "initialize", "params": ["protocolVersion": "2025-06-18"]])
-                guard status == .ok else { return -1 }
+                guard status == .ok else { return nil }
                 client.session = headers[HTTPField.Name("Mcp-Session-Id")!] ?? ""
                 mcp.session = client.session
             }
             let (status, body, _) = try await client.call(.post, path, ["jsonrpc": "2.0", "id": 1, "method": "tools/list"], mcp: true)
             if status == .notFound { mcp.session = "" }
-            return body["result"]?["tools"]?.arrayValue?.count ?? -1
+            return body["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
         }
+        func toolCount() async throws -> Int { try await toolNames()?.count ?? -1 }
 
         // The endpoint appears.
         #expect(try await eventually { try await toolCount() == 9 }, "\(sync.stderr)\n\(gateway.stderr)")
@@ -104,6 +106,26 @@ import Testing
         // A change of the plan changes the tool list.
         _ = try await rest.call(.put, "/api/v1/configuration-plans/\(plan["id"]?.stringValue ?? "")", ["backend": ["mock": true], "tools": ["exclude": ["uploadFile"]]])
         #expect(try await eventually { try await toolCount() == 8 })
+
+        // An attached CustomTools file is pushed too: the custom tool replaces its original;
+        // deleting the artifact brings the original back.
+        let customTools = """
+            apiVersion: reshapr.io/v1alpha1
+            kind: CustomTools
+            service: {name: swagger-petstore, version: 1.0.0}
+            customTools:
+              petById:
+                tool: getPetById
+                description: The pet with this id.
+                input: {type: object, properties: {id: {type: integer}}, required: [id]}
+                arguments: {petId: '${id}'}
+            """
+        let (attachStatus, attached, _) = try await rest.call(
+            .post, "/api/v1/services/\(service["id"]?.stringValue ?? "")/artifacts", ["fileName": "custom-tools.yaml", "content": .string(customTools)])
+        #expect(attachStatus == .ok, "\(attached)")
+        #expect(try await eventually { try await toolNames().map { $0.contains("petById") && !$0.contains("getPetById") } ?? false }, "\(gateway.stderr)")
+        _ = try await rest.call(.delete, "/api/v1/artifacts/\(attached["id"]?.stringValue ?? "")")
+        #expect(try await eventually { try await toolNames().map { $0.contains("getPetById") && !$0.contains("petById") } ?? false })
 
         // Deleting the exposition removes the endpoint.
         _ = try await rest.call(.delete, "/api/v1/expositions/\(exposition["id"]?.stringValue ?? "")")
