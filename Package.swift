@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "reshapr-ctrl", targets: ["reshapr-ctrl"]),
         .executable(name: "reshapr-sync", targets: ["reshapr-sync"]),
         .executable(name: "reshapr", targets: ["reshapr"]),
+        // For Benchmarks/ (filter-bench): the output filters and the TOON encoder.
+        .library(name: "ReshaprFilters", targets: ["ReshaprFilters", "ReshaprJSON"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -202,6 +204,7 @@ let package = Package(
             name: "ReshaprFuzzing",
             dependencies: [
                 "ReshaprJSON",
+                "ReshaprFilters",
                 "ReshaprConfig",
                 "ReshaprTools",
                 "ReshaprOpenAPI",

@@ -10,6 +10,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(name: "reshapr", path: ".."),
     ],
     targets: [
         // An MCP client for load generation, and helpers to start the gateway and compute percentiles.
@@ -59,6 +60,15 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // Output filters alone: the cost of retain+patch and of TOON on one answer, and TOON against
+        // compact JSON on the corpus (whole documents, and the examples they carry).
+        .executableTarget(
+            name: "filter-bench",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ReshaprFilters", package: "reshapr"),
             ]
         ),
         // The same Petstore tool served by the MCP Swift SDK (StatefulHTTPServerTransport) on Hummingbird.

@@ -43,6 +43,34 @@ if eras:
         cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}"
         ratio = r["era-modern"]["callsPerSecond"] / r["era-legacy"]["callsPerSecond"]
         print(f"{c:>7} | {cell('era-legacy'):>22} | {cell('era-modern'):>22} | {ratio:12.2f}x | {r['era-legacy']['failures'] + r['era-modern']['failures']}")
+# Filter rounds: the median run (by calls/s) of each variant at each concurrency.
+rounds = defaultdict(list)
+for row in rows:
+    if row.get("label", "").startswith("filter-"):
+        rounds[(row["concurrency"], row["label"])].append(row)
+filters = defaultdict(dict)
+for (c, label), runs in rounds.items():
+    runs.sort(key=lambda row: row["callsPerSecond"])
+    filters[c][label] = dict(runs[len(runs) // 2], failures=sum(row["failures"] for row in runs))
+if filters:
+    count = max(len(runs) for runs in rounds.values())
+    print(f"\ntools/call getPetById over HTTP, 2026-07-28: no filter vs retain+patch vs TOON, median of {count} interleaved runs (calls/s; p50 / p99 in µs)")
+    print(f"{'clients':>7} | {'no filter':>22} | {'retain+patch':>22} | {'TOON':>22} | {'cost retain':>11} | {'cost TOON':>9} | failures")
+    for c in sorted(filters):
+        r = filters[c]
+        cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}" if k in r else "-"
+        cost = lambda k: f"{(r['filter-none']['callsPerSecond'] / r[k]['callsPerSecond'] - 1) * 100:+.1f}%" if k in r else "-"
+        failures = sum(r[k]["failures"] for k in r)
+        print(f"{c:>7} | {cell('filter-none'):>22} | {cell('filter-retained'):>22} | {cell('filter-toon'):>22} | {cost('filter-retained'):>11} | {cost('filter-toon'):>9} | {failures}")
+for row in rows:
+    if row.get("benchmark") == "answerSize":
+        print(f"size: {row['label']}: {row['bytes']} bytes")
+    elif row.get("benchmark") == "filterCost":
+        print(f"filter cost, one Petstore answer, no HTTP: {row['step']}: {row['nsPerAnswer']:.0f} ns")
+    elif row.get("benchmark") == "toonSize":
+        saved = 100 * (1 - row["toonBytes"] / row["jsonBytes"]) if row["jsonBytes"] else 0
+        print(f"TOON vs compact JSON, {row['set']}: {row['jsonBytes']} -> {row['toonBytes']} bytes ({saved:+.1f}% saved), "
+              f"median ratio {row['medianRatio']}, smaller for {row['smaller']} of {row['values']}")
 for row in rows:
     if row.get("benchmark", "").startswith("coldStart"):
         print(f"{row['benchmark']}: {row['expositions']} expositions ready in {row['readyMs']:.0f} ms, {row['rssMB']:.0f} MB resident")

@@ -6,6 +6,8 @@
 #   Benchmarks/run.sh compare     # tools/call: direct backend, reshapr, FastMCP (1/16/64 clients)
 #   Benchmarks/run.sh sdk         # tools/call: reshapr's MCP layer vs the MCP Swift SDK's (mock answer)
 #   Benchmarks/run.sh eras        # tools/call: MCP 2026-07-28 (stateless) vs a 2025-06-18 session, same gateway
+#   Benchmarks/run.sh filters     # tools/call with and without an output filter (retain+patch, TOON) at 1/16/64 clients;
+#                                 # answer and tools/list sizes before/after; TOON vs compact JSON on the corpus
 #   Benchmarks/run.sh scale       # cold start + memory at 1/100/1000 expositions, tools/list on 1000 tools
 #   Benchmarks/run.sh reload      # reload latency and failed calls during reloads
 #   Benchmarks/run.sh sync        # REST change on reshapr-ctrl -> changed tool list served through reshapr-sync
@@ -120,6 +122,108 @@ if [[ $what == eras || $what == all ]]; then
     wrk_run "$c" era-legacy "$sessions" "$url"
     wrk_run "$c" era-modern modern "$url"
   done
+fi
+
+if [[ $what == filters || $what == all ]]; then
+  if ! command -v wrk >/dev/null; then
+    echo "filters needs wrk: apt-get install wrk" >&2
+    exit 1
+  fi
+  mkdir -p "$work/filters/petstore" "$work/filters/twilio"
+  cp "$root/samples/petstore/service.yaml" "$root/samples/petstore/openapi.yaml" "$work/filters/petstore/"
+  cat > "$work/filters/petstore/mcp.yaml" <<'YAML'
+apiVersion: reshapr.io/v1
+kind: ConfigurationPlan
+metadata: {name: plain}
+spec:
+  service: {name: petstore, version: 1.0.0}
+  backend: {endpoint: "http://127.0.0.1:7796/api/v3", timeout: 30s}
+---
+apiVersion: reshapr.io/v1
+kind: ConfigurationPlan
+metadata: {name: retained}
+spec:
+  service: {name: petstore, version: 1.0.0}
+  backend: {endpoint: "http://127.0.0.1:7796/api/v3", timeout: 30s}
+  tools:
+    overrides:
+      getPetById:
+        output:
+          jsonRetain: [/name, /status, /category/name, /tags]
+          jsonPatches:
+            - {op: move, from: /category/name, path: /kind}
+            - {op: remove, path: /category}
+---
+apiVersion: reshapr.io/v1
+kind: ConfigurationPlan
+metadata: {name: toon}
+spec:
+  service: {name: petstore, version: 1.0.0}
+  backend: {endpoint: "http://127.0.0.1:7796/api/v3", timeout: 30s}
+  tools: {overrides: {getPetById: {output: {convertToToon: true}}}}
+---
+{"apiVersion": "reshapr.io/v1", "kind": "Exposition", "metadata": {"name": "plain"}, "spec": {"plan": "plain", "path": "/mcp/plain"}}
+---
+{"apiVersion": "reshapr.io/v1", "kind": "Exposition", "metadata": {"name": "retained"}, "spec": {"plan": "retained", "path": "/mcp/retained"}}
+---
+{"apiVersion": "reshapr.io/v1", "kind": "Exposition", "metadata": {"name": "toon"}, "spec": {"plan": "toon", "path": "/mcp/toon"}}
+YAML
+  # tools/list of a large REST API, whole and reshaped: two custom tools for one use case.
+  cp "$corpus/twilio_api_v2010.json" "$work/filters/twilio/openapi.json"
+  cat > "$work/filters/twilio/custom-tools.yaml" <<'YAML'
+apiVersion: reshapr.io/v1alpha1
+kind: CustomTools
+service: {name: twilio, version: '1'}
+customTools:
+  recentCalls:
+    tool: ListCall
+    description: The 20 most recent calls of the account.
+    input: {type: object, properties: {account: {type: string}}, required: [account]}
+    arguments: {AccountSid: '${account}', PageSize: 20}
+  callDetails:
+    tool: FetchCall
+    description: One call of the account.
+    input: {type: object, properties: {account: {type: string}, call: {type: string}}, required: [account, call]}
+    arguments: {AccountSid: '${account}', Sid: '${call}'}
+YAML
+  cat > "$work/filters/twilio/mcp.yaml" <<'YAML'
+# YAML documents in flow style (a file that starts with "{" is read as one JSON document).
+{"apiVersion": "reshapr.io/v1", "kind": "Service", "metadata": {"name": "twilio"}, "spec": {"version": "1", "type": "REST", "artifacts": [{"type": "OPENAPI", "path": "openapi.json"}, {"type": "RESHAPR_CUSTOM_TOOLS", "path": "custom-tools.yaml"}]}}
+---
+{"apiVersion": "reshapr.io/v1", "kind": "ConfigurationPlan", "metadata": {"name": "twilio-all"}, "spec": {"service": {"name": "twilio", "version": "1"}, "backend": {"mock": true}, "tools": {"exclude": ["recentCalls", "callDetails"]}}}
+---
+{"apiVersion": "reshapr.io/v1", "kind": "ConfigurationPlan", "metadata": {"name": "twilio-reshaped"}, "spec": {"service": {"name": "twilio", "version": "1"}, "backend": {"mock": true}, "tools": {"include": ["recentCalls", "callDetails"]}}}
+---
+{"apiVersion": "reshapr.io/v1", "kind": "Exposition", "metadata": {"name": "twilio-all"}, "spec": {"plan": "twilio-all", "path": "/mcp/twilio-all"}}
+---
+{"apiVersion": "reshapr.io/v1", "kind": "Exposition", "metadata": {"name": "twilio-reshaped"}, "spec": {"plan": "twilio-reshaped", "path": "/mcp/twilio-reshaped"}}
+YAML
+  "$bin/petstore-backend" --port 7796 >/dev/null 2>&1 & pids+=($!)
+  "$gateway" --config-dir "$work/filters" --host 127.0.0.1 --port 7797 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
+  sleep 3
+  meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"curl","version":"1"}}'
+  # size LABEL PATH METHOD NAME PARAMS: the bytes of one modern answer, as a JSON line.
+  size() {
+    local bytes
+    bytes=$(curl -s -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2026-07-28' \
+      -H "Mcp-Method: $3" ${4:+-H "Mcp-Name: $4"} -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$3\",\"params\":{$5$meta}}" "http://127.0.0.1:7797$2" | wc -c)
+    echo "{\"benchmark\":\"answerSize\",\"label\":\"$1\",\"bytes\":$bytes}"
+  }
+  for plan in plain retained toon; do size "getPetById $plan" "/mcp/$plan" tools/call getPetById '"name":"getPetById","arguments":{"petId":10},'; done
+  size "tools/list twilio all" /mcp/twilio-all tools/list "" ""
+  size "tools/list twilio reshaped" /mcp/twilio-reshaped tools/list "" ""
+  # This machine's throughput drifts by tens of percent within a minute: the three variants
+  # take turns, in a rotating order, for FILTER_ROUNDS rounds; the report keeps each one's median.
+  variants=("filter-none /mcp/plain" "filter-retained /mcp/retained" "filter-toon /mcp/toon")
+  for round in $(seq "${FILTER_ROUNDS:-5}"); do
+    for c in 1 16 64; do
+      for i in 0 1 2; do
+        read -r label path <<< "${variants[$(( (i + round) % 3 ))]}"
+        wrk_run "$c" "$label" modern "http://127.0.0.1:7797$path"
+      done
+    done
+  done
+  "$bin/filter-bench" --corpus "$corpus" --fixtures "$root/../shared/corpus/toon/fixtures/encode"
 fi
 
 if [[ $what == scale || $what == all ]]; then

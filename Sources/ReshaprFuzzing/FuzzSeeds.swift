@@ -100,6 +100,26 @@ public enum FuzzSeeds {
             // 0x1C: the modern headers (selector bits 2-4 all set), on each of the three endpoints.
             return messages.flatMap { message in [UInt8(0x04), 0x05, 0x09, 0x0E, 0x11].map { [$0] + message.serializedBytes() } }
                 + modern.flatMap { message in [UInt8(0x1C), 0x1D, 0x1E].map { [$0] + message.serializedBytes() } }
+        case .filters:
+            let pet: JSONValue = ["id": 7, "name": "Rex", "category": ["id": 1, "name": "Dogs"], "tags": [["id": 1, "name": "good"]], "status": "sold"]
+            let schema: JSONValue = [
+                "type": "object", "required": ["name"],
+                "properties": [
+                    "id": ["type": "integer"], "name": ["type": "string"], "status": ["type": "string"],
+                    "category": ["type": "object", "properties": ["id": ["type": "integer"], "name": ["type": "string"]]],
+                    "tags": ["type": "array", "items": ["type": "object", "properties": ["id": ["type": "integer"], "name": ["type": "string"]]]],
+                ],
+            ]
+            let filters: [JSONValue] = [
+                ["jsonRetain": ["/name", "/category/name", "/tags/0/name"]],
+                ["jsonPatches": [["op": "test", "path": "/status", "value": "sold"], ["op": "move", "from": "/category", "path": "/kind"], ["op": "add", "path": "/tags/-", "value": 1]]],
+                ["jsonRetain": ["/tags"], "jsonPatches": [["op": "copy", "from": "/tags/0", "path": "/first"], ["op": "remove", "path": "/tags/0/id"]]],
+                ["convertToToon": true],
+            ]
+            let toon = files(in: corpus + "/toon/fixtures/encode", extensions: ["json"]).compactMap(read).compactMap { try? JSONParser.parse($0) }
+                .flatMap { $0["tests"]?.arrayValue ?? [] }.compactMap { $0["input"] }.prefix(40)
+            return filters.map { JSONValue.array([$0, pet, schema]).serializedBytes() }
+                + toon.map { JSONValue.array([["convertToToon": true], $0, true]).serializedBytes() }
         case .sync:
             var snapshot = Reshapr_Gateway_V1_Snapshot()
             for path in sampleYAML + files(in: samples, extensions: ["pb", "graphql", "json"]) {

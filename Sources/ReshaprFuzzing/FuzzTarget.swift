@@ -19,6 +19,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case mcp
     /// The sync's change-stream applier and atomic writer, then the loader on what they wrote.
     case sync
+    /// Output filters (retain, patches, TOON) and the output schema that follows them.
+    case filters
 
     /// Runs the target on one input.
     public func run(_ bytes: [UInt8]) {
@@ -31,6 +33,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .transcoder: Self.fuzzTranscoder(bytes)
         case .mcp: Self.fuzzMCP(bytes)
         case .sync: Self.fuzzSync(bytes)
+        case .filters: Self.fuzzFilters(bytes)
         }
     }
 }

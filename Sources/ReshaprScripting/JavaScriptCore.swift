@@ -31,11 +31,15 @@ struct JavaScriptCore: @unchecked Sendable {
     let valueMakeUndefined: @convention(c) (Ref?) -> Ref?
     let valueToStringCopy: @convention(c) (Ref?, Ref?, UnsafeMutablePointer<Ref?>?) -> Ref?
 
-    /// Where the library is looked for, in order.
-    static let candidates = [
-        "libjavascriptcoregtk-4.1.so.0", "libjavascriptcoregtk-4.1.so", "libjavascriptcoregtk-6.0.so.1", "libjavascriptcoregtk-4.0.so.18",
-        "/System/Library/Frameworks/JavaScriptCore.framework/JavaScriptCore",
-    ]
+    /// Where the library is looked for, in order: `$RESHAPR_JAVASCRIPTCORE_LIBRARY` alone when
+    /// set (a library installed elsewhere), else the system's usual names.
+    static var candidates: [String] {
+        if let path = getenv("RESHAPR_JAVASCRIPTCORE_LIBRARY").map({ String(cString: $0) }), !path.isEmpty { return [path] }
+        return [
+            "libjavascriptcoregtk-4.1.so.0", "libjavascriptcoregtk-4.1.so", "libjavascriptcoregtk-6.0.so.1", "libjavascriptcoregtk-4.0.so.18",
+            "/System/Library/Frameworks/JavaScriptCore.framework/JavaScriptCore",
+        ]
+    }
 
     /// What to install when no library is found.
     public static let installHint = "install JavaScriptCore (Debian/Ubuntu: apt-get install libjavascriptcoregtk-4.1-0)"

@@ -280,6 +280,45 @@ import Testing
         }
     }
 
+    @Test func aCustomToolNamedLikeAnOriginalIsRefused() async throws {
+        let dir = try Self.configuration(backendPort: 1, customTools: Self.customTools.replacingOccurrences(of: "  petName:", with: "  findPets:"))
+        defer { dir.remove() }
+        try await withRunningGateway(configDirectory: dir.path) { _, gateway in
+            let issues = gateway.store.current.issues.map(\.description)
+            #expect(issues.contains { $0.contains("custom-tools.yaml customTools.findPets: custom tool findPets has the name of a tool of pets 1") }, "\(issues)")
+        }
+    }
+
+    @Test func editingAFilterIsPickedUpLive() async throws {
+        let backend = Backend()
+        try await withServer(backend.router()) { port in
+            let dir = try Self.configuration(backendPort: port)
+            defer { dir.remove() }
+            try await withRunningGateway(configDirectory: dir.path) { client, _ in
+                var mcp = MCPTestClient(client, path: "/mcp/originals")
+                _ = try await mcp.initialize()
+                #expect(try await mcp.callTool("getPetById", ["petId": 3])["structuredContent"]?["kind"] == "Dogs")
+                try dir.write("filters.yaml", Self.filters.replacingOccurrences(of: "[/name, /status, /category/name, /tags]", with: "[/name, /category/name]"))
+                #expect(
+                    try await eventually {
+                        try await mcp.callTool("getPetById", ["petId": 3])["structuredContent"] == ["name": "pet-3", "kind": "Dogs", "source": "reshapr"]
+                    })
+            }
+        }
+    }
+
+    /// Without the engine (here: a library path that does not exist), the gateway still serves
+    /// and says which scripted tools it cannot run and what to install.
+    @Test func scriptedToolsWithoutAnEngineAreReportedWithWhatToInstall() async throws {
+        let dir = try Self.configuration(backendPort: 1)
+        defer { dir.remove() }
+        let result = try await ChildProcess.run(
+            Repository.builtProduct("reshapr-gateway"), ["validate", dir.path], environment: ["RESHAPR_JAVASCRIPTCORE_LIBRARY": dir.path + "/no-such-library.so"])
+        #expect(result.stderr.contains("custom tool forever is not served: scripted tools need a JavaScript engine"), "\(result.stderr)")
+        #expect(result.stderr.contains("apt-get install libjavascriptcoregtk-4.1-0"))
+        #expect(result.stdout.contains("/mcp/pets"), "the endpoint is still served: \(result.stdout)")
+    }
+
     @Test func artifactOfAnotherServiceIsRefused() async throws {
         let dir = try Self.configuration(backendPort: 1, filters: Self.filters.replacingOccurrences(of: "name: pets,", with: "name: cats,"))
         defer { dir.remove() }
