@@ -49,6 +49,25 @@ struct GRPCBackendTests {
             ---
             apiVersion: reshapr.io/v1
             kind: ConfigurationPlan
+            metadata: {name: grpc-filtered}
+            spec:
+              service: {name: petstore-grpc, version: v1}
+              backend: {endpoint: 'http://127.0.0.1:\(port)', timeout: 10s}
+              backendSecurity: {type: bearer, secretRef: {name: grpc, key: token}}
+              tools:
+                overrides:
+                  GetPet:
+                    output:
+                      jsonRetain: [/name, /owner/name]
+                      jsonPatches: [{op: move, from: /owner/name, path: /ownerName}, {op: remove, path: /owner}]
+            ---
+            apiVersion: reshapr.io/v1
+            kind: Exposition
+            metadata: {name: grpc-filtered}
+            spec: {plan: grpc-filtered, path: /mcp/grpc-filtered}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: ConfigurationPlan
             metadata: {name: grpc-anonymous}
             spec:
               service: {name: petstore-grpc, version: v1}
@@ -99,6 +118,14 @@ struct GRPCBackendTests {
             #expect(pet["owner"] == ["name": "Alice"])
             #expect(pet["balance"] == "-42")
             #expect(pet["weight"] == 12.5)
+
+            // The plan's own output filter, on a gRPC answer; the advertised schema follows it.
+            var filtered = MCPTestClient(client, path: "/mcp/grpc-filtered")
+            _ = try await filtered.initialize()
+            #expect(try await filtered.callTool("GetPet", ["id": "1"])["structuredContent"] == ["name": "Rex", "ownerName": "Alice"])
+            let filteredTools = try await filtered.request("tools/list")["result"]?["tools"]?.arrayValue ?? []
+            let schema = try #require(filteredTools.first { $0["name"] == "GetPet" }?["outputSchema"])
+            #expect(schema["properties"]?.objectValue.map { Set($0.keys) } == ["name", "ownerName"])
 
             let added = try await mcp.callTool(
                 "AddPet",

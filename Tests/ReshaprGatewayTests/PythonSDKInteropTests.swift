@@ -109,6 +109,22 @@ struct PythonSDKInteropTests {
         }
     }
 
+    /// Filtered answers and a custom tool's, checked by the SDK against the `outputSchema` the
+    /// gateway derived from the filter (the SDK refuses structured content that breaks it).
+    @Test func theSDKAcceptsFilteredAnswersAgainstTheirDerivedSchemas() async throws {
+        let scenario: JSONValue = [
+            "mode": "auto",
+            "calls": [["tool": "getPetById", "arguments": ["petId": 5]], ["tool": "petName", "arguments": ["id": 6]]],
+        ]
+        try await runClient(configuration: { try ReshapingTests.configuration(backendPort: $0) }, path: "/mcp/originals", scenario: { _ in scenario }) { report, _ in
+            #expect(report["protocolVersion"] == "2026-07-28")
+            let calls = report["calls"]?.arrayValue ?? []
+            // The backend's pet has no category: the move and the remove find nothing and are passed over.
+            #expect(calls[safe: 0]?["structured"] == ["name": "rex", "source": "reshapr"], "\(report)")
+            #expect(calls[safe: 1]?["structured"] == ["name": "rex", "source": "reshapr"], "\(report)")
+        }
+    }
+
     /// A backend that takes each user's own key: the SDK's elicitation callback answers the
     /// gateway's request for it, through an InputRequiredResult (auto mode, 2026-07-28) and
     /// through a server-initiated elicitation/create (legacy mode), which the session remembers.
