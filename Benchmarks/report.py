@@ -46,7 +46,7 @@ if eras:
 # Filter rounds: the median run (by calls/s) of each variant at each concurrency.
 rounds = defaultdict(list)
 for row in rows:
-    if row.get("label", "").startswith("filter-"):
+    if row.get("label", "").startswith("filter-") and "callsPerSecond" in row:
         rounds[(row["concurrency"], row["label"])].append(row)
 filters = defaultdict(dict)
 for (c, label), runs in rounds.items():
@@ -62,6 +62,17 @@ if filters:
         cost = lambda k: f"{(r['filter-none']['callsPerSecond'] / r[k]['callsPerSecond'] - 1) * 100:+.1f}%" if k in r else "-"
         failures = sum(r[k]["failures"] for k in r)
         print(f"{c:>7} | {cell('filter-none'):>22} | {cell('filter-retained'):>22} | {cell('filter-toon'):>22} | {cost('filter-retained'):>11} | {cost('filter-toon'):>9} | {failures}")
+cpu = defaultdict(list)
+for row in rows:
+    if row.get("benchmark") == "filterCPU":
+        cpu[(row["concurrency"], row["label"])].append(row["cpuUsPerCall"])
+if cpu:
+    print("\ngateway CPU per tools/call (µs, median of the rounds): no filter vs retain+patch vs TOON")
+    print(f"{'clients':>7} | {'no filter':>9} | {'retain+patch':>12} | {'TOON':>6} | {'cost retain':>11} | {'cost TOON':>9}")
+    median = lambda values: sorted(values)[len(values) // 2]
+    for c in sorted({c for c, _ in cpu}):
+        none, retained, toon = (median(cpu[(c, label)]) for label in ("filter-none", "filter-retained", "filter-toon"))
+        print(f"{c:>7} | {none:>9} | {retained:>12} | {toon:>6} | {(retained / none - 1) * 100:+10.1f}% | {(toon / none - 1) * 100:+8.1f}%")
 for row in rows:
     if row.get("benchmark") == "answerSize":
         print(f"size: {row['label']}: {row['bytes']} bytes")

@@ -40,7 +40,8 @@ mcp_session() {
   echo "$id"
 }
 
-# wrk_run CLIENTS LABEL SESSIONS|get URL: a 1 s warm-up, then the measured run (one JSON line).
+# wrk_run CLIENTS LABEL SESSIONS|get URL [HOOK]: a 1 s warm-up, then the measured run (one JSON
+# line); HOOK, if given, runs just before the measured run.
 wrk_run() {
   local threads=$1
   local mode=mcp
@@ -48,6 +49,7 @@ wrk_run() {
   [[ $3 == modern ]] && mode=modern
   local env=(MODE=$mode SESSIONS="$3" TOOL=getPetById ARGUMENTS='{"petId":10}' LABEL="$2" CONCURRENCY="$1")
   env "${env[@]}" WARMUP=1 wrk -t"$threads" -c"$1" -d1s -s "$here/wrk/call.lua" "$4" >/dev/null
+  if [[ -n ${5:-} ]]; then $5; fi
   env "${env[@]}" wrk -t"$threads" -c"$1" -d"${seconds}s" -s "$here/wrk/call.lua" "$4" | grep '^{'
 }
 
@@ -200,6 +202,10 @@ YAML
 YAML
   "$bin/petstore-backend" --port 7796 >/dev/null 2>&1 & pids+=($!)
   "$gateway" --config-dir "$work/filters" --host 127.0.0.1 --port 7797 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
+  gateway_pid=$!
+  # cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  mark_cpu() { cpu_ticks "$gateway_pid" > "$work/cpu-mark"; }
   sleep 3
   meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"curl","version":"1"}}'
   # size LABEL PATH METHOD NAME PARAMS: the bytes of one modern answer, as a JSON line.
@@ -219,7 +225,14 @@ YAML
     for c in 1 16 64; do
       for i in 0 1 2; do
         read -r label path <<< "${variants[$(( (i + round) % 3 ))]}"
-        wrk_run "$c" "$label" modern "http://127.0.0.1:7797$path"
+        # Also the gateway's own CPU time per call (utime + stime from /proc), steadier than
+        # throughput on a shared machine: wrk and the backend do not count.
+        line=$(wrk_run "$c" "$label" modern "http://127.0.0.1:7797$path" mark_cpu)
+        before=$(cat "$work/cpu-mark")
+        after=$(cpu_ticks "$gateway_pid")
+        echo "$line"
+        calls=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["calls"])' "$line")
+        echo "{\"benchmark\":\"filterCPU\",\"label\":\"$label\",\"concurrency\":$c,\"cpuUsPerCall\":$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (calls > 0 ? calls : 1) ))}"
       done
     done
   done
