@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reads the benchmark JSON lines on stdin; prints tables with ratios and writes results.json."""
 import json
+import random
 import sys
 from collections import defaultdict
 
@@ -43,36 +44,41 @@ if eras:
         cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}"
         ratio = r["era-modern"]["callsPerSecond"] / r["era-legacy"]["callsPerSecond"]
         print(f"{c:>7} | {cell('era-legacy'):>22} | {cell('era-modern'):>22} | {ratio:12.2f}x | {r['era-legacy']['failures'] + r['era-modern']['failures']}")
-# Filter rounds: the median run (by calls/s) of each variant at each concurrency.
-rounds = defaultdict(list)
-for row in rows:
-    if row.get("label", "").startswith("filter-") and "callsPerSecond" in row:
-        rounds[(row["concurrency"], row["label"])].append(row)
-filters = defaultdict(dict)
-for (c, label), runs in rounds.items():
-    runs.sort(key=lambda row: row["callsPerSecond"])
-    filters[c][label] = dict(runs[len(runs) // 2], failures=sum(row["failures"] for row in runs))
-if filters:
-    count = max(len(runs) for runs in rounds.values())
-    print(f"\ntools/call getPetById over HTTP, 2026-07-28: no filter vs retain+patch vs TOON, median of {count} interleaved runs (calls/s; p50 / p99 in µs)")
-    print(f"{'clients':>7} | {'no filter':>22} | {'retain+patch':>22} | {'TOON':>22} | {'cost retain':>11} | {'cost TOON':>9} | failures")
-    for c in sorted(filters):
-        r = filters[c]
-        cell = lambda k: f"{r[k]['callsPerSecond']:8.0f} {r[k]['p50us']:6.0f}/{r[k]['p99us']:6.0f}" if k in r else "-"
-        cost = lambda k: f"{(r['filter-none']['callsPerSecond'] / r[k]['callsPerSecond'] - 1) * 100:+.1f}%" if k in r else "-"
-        failures = sum(r[k]["failures"] for k in r)
-        print(f"{c:>7} | {cell('filter-none'):>22} | {cell('filter-retained'):>22} | {cell('filter-toon'):>22} | {cost('filter-retained'):>11} | {cost('filter-toon'):>9} | {failures}")
-cpu = defaultdict(list)
-for row in rows:
-    if row.get("benchmark") == "filterCPU":
-        cpu[(row["concurrency"], row["label"])].append(row["cpuUsPerCall"])
-if cpu:
-    print("\ngateway CPU per tools/call (µs, median of the rounds): no filter vs retain+patch vs TOON")
-    print(f"{'clients':>7} | {'no filter':>9} | {'retain+patch':>12} | {'TOON':>6} | {'cost retain':>11} | {'cost TOON':>9}")
+# Filter rounds: each filtered run against the unfiltered run of the same round and clients.
+def paired(pairs):
+    """The median ratio of (filtered, unfiltered) pairs, and a 90% bootstrap interval for it."""
+    ratios = sorted(a / b for a, b in pairs)
     median = lambda values: sorted(values)[len(values) // 2]
-    for c in sorted({c for c, _ in cpu}):
-        none, retained, toon = (median(cpu[(c, label)]) for label in ("filter-none", "filter-retained", "filter-toon"))
-        print(f"{c:>7} | {none:>9} | {retained:>12} | {toon:>6} | {(retained / none - 1) * 100:+10.1f}% | {(toon / none - 1) * 100:+8.1f}%")
+    rng = random.Random(17)
+    medians = sorted(median([rng.choice(ratios) for _ in ratios]) for _ in range(2000))
+    return median(ratios), medians[100], medians[1899]
+
+runs = defaultdict(dict)
+for row in rows:
+    if row.get("label", "").startswith("filter-") and "round" in row:
+        key = "cpu" if row.get("benchmark") == "filterCPU" else "run"
+        runs[(row["concurrency"], row["round"])].setdefault(row["label"], {})[key] = row
+if runs:
+    count = len({r for _, r in runs})
+    print(f"\ntools/call getPetById over HTTP, 2026-07-28: the cost of an output filter, {count} rounds of interleaved runs")
+    print("(cost = filtered / unfiltered - 1 in the same round: median, and 90% bootstrap interval; calls/s and CPU are medians)")
+    print(f"{'clients':>7} | {'variant':>12} | {'calls/s':>8} | {'p50 µs':>6} | {'CPU µs/call':>11} | {'cost in time per call':>24} | {'cost in gateway CPU':>24} | failures")
+    fmt = lambda t: f"{(t[0] - 1) * 100:+5.1f}% [{(t[1] - 1) * 100:+5.1f}, {(t[2] - 1) * 100:+5.1f}]"
+    for c in sorted({c for c, _ in runs}):
+        rounds = [v for (cc, _), v in sorted(runs.items()) if cc == c]
+        for label, name in (("filter-none", "no filter"), ("filter-retained", "retain+patch"), ("filter-toon", "TOON")):
+            mine = [r[label] for r in rounds if label in r]
+            cps = sorted(m["run"]["callsPerSecond"] for m in mine)[len(mine) // 2]
+            p50 = sorted(m["run"]["p50us"] for m in mine)[len(mine) // 2]
+            cpu = sorted(m["cpu"]["cpuUsPerCall"] for m in mine)[len(mine) // 2]
+            failures = sum(m["run"]["failures"] for m in mine)
+            both = [r for r in rounds if label in r and "filter-none" in r]
+            if label == "filter-none":
+                time_cost = cpu_cost = "-"
+            else:
+                time_cost = fmt(paired([(r["filter-none"]["run"]["callsPerSecond"], r[label]["run"]["callsPerSecond"]) for r in both]))
+                cpu_cost = fmt(paired([(r[label]["cpu"]["cpuUsPerCall"], r["filter-none"]["cpu"]["cpuUsPerCall"]) for r in both]))
+            print(f"{c:>7} | {name:>12} | {cps:8.0f} | {p50:6.0f} | {cpu:11.0f} | {time_cost:>24} | {cpu_cost:>24} | {failures}")
 for row in rows:
     if row.get("benchmark") == "answerSize":
         print(f"size: {row['label']}: {row['bytes']} bytes")

@@ -6,7 +6,7 @@
 #   Benchmarks/run.sh compare     # tools/call: direct backend, reshapr, FastMCP (1/16/64 clients)
 #   Benchmarks/run.sh sdk         # tools/call: reshapr's MCP layer vs the MCP Swift SDK's (mock answer)
 #   Benchmarks/run.sh eras        # tools/call: MCP 2026-07-28 (stateless) vs a 2025-06-18 session, same gateway
-#   Benchmarks/run.sh filters     # tools/call with and without an output filter (retain+patch, TOON) at 1/16/64 clients;
+#   Benchmarks/run.sh filters     # tools/call with and without an output filter (retain+patch, TOON) at 1 and 64 clients;
 #                                 # answer and tools/list sizes before/after; TOON vs compact JSON on the corpus
 #   Benchmarks/run.sh scale       # cold start + memory at 1/100/1000 expositions, tools/list on 1000 tools
 #   Benchmarks/run.sh reload      # reload latency and failed calls during reloads
@@ -18,9 +18,11 @@ corpus=${RESHAPR_CORPUS_DIR:-$root/../shared/corpus/openapi}
 what=${1:-all}
 seconds=${BENCH_SECONDS:-5}
 
-echo "building release binaries..." >&2
-(cd "$root" && swift build -c release >&2)
-(cd "$here" && swift build -c release >&2)
+if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then  # BENCH_NO_BUILD=1: the release binaries as they are
+  echo "building release binaries..." >&2
+  (cd "$root" && swift build -c release >&2)
+  (cd "$here" && swift build -c release >&2)
+fi
 gateway="$root/.build/release/reshapr-gateway"
 bin="$here/.build/release"
 pids=()
@@ -203,9 +205,10 @@ YAML
   "$bin/petstore-backend" --port 7796 >/dev/null 2>&1 & pids+=($!)
   "$gateway" --config-dir "$work/filters" --host 127.0.0.1 --port 7797 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
   gateway_pid=$!
-  # cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
-  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-  mark_cpu() { cpu_ticks "$gateway_pid" > "$work/cpu-mark"; }
+  # cpu_ns PID: the CPU time of all the process's threads so far, in nanoseconds (schedstat:
+  # finer than the 10 ms ticks of /proc/PID/stat, which make a 2 s run's figure move by 2%).
+  cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%.0f\n", s}'; }
+  mark_cpu() { cpu_ns "$gateway_pid" > "$work/cpu-mark"; }
   sleep 3
   meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"curl","version":"1"}}'
   # size LABEL PATH METHOD NAME PARAMS: the bytes of one modern answer, as a JSON line.
@@ -218,24 +221,28 @@ YAML
   for plan in plain retained toon; do size "getPetById $plan" "/mcp/$plan" tools/call getPetById '"name":"getPetById","arguments":{"petId":10},'; done
   size "tools/list twilio all" /mcp/twilio-all tools/list "" ""
   size "tools/list twilio reshaped" /mcp/twilio-reshaped tools/list "" ""
-  # This machine's throughput drifts by tens of percent within a minute: the three variants
-  # take turns, in a rotating order, for FILTER_ROUNDS rounds; the report keeps each one's median.
+  # This machine's throughput drifts by tens of percent within a minute, and its CPU time per
+  # call by ±15%: the three variants take turns in short runs, in a rotating order, for
+  # FILTER_ROUNDS rounds, and the report compares each filtered run with the unfiltered run of
+  # the same round (median ratio, with a bootstrap interval), so drift slower than a round cancels.
   variants=("filter-none /mcp/plain" "filter-retained /mcp/retained" "filter-toon /mcp/toon")
-  for round in $(seq "${FILTER_ROUNDS:-5}"); do
-    for c in 1 16 64; do
+  saved_seconds=$seconds
+  seconds=${FILTER_SECONDS:-2}
+  for round in $(seq "${FILTER_ROUNDS:-15}"); do
+    for c in 1 64; do
       for i in 0 1 2; do
         read -r label path <<< "${variants[$(( (i + round) % 3 ))]}"
-        # Also the gateway's own CPU time per call (utime + stime from /proc), steadier than
-        # throughput on a shared machine: wrk and the backend do not count.
+        # The gateway's own CPU time per call (wrk and the backend do not count) beside throughput.
         line=$(wrk_run "$c" "$label" modern "http://127.0.0.1:7797$path" mark_cpu)
         before=$(cat "$work/cpu-mark")
-        after=$(cpu_ticks "$gateway_pid")
-        echo "$line"
+        after=$(cpu_ns "$gateway_pid")
+        echo "${line%\}},\"round\":$round}"
         calls=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["calls"])' "$line")
-        echo "{\"benchmark\":\"filterCPU\",\"label\":\"$label\",\"concurrency\":$c,\"cpuUsPerCall\":$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (calls > 0 ? calls : 1) ))}"
+        echo "{\"benchmark\":\"filterCPU\",\"label\":\"$label\",\"concurrency\":$c,\"round\":$round,\"cpuUsPerCall\":$(( (after - before) / 1000 / (calls > 0 ? calls : 1) ))}"
       done
     done
   done
+  seconds=$saved_seconds
   "$bin/filter-bench" --corpus "$corpus" --fixtures "$root/../shared/corpus/toon/fixtures/encode"
 fi
 
