@@ -49,25 +49,61 @@ public enum ScriptRunner {
         JavaScriptCore.shared.map { _ in () }
     }
 
+    /// Script threads alive now, and the most there may be.
+    static let liveThreads = Atomic<Int>(0)
+    static let maxThreads = 64
+
     public static func run(_ script: String, input: JSONValue, host: any ScriptHost, limits: ScriptLimits) async -> ScriptOutcome {
         let api: JavaScriptCore
         switch JavaScriptCore.shared {
         case .success(let loaded): api = loaded
         case .failure(let error): return .threw(error.reason)
         }
+        // A script answered at its deadline may still hold its thread for a while: their number is bounded.
+        guard liveThreads.wrappingAdd(1, ordering: .relaxed).newValue <= maxThreads else {
+            liveThreads.wrappingSubtract(1, ordering: .relaxed)
+            return .threw("the gateway is already running \(maxThreads) scripts, its limit; call again in a moment")
+        }
         let run = ScriptRun(api: api, host: host, limits: limits, input: input.serialized())
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ScriptOutcome, Never>) in
+                let answer = AnswerOnce(continuation)
                 let thread = Thread {
-                    continuation.resume(returning: run.execute(script))
+                    answer.resume(run.execute(script))
+                    liveThreads.wrappingSubtract(1, ordering: .relaxed)
                 }
                 // JavaScriptCore wants a deep stack; the default of secondary threads is small.
                 thread.stackSize = 8 << 20
                 thread.start()
+                // The engine's limit counts the thread's CPU time, which a loaded machine hands
+                // out slowly: the caller is answered at the wall-clock deadline all the same, and
+                // the thread, which may call no tool any more, ends at the engine's limit.
+                let nanoseconds = limits.timeout.components.seconds &* 1_000_000_000 &+ limits.timeout.components.attoseconds / 1_000_000_000
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) {
+                    run.cancel()
+                    answer.resume(.timedOut)
+                }
             }
         } onCancel: {
             run.cancel()
         }
+    }
+}
+
+/// Resumes a continuation with the first answer it is given, and ignores the others.
+final class AnswerOnce: Sendable {
+    private let continuation: Mutex<CheckedContinuation<ScriptOutcome, Never>?>
+
+    init(_ continuation: CheckedContinuation<ScriptOutcome, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ outcome: ScriptOutcome) {
+        let waiting = continuation.withLock { continuation in
+            defer { continuation = nil }
+            return continuation
+        }
+        waiting?.resume(returning: outcome)
     }
 }
 
