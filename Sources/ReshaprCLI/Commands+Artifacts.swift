@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import ReshaprJSON
 
-/// `reshapr attach`: adds a CustomTools or ToolsOutputFilters file to a service.
+/// `reshapr attach`: adds a CustomTools, ToolsOutputFilters, Prompts or Resources file to a service.
 struct Attach: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Attach a CustomTools or ToolsOutputFilters file (reshapr.io/v1alpha1) to a service; the type is read from its kind.")
+        abstract: "Attach a CustomTools, ToolsOutputFilters, Prompts or Resources file (reshapr.io/v1alpha1) to a service; the type is read from its kind.")
     @Option(name: .shortAndLong, help: "The service ID.") var service: String
     @Option(name: .shortAndLong, help: "The artifact file (YAML or JSON).") var file: String
 

@@ -113,12 +113,22 @@ enum EmbeddedSchemas {
         },
         "backend": { "$ref": "#/$defs/backend" },
         "tools": { "$ref": "#/$defs/tools" },
+        "prompts": { "$ref": "#/$defs/selection", "description": "Which prompts of the Service's Prompts artifacts the endpoint serves, by name; all when absent." },
+        "resources": { "$ref": "#/$defs/selection", "description": "Which resources and resource templates of the Service's Resources artifacts the endpoint serves, by URI, URI template or name; all when absent." },
         "backendSecurity": { "$ref": "#/$defs/backendSecurity" },
         "clientSecurity": { "$ref": "#/$defs/clientSecurity" }
       }
     }
   },
   "$defs": {
+    "selection": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "include": { "description": "Serve only these; all when absent.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true },
+        "exclude": { "description": "Never serve these.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true }
+      }
+    },
     "backend": {
       "description": "Where tool calls go: an endpoint, or {mock: true} to answer from the spec's examples.",
       "type": "object",
@@ -428,6 +438,61 @@ enum EmbeddedSchemas {
   }
 }
 """#),
+        ("prompts.schema.json", #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://reshapr.io/schema/v1/prompts.schema.json",
+  "title": "reShapr Prompts artifact",
+  "description": "Prompt templates an MCP endpoint serves with prompts/list and prompts/get (slash commands in most MCP hosts). Attached to a Service as an artifact of type RESHAPR_PROMPTS.",
+  "type": "object",
+  "required": ["apiVersion", "kind", "service", "prompts"],
+  "additionalProperties": false,
+  "properties": {
+    "apiVersion": { "$ref": "tools-output-filters.schema.json#/$defs/apiVersion" },
+    "kind": { "const": "Prompts" },
+    "service": { "$ref": "tools-output-filters.schema.json#/$defs/serviceBinding" },
+    "prompts": {
+      "description": "By the prompt's name.",
+      "type": "object",
+      "propertyNames": { "$ref": "common.schema.json#/$defs/toolName" },
+      "additionalProperties": { "$ref": "#/$defs/prompt" }
+    }
+  },
+  "$defs": {
+    "prompt": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["result"],
+      "properties": {
+        "title": { "type": "string" },
+        "description": { "type": "string" },
+        "arguments": {
+          "description": "What the caller may fill in; ${name} in result stands for argument name.",
+          "type": "array",
+          "maxItems": 64,
+          "items": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": false,
+            "properties": {
+              "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" },
+              "title": { "type": "string" },
+              "description": { "type": "string" },
+              "required": { "type": "boolean", "default": false }
+            }
+          }
+        },
+        "result": {
+          "description": "The text of the one user message prompts/get returns, with ${argument} replaced by the caller's value (by nothing for an optional argument left out).",
+          "type": "string",
+          "minLength": 1
+        },
+        "icons": { "$ref": "resources.schema.json#/$defs/icons" }
+      }
+    }
+  }
+}
+"""#),
         ("resource.schema.json", #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -447,6 +512,91 @@ enum EmbeddedSchemas {
     { "if": { "properties": { "kind": { "const": "Secret" } } }, "then": { "$ref": "secret.schema.json" } },
     { "if": { "properties": { "kind": { "const": "Gateway" } } }, "then": { "$ref": "gateway.schema.json" } }
   ]
+}
+"""#),
+        ("resources.schema.json", #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://reshapr.io/schema/v1/resources.schema.json",
+  "title": "reShapr Resources artifact",
+  "description": "Resources an MCP endpoint serves with resources/list and resources/read: static ones, with their content, and URI templates read from the plan's backend. Attached to a Service as an artifact of type RESHAPR_RESOURCES.",
+  "type": "object",
+  "required": ["apiVersion", "kind", "service"],
+  "additionalProperties": false,
+  "anyOf": [{ "required": ["resources"] }, { "required": ["resourceTemplates"] }],
+  "properties": {
+    "apiVersion": { "$ref": "tools-output-filters.schema.json#/$defs/apiVersion" },
+    "kind": { "const": "Resources" },
+    "service": { "$ref": "tools-output-filters.schema.json#/$defs/serviceBinding" },
+    "resources": {
+      "description": "Static resources by URI (RFC 3986, with a scheme), each with its content: text, or blob (base64).",
+      "type": "object",
+      "propertyNames": { "$ref": "#/$defs/uri" },
+      "additionalProperties": { "$ref": "#/$defs/resource" }
+    },
+    "resourceTemplates": {
+      "description": "RFC 6570 level-1 URI templates, such as file:///project/src/{path}?mode=raw. Reading a URI that matches one fetches its path and query from the plan's backend endpoint.",
+      "type": "object",
+      "propertyNames": { "$ref": "#/$defs/uri" },
+      "additionalProperties": { "$ref": "#/$defs/template" }
+    }
+  },
+  "$defs": {
+    "uri": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]*$", "maxLength": 2048 },
+    "resource": {
+      "type": "object",
+      "additionalProperties": false,
+      "oneOf": [{ "required": ["text"] }, { "required": ["blob"] }],
+      "properties": {
+        "name": { "description": "Defaults to the URI.", "type": "string", "minLength": 1 },
+        "title": { "type": "string" },
+        "description": { "type": "string" },
+        "mimeType": { "type": "string", "pattern": "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(;.*)?$" },
+        "icons": { "$ref": "#/$defs/icons" },
+        "annotations": { "$ref": "#/$defs/annotations" },
+        "text": { "type": "string" },
+        "blob": { "description": "The content, base64-encoded (RFC 4648).", "type": "string", "pattern": "^[A-Za-z0-9+/\\s]*={0,2}\\s*$" }
+      }
+    },
+    "template": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "name": { "description": "Defaults to the URI template.", "type": "string", "minLength": 1 },
+        "title": { "type": "string" },
+        "description": { "type": "string" },
+        "mimeType": { "type": "string", "pattern": "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(;.*)?$" },
+        "icons": { "$ref": "#/$defs/icons" },
+        "annotations": { "$ref": "#/$defs/annotations" }
+      }
+    },
+    "icons": {
+      "description": "MCP icons shown by clients: an http(s) or data: URI each.",
+      "type": "array",
+      "maxItems": 16,
+      "items": {
+        "type": "object",
+        "required": ["src"],
+        "additionalProperties": false,
+        "properties": {
+          "src": { "type": "string", "pattern": "^(https?|data):" },
+          "mimeType": { "type": "string" },
+          "sizes": { "type": "array", "items": { "type": "string" } },
+          "theme": { "enum": ["light", "dark"] }
+        }
+      }
+    },
+    "annotations": {
+      "description": "MCP annotations: who the content is for, how much it matters, when it last changed.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "audience": { "type": "array", "items": { "enum": ["user", "assistant"] } },
+        "priority": { "type": "number", "minimum": 0, "maximum": 1 },
+        "lastModified": { "type": "string", "format": "date-time" }
+      }
+    }
+  }
 }
 """#),
         ("secret.schema.json", #"""
@@ -514,15 +664,15 @@ enum EmbeddedSchemas {
       "allOf": [
         {
           "if": { "properties": { "type": { "const": "REST" } } },
-          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["OPENAPI", "SWAGGER", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"] } } } } } }
+          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["OPENAPI", "SWAGGER", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS", "RESHAPR_PROMPTS", "RESHAPR_RESOURCES"] } } } } } }
         },
         {
           "if": { "properties": { "type": { "const": "GRAPHQL" } } },
-          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"] } } } } } }
+          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS", "RESHAPR_PROMPTS", "RESHAPR_RESOURCES"] } } } } } }
         },
         {
           "if": { "properties": { "type": { "const": "GRPC" } } },
-          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["PROTOBUF_DESCRIPTOR_SET", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"] } } } } } }
+          "then": { "properties": { "artifacts": { "items": { "properties": { "type": { "enum": ["PROTOBUF_DESCRIPTOR_SET", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS", "RESHAPR_PROMPTS", "RESHAPR_RESOURCES"] } } } } } }
         }
       ]
     }
@@ -534,8 +684,8 @@ enum EmbeddedSchemas {
       "additionalProperties": false,
       "properties": {
         "type": {
-          "description": "OPENAPI (3.0 or 3.1), SWAGGER (2.0), GRAPHQL_SCHEMA (SDL), GRAPHQL_INTROSPECTION (JSON), PROTOBUF_DESCRIPTOR_SET (binary, base64 when inline); RESHAPR_CUSTOM_TOOLS and RESHAPR_TOOLS_OUTPUT_FILTERS (reShapr's CustomTools and ToolsOutputFilters files, apiVersion reshapr.io/v1alpha1).",
-          "enum": ["OPENAPI", "SWAGGER", "GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION", "PROTOBUF_DESCRIPTOR_SET", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS"]
+          "description": "OPENAPI (3.0 or 3.1), SWAGGER (2.0), GRAPHQL_SCHEMA (SDL), GRAPHQL_INTROSPECTION (JSON), PROTOBUF_DESCRIPTOR_SET (binary, base64 when inline); RESHAPR_CUSTOM_TOOLS, RESHAPR_TOOLS_OUTPUT_FILTERS, RESHAPR_PROMPTS and RESHAPR_RESOURCES (reShapr's CustomTools, ToolsOutputFilters, Prompts and Resources files, apiVersion reshapr.io/v1alpha1).",
+          "enum": ["OPENAPI", "SWAGGER", "GRAPHQL_SCHEMA", "GRAPHQL_INTROSPECTION", "PROTOBUF_DESCRIPTOR_SET", "RESHAPR_CUSTOM_TOOLS", "RESHAPR_TOOLS_OUTPUT_FILTERS", "RESHAPR_PROMPTS", "RESHAPR_RESOURCES"]
         },
         "path": { "$ref": "common.schema.json#/$defs/relativePath" },
         "inline": { "type": "string", "minLength": 1 }

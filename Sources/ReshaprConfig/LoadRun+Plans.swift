@@ -111,13 +111,20 @@ extension LoadRun {
                 invalid[InvalidKey(kind: .configurationPlan, name: name, version: nil)] = at
                 continue
             }
-            let plan = ConfigurationPlan(
+            var plan = ConfigurationPlan(
                 metadata: candidate.metadata, description: spec["description"]?.stringValue, serviceName: serviceName,
                 serviceVersion: serviceVersion, backend: backend, tools: tools, backendSecurity: backendSecurity,
                 clientSecurity: clientSecurity, listCacheTTL: listCacheTTL, source: at)
+            plan.prompts = Self.itemSelection(spec["prompts"])
+            plan.resources = Self.itemSelection(spec["resources"])
             result[name] = (plan, service)
         }
         return result
+    }
+
+    /// A plan's `prompts` or `resources` selection (already checked against the plan's schema).
+    static func itemSelection(_ spec: JSONValue?) -> ItemSelection {
+        ItemSelection(include: spec?["include"]?.arrayValue?.compactMap(\.stringValue), exclude: spec?["exclude"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     mutating func resolveBackendSecurity(

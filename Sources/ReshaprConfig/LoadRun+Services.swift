@@ -83,17 +83,23 @@ extension LoadRun {
         }
     }
 
-    /// Why a CustomTools or ToolsOutputFilters artifact cannot belong to the Service: another
-    /// Service named in its `service`, or a tool it defines that an earlier artifact defines too.
+    /// Why one of reShapr's artifact files cannot belong to the Service: another Service named in
+    /// its `service`, or a tool, prompt or resource it defines that an earlier artifact defines too.
     static func bindingProblem(_ artifact: Artifact, service: ServiceKey, among earlier: [Artifact]) -> String? {
-        guard let (binding, names) = artifact.content.reshapedTools else { return nil }
+        guard let (binding, names) = artifact.content.definedNames else { return nil }
         let origin = artifact.file ?? "the inline artifact"
         if binding.name != service.name || binding.version != service.version {
             return "\(origin) is for service \(binding.name) \(binding.version) (its service field), not \(service.name) \(service.version)"
         }
         for other in earlier where other.type == artifact.type {
-            guard let (_, taken) = other.content.reshapedTools, let clash = names.sorted().first(where: taken.contains) else { continue }
-            let what = artifact.type == .customTools ? "custom tool" : "a filter of"
+            guard let (_, taken) = other.content.definedNames, let clash = names.sorted().first(where: taken.contains) else { continue }
+            let what =
+                switch artifact.type {
+                case .customTools: "custom tool"
+                case .prompts: "prompt"
+                case .resources: "resource"
+                default: "a filter of"
+                }
             return "\(origin) defines \(what) \(clash), which \(other.file ?? "an inline artifact") of this service defines already"
         }
         return nil
@@ -110,8 +116,8 @@ extension LoadRun {
             }
             guard text.contains(where: { !$0.isWhitespace }) else { return .failure(FileAccessError(description: "GraphQL schema is empty")) }
             return .success(.text(text))
-        case .customTools, .toolsOutputFilters:
-            return parseReshapingArtifact(bytes, type: type)
+        case .customTools, .toolsOutputFilters, .prompts, .resources:
+            return parseReshaprArtifact(bytes, type: type)
         case .openAPI, .swagger, .graphQLIntrospection:
             return singleObject(bytes).flatMap { document in
                 if let problem = Self.checkKind(of: document, type: type) { return .failure(FileAccessError(description: problem)) }
@@ -151,7 +157,7 @@ extension LoadRun {
         case .graphQLIntrospection:
             if document["__schema"] != nil || document["data"]?["__schema"] != nil { return nil }
             return "is not a GraphQL introspection result: no '__schema' (or 'data.__schema') field"
-        case .graphQLSchema, .protobufDescriptorSet, .customTools, .toolsOutputFilters:
+        case .graphQLSchema, .protobufDescriptorSet, .customTools, .toolsOutputFilters, .prompts, .resources:
             return nil
         }
     }

@@ -4,6 +4,13 @@ import ReshaprJSON
 /// The `apiVersion` of reShapr's artifact files (CustomTools, ToolsOutputFilters, Prompts, Resources).
 public let artifactAPIVersion = "reshapr.io/v1alpha1"
 
+extension ArtifactType {
+    /// reShapr's own artifact files, by their `kind`.
+    public static let reshaprKinds: [String: ArtifactType] = [
+        "CustomTools": .customTools, "ToolsOutputFilters": .toolsOutputFilters, "Prompts": .prompts, "Resources": .resources,
+    ]
+}
+
 /// The `service: {name, version}` an artifact file says it belongs to.
 public struct ServiceBinding: Sendable, Hashable {
     public var name: String
@@ -61,14 +68,15 @@ public struct CustomTools: Sendable, Hashable {
 }
 
 extension LoadRun {
-    /// Reads a ToolsOutputFilters or CustomTools file, checked against its schema.
-    static func parseReshapingArtifact(_ bytes: [UInt8], type: ArtifactType) -> Result<ArtifactContent, FileAccessError> {
+    /// Reads one of reShapr's own artifact files (CustomTools, ToolsOutputFilters, Prompts,
+    /// Resources), checked against its schema.
+    static func parseReshaprArtifact(_ bytes: [UInt8], type: ArtifactType) -> Result<ArtifactContent, FileAccessError> {
         let document: JSONValue
         switch singleObject(bytes) {
         case .success(let object): document = object
         case .failure(let error): return .failure(error)
         }
-        let expectedKind = type == .customTools ? "CustomTools" : "ToolsOutputFilters"
+        let expectedKind = ArtifactType.reshaprKinds.first { $0.value == type }?.key ?? ""
         if let kind = document["kind"]?.stringValue, kind != expectedKind {
             return .failure(FileAccessError(description: "is a \(kind) file; a \(type.rawValue) artifact holds kind: \(expectedKind)"))
         }
@@ -81,6 +89,7 @@ extension LoadRun {
                 return .failure(FileAccessError(description: (first.path.isRoot ? "" : "\(first.path): ") + first.message + more))
             }
         }
+        if type == .prompts || type == .resources { return parseCatalogArtifact(document, type: type) }
         let binding = ServiceBinding(name: document["service"]?["name"]?.stringValue ?? "", version: document["service"]?["version"]?.stringValue ?? "")
         do throws(OutputFilterError) {
             if type == .toolsOutputFilters {
@@ -137,12 +146,15 @@ extension LoadRun {
 }
 
 extension ArtifactContent {
-    /// For a CustomTools or ToolsOutputFilters file: the Service it names and the tools it defines.
-    var reshapedTools: (service: ServiceBinding, names: Set<String>)? {
+    /// For one of reShapr's own artifact files: the Service it names and what it defines (tools,
+    /// prompts, resource URIs and URI templates).
+    var definedNames: (service: ServiceBinding, names: Set<String>)? {
         switch self {
         case .outputFilters(let file): return (file.service, Set(file.filters.keys))
         case .customTools(let file): return (file.service, Set(file.tools.keys))
-        default: return nil
+        case .prompts(let file): return (file.service, Set(file.prompts.keys))
+        case .resources(let file): return (file.service, Set(file.resources.keys).union(file.templates.keys))
+        case .document, .text, .binary: return nil
         }
     }
 }
@@ -166,7 +178,7 @@ extension Service {
     }
 
     /// The entries `extract` finds in the artifacts, by name, each with its artifact.
-    private func collect<Value>(_ extract: (ArtifactContent) -> [String: Value]?) -> [String: (Value, artifact: Artifact)] {
+    func collect<Value>(_ extract: (ArtifactContent) -> [String: Value]?) -> [String: (Value, artifact: Artifact)] {
         var entries: [String: (Value, artifact: Artifact)] = [:]
         for artifact in artifacts {
             for (name, value) in extract(artifact.content) ?? [:] { entries[name] = (value, artifact) }

@@ -43,34 +43,34 @@ public enum ResourceValidation {
         return .failure(ArtifactError(message: "\(fileName) is not an OpenAPI, Swagger or GraphQL introspection document"))
     }
 
-    /// What a reShapr artifact file (CustomTools, ToolsOutputFilters) is.
-    public struct ReshapingArtifactSummary: Sendable, Hashable {
+    /// What one of reShapr's artifact files (CustomTools, ToolsOutputFilters, Prompts, Resources) is.
+    public struct ReshaprArtifactSummary: Sendable, Hashable {
         /// From the file's `kind`.
         public var type: ArtifactType
         /// The file's `service` binding.
         public var service: ServiceBinding
-        /// The tools it defines or filters.
-        public var tools: Set<String>
+        /// What it defines: tools (or the tools it filters), prompts, resource URIs and templates.
+        public var names: Set<String>
     }
 
-    /// Detects a CustomTools or ToolsOutputFilters file by its `kind` and checks it as the
-    /// gateway's loader does; the error says why it is refused.
-    public static func inspectReshapingArtifact(_ bytes: [UInt8], fileName: String) -> Result<ReshapingArtifactSummary, ArtifactError> {
-        let kinds: [String: ArtifactType] = ["CustomTools": .customTools, "ToolsOutputFilters": .toolsOutputFilters]
+    /// Detects one of reShapr's artifact files by its `kind` and checks it as the gateway's
+    /// loader does; the error says why it is refused.
+    public static func inspectReshaprArtifact(_ bytes: [UInt8], fileName: String) -> Result<ReshaprArtifactSummary, ArtifactError> {
         let kind: String
         switch LoadRun.singleObject(bytes) {
         case .failure(let error): return .failure(ArtifactError(message: "\(fileName) \(error.description)"))
         case .success(let document): kind = document["kind"]?.stringValue ?? ""
         }
-        guard let type = kinds[kind] else {
-            return .failure(ArtifactError(message: "\(fileName): kind must be CustomTools or ToolsOutputFilters (apiVersion \(artifactAPIVersion)), not \"\(kind)\""))
+        guard let type = ArtifactType.reshaprKinds[kind] else {
+            let kinds = ArtifactType.reshaprKinds.keys.sorted().joined(separator: ", ")
+            return .failure(ArtifactError(message: "\(fileName): kind must be one of \(kinds) (apiVersion \(artifactAPIVersion)), not \"\(kind)\""))
         }
         switch LoadRun.parseArtifact(bytes, type: type) {
         case .failure(let error):
             return .failure(ArtifactError(message: "\(fileName): \(error.description)"))
         case .success(let content):
-            guard let (service, tools) = content.reshapedTools else { return .failure(ArtifactError(message: "\(fileName): not a reshaping artifact")) }
-            return .success(ReshapingArtifactSummary(type: type, service: service, tools: tools))
+            guard let (service, names) = content.definedNames else { return .failure(ArtifactError(message: "\(fileName): not a reShapr artifact")) }
+            return .success(ReshaprArtifactSummary(type: type, service: service, names: names))
         }
     }
 

@@ -56,6 +56,10 @@ public enum ArtifactType: String, Sendable, Hashable {
     case customTools = "RESHAPR_CUSTOM_TOOLS"
     /// reShapr's `kind: ToolsOutputFilters` file.
     case toolsOutputFilters = "RESHAPR_TOOLS_OUTPUT_FILTERS"
+    /// reShapr's `kind: Prompts` file.
+    case prompts = "RESHAPR_PROMPTS"
+    /// reShapr's `kind: Resources` file.
+    case resources = "RESHAPR_RESOURCES"
 }
 
 /// The parsed content of an artifact.
@@ -68,6 +72,8 @@ public enum ArtifactContent: Sendable, Hashable {
     case binary([UInt8])
     case outputFilters(ToolsOutputFilters)
     case customTools(CustomTools)
+    case prompts(PromptsFile)
+    case resources(ResourcesFile)
 }
 
 public struct Artifact: Sendable, Hashable {
@@ -211,6 +217,26 @@ public enum ClientSecurity: Sendable, Hashable {
     }
 }
 
+/// Which prompts, or which resources, a plan serves: by name (and URI for resources).
+public struct ItemSelection: Sendable, Hashable {
+    /// Served items; all when `nil`.
+    public var include: [String]?
+    public var exclude: [String]
+
+    public static let all = ItemSelection(include: nil, exclude: [])
+
+    public init(include: [String]?, exclude: [String]) {
+        self.include = include
+        self.exclude = exclude
+    }
+
+    /// Whether an item known by any of `keys` is served.
+    public func admits(_ keys: String...) -> Bool {
+        if let include, !keys.contains(where: include.contains) { return false }
+        return !keys.contains(where: exclude.contains)
+    }
+}
+
 public struct ConfigurationPlan: Sendable, Hashable {
     public var metadata: Metadata
     public var description: String?
@@ -218,6 +244,8 @@ public struct ConfigurationPlan: Sendable, Hashable {
     public var serviceVersion: String
     public var backend: Backend
     public var tools: ToolSelection
+    public var prompts: ItemSelection = .all
+    public var resources: ItemSelection = .all
     public var backendSecurity: BackendSecurity
     public var clientSecurity: ClientSecurity
     /// How long MCP 2026-07-28 clients may cache `tools/list` (`spec.tools.cacheTtl`); nil: the default.

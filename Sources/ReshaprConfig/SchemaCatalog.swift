@@ -14,6 +14,8 @@ enum SchemaCatalog {
     static let artifactFileNames: [ArtifactType: String] = [
         .customTools: "custom-tools.schema.json",
         .toolsOutputFilters: "tools-output-filters.schema.json",
+        .prompts: "prompts.schema.json",
+        .resources: "resources.schema.json",
     ]
 
     /// Every embedded schema, parsed, by file name.

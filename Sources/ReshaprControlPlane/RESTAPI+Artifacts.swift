@@ -3,20 +3,20 @@ import Hummingbird
 import ReshaprConfig
 import ReshaprJSON
 
-/// Artifacts attached to a service after its import: reShapr's CustomTools and
-/// ToolsOutputFilters files (`reshapr attach`), pushed to the gateways like any change.
+/// Artifacts attached to a service after its import: reShapr's CustomTools, ToolsOutputFilters,
+/// Prompts and Resources files (`reshapr attach`), pushed to the gateways like any change.
 extension RESTAPI {
     /// `{fileName, content}`: the type comes from the file's `kind`; the file is checked as the
     /// gateway's loader checks it, its `service` must name this service, and it may not define
-    /// a tool that another artifact of the same kind defines already.
+    /// a tool, prompt or resource that another artifact of the same kind defines already.
     func attachArtifact(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
         let organization = try organization(request)
         let service = try store.service(try id(context), organization: organization)
         let input = try await body(request)
         let fileName = try string(input, "fileName") ?? ""
         guard let content = input["content"]?.stringValue else { throw APIError(status: .badRequest, message: "content is required (the file's text)") }
-        let summary: ResourceValidation.ReshapingArtifactSummary
-        switch ResourceValidation.inspectReshapingArtifact(Array(content.utf8), fileName: fileName) {
+        let summary: ResourceValidation.ReshaprArtifactSummary
+        switch ResourceValidation.inspectReshaprArtifact(Array(content.utf8), fileName: fileName) {
         case .failure(let error): throw APIError(status: .badRequest, message: error.message)
         case .success(let inspected): summary = inspected
         }
@@ -26,8 +26,8 @@ extension RESTAPI {
                 message: "\(fileName) is for service \(summary.service.name) \(summary.service.version) (its service field), not \(service.name) \(service.version)")
         }
         for other in try store.artifacts(of: service) where other.type == summary.type.rawValue {
-            guard case .success(let existing) = ResourceValidation.inspectReshapingArtifact(Array(other.content), fileName: other.fileName),
-                let clash = summary.tools.intersection(existing.tools).sorted().first
+            guard case .success(let existing) = ResourceValidation.inspectReshaprArtifact(Array(other.content), fileName: other.fileName),
+                let clash = summary.names.intersection(existing.names).sorted().first
             else { continue }
             throw APIError(status: .conflict, message: "\(fileName) defines \(clash), which artifact \(other.id) (\(other.fileName)) defines already")
         }

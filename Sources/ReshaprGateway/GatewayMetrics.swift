@@ -47,6 +47,11 @@ final class EndpointMetrics: Sendable {
     struct ToolMetrics: Sendable {
         var calls: [String: Counter]
         var duration: Timer
+
+        func record(_ outcome: Outcome, _ elapsed: Duration?) {
+            calls[outcome.rawValue]?.increment()
+            if let elapsed { duration.record(duration: elapsed) }
+        }
     }
 
     let metrics: GatewayMetrics
@@ -54,6 +59,8 @@ final class EndpointMetrics: Sendable {
 
     private struct Handles {
         var tools: [String: ToolMetrics] = [:]
+        /// Reads of templated resources, made on first use.
+        var reads: ToolMetrics?
         var backendErrors: [String: Counter] = [:]
         /// Set when the endpoint is gone: a call that finishes later records nothing.
         var retired = false
@@ -70,21 +77,32 @@ final class EndpointMetrics: Sendable {
         let toolHandles: ToolMetrics? = handles.withLock { handles in
             guard !handles.retired else { return nil }
             if let existing = handles.tools[tool] { return existing }
-            var calls: [String: Counter] = [:]
-            for outcome in Outcome.allCases {
-                calls[outcome.rawValue] = Counter(
-                    label: "reshapr_tool_calls_total", dimensions: [("endpoint", endpoint), ("tool", tool), ("outcome", outcome.rawValue)],
-                    factory: metrics.factory)
-            }
-            let created = ToolMetrics(
-                calls: calls,
-                duration: Timer(label: "reshapr_tool_call_duration_seconds", dimensions: [("endpoint", endpoint), ("tool", tool)], factory: metrics.factory))
+            let created = make("reshapr_tool_calls_total", "reshapr_tool_call_duration_seconds", [("endpoint", endpoint), ("tool", tool)])
             handles.tools[tool] = created
             return created
         }
-        guard let toolHandles else { return }
-        toolHandles.calls[outcome.rawValue]?.increment()
-        if let duration { toolHandles.duration.record(duration: duration) }
+        toolHandles?.record(outcome, duration)
+    }
+
+    /// `reshapr_resource_reads_total{endpoint,outcome}` and `reshapr_resource_read_duration_seconds{endpoint}`:
+    /// reads of templated resources, which go to the backend.
+    func recordRead(outcome: Outcome, duration: Duration?) {
+        let readHandles: ToolMetrics? = handles.withLock { handles in
+            guard !handles.retired else { return nil }
+            if let existing = handles.reads { return existing }
+            let created = make("reshapr_resource_reads_total", "reshapr_resource_read_duration_seconds", [("endpoint", endpoint)])
+            handles.reads = created
+            return created
+        }
+        readHandles?.record(outcome, duration)
+    }
+
+    private func make(_ counter: String, _ timer: String, _ dimensions: [(String, String)]) -> ToolMetrics {
+        var calls: [String: Counter] = [:]
+        for outcome in Outcome.allCases {
+            calls[outcome.rawValue] = Counter(label: counter, dimensions: dimensions + [("outcome", outcome.rawValue)], factory: metrics.factory)
+        }
+        return ToolMetrics(calls: calls, duration: Timer(label: timer, dimensions: dimensions, factory: metrics.factory))
     }
 
     /// `reshapr_backend_errors_total{endpoint,reason}`.
@@ -107,7 +125,7 @@ final class EndpointMetrics: Sendable {
             handles = Handles(retired: true)
             return old
         }
-        for tool in retired.tools.values {
+        for tool in Array(retired.tools.values) + (retired.reads.map { [$0] } ?? []) {
             for counter in tool.calls.values { counter.destroy() }
             tool.duration.destroy()
         }

@@ -105,16 +105,21 @@ extension Gateway {
 
         let before = Set(previous.routing.endpoints.keys)
         let after = Set(routing.endpoints.keys)
-        var changed: Set<String> = []
+        // Endpoints whose tools, prompts or resources changed hear of it.
+        var changedBy: [SubscriptionHub.Kind: Set<String>] = [:]
         for path in before.intersection(after) {
-            if let old = previous.routing.endpoints[path], let new = routing.endpoints[path], old !== new, old.tools != new.tools {
-                changed.insert(path)
+            guard let old = previous.routing.endpoints[path], let new = routing.endpoints[path], old !== new else { continue }
+            if old.tools != new.tools { changedBy[.toolsListChanged, default: []].insert(path) }
+            if old.content.prompts != new.content.prompts { changedBy[.promptsListChanged, default: []].insert(path) }
+            if old.content.resources != new.content.resources || old.content.templates != new.content.templates {
+                changedBy[.resourcesListChanged, default: []].insert(path)
             }
         }
-        if !changed.isEmpty {
-            sessions.notifyToolsChanged(paths: changed)
-            subscriptions.notifyToolsChanged(paths: changed)
+        for (kind, paths) in changedBy {
+            sessions.notify(kind, paths: paths)
+            subscriptions.notify(kind, paths: paths)
         }
+        let changed = changedBy[.toolsListChanged] ?? []
         sessions.closeStreams(notIn: after)
         subscriptions.close(notIn: after)
         for path in before.subtracting(after) {
@@ -130,6 +135,8 @@ extension Gateway {
         if !report.added.isEmpty { metadata["added"] = "\(report.added.sorted())" }
         if !report.removed.isEmpty { metadata["removed"] = "\(report.removed.sorted())" }
         if !changed.isEmpty { metadata["toolsChanged"] = "\(changed.sorted())" }
+        if let paths = changedBy[.promptsListChanged] { metadata["promptsChanged"] = "\(paths.sorted())" }
+        if let paths = changedBy[.resourcesListChanged] { metadata["resourcesChanged"] = "\(paths.sorted())" }
         if !kept.isEmpty { metadata["keptLastGood"] = "\(kept.sorted())" }
         for issue in store.current.issues where !previous.issues.contains(issue) {
             switch issue.severity {

@@ -136,6 +136,13 @@ public struct RoutingTable: Sendable {
             endpoints[exposition.path] = endpoint
             let plan = exposition.plan.source
             if warnedPlans.insert(plan).inserted {
+                for (field, selectors) in [("prompts", endpoint.content.unmatched.prompts), ("resources", endpoint.content.unmatched.resources)] {
+                    for selector in selectors {
+                        issues.append(
+                            ConfigIssue(severity: .warning, file: plan.file, document: plan.document, path: JSONPath.root.appending("spec").appending(field),
+                                message: "no \(field == "prompts" ? "prompt" : "resource or resource template") of \(exposition.service.metadata.name) \(exposition.service.version) is named \"\(selector)\""))
+                    }
+                }
                 for selector in endpoint.catalog.unmatchedSelectors {
                     issues.append(
                         ConfigIssue(severity: .warning, file: plan.file, document: plan.document, path: JSONPath.root.appending("spec").appending("tools"),
@@ -194,8 +201,8 @@ public struct RoutingTable: Sendable {
             } catch {
                 return .failure(CompileFailure(description: error.description))
             }
-        case .customTools, .toolsOutputFilters:
-            return .failure(CompileFailure(description: "a \(artifact.type.rawValue) artifact reshapes tools; it does not describe an API"))
+        case .customTools, .toolsOutputFilters, .prompts, .resources:
+            return .failure(CompileFailure(description: "a \(artifact.type.rawValue) artifact is reShapr's own; it does not describe an API"))
         }
     }
 
@@ -204,7 +211,7 @@ public struct RoutingTable: Sendable {
         switch artifact.content {
         case .text(let sdl): source = .sdl(sdl)
         case .document(let document): source = .introspection(document)
-        case .binary, .outputFilters, .customTools: return .failure(CompileFailure(description: "a GraphQL artifact must be text (SDL) or JSON (introspection)"))
+        case .binary, .outputFilters, .customTools, .prompts, .resources: return .failure(CompileFailure(description: "a GraphQL artifact must be text (SDL) or JSON (introspection)"))
         }
         var selections: [String: String] = [:]
         for (selector, value) in tools.overrides {

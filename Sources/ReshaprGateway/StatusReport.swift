@@ -108,6 +108,9 @@ public enum StatusReport {
             "clientSecurity": .string(exposition.plan.clientSecurity.typeName),
             "source": .string(exposition.exposition.source.description),
             "tools": .integer(endpoint.catalog.tools.count),
+            "prompts": .integer(endpoint.content.prompts.count),
+            "resources": .integer(endpoint.content.resources.count),
+            "resourceTemplates": .integer(endpoint.content.templates.count),
             "skippedOperations": .array(endpoint.catalog.skipped.map { .string($0.description) }),
         ]
     }
@@ -116,16 +119,18 @@ public enum StatusReport {
 /// A plain-text table of the served endpoints, printed at start and by `validate`.
 public enum SummaryTable {
     public static func render(_ configuration: Configuration, routing: RoutingTable) -> String {
-        var rows: [[String]] = [["EXPOSITION", "ENDPOINT", "TOOLS", "SERVICE", "PLAN", "BACKEND", "SOURCE"]]
+        var rows: [[String]] = [["EXPOSITION", "ENDPOINT", "TOOLS", "PROMPTS", "RESOURCES", "TEMPLATES", "SERVICE", "PLAN", "BACKEND", "SOURCE"]]
         for e in configuration.expositions {
-            let tools = routing.endpoints[e.path].map { "\($0.catalog.tools.count)" } ?? "-"
+            let endpoint = routing.endpoints[e.path]
+            let count = { (value: (ToolEndpoint) -> Int) in endpoint.map { "\(value($0))" } ?? "-" }
             let backend: String
             switch e.plan.backend {
             case .mock: backend = "mock"
             case .http(let http): backend = http.displayEndpoint
             }
             rows.append([
-                e.name.description, e.path, tools, "\(e.service.metadata.name) \(e.service.version) (\(e.service.type.rawValue))",
+                e.name.description, e.path, count { $0.catalog.tools.count }, count { $0.content.prompts.count }, count { $0.content.resources.count },
+                count { $0.content.templates.count }, "\(e.service.metadata.name) \(e.service.version) (\(e.service.type.rawValue))",
                 e.plan.metadata.name, backend, e.exposition.source.description,
             ])
         }

@@ -39,7 +39,10 @@ public final class ToolEndpoint: MCPToolProvider {
     let verifier: JWTVerifier?
     let metrics: EndpointMetrics
     let logger: Logger
-    private let inFlight = Atomic<Int>(0)
+    /// Tool calls and resource reads of this endpoint in flight.
+    let inFlight = Atomic<Int>(0)
+    /// The prompts and resources the endpoint serves.
+    public let content: EndpointContent
 
     public var catalog: ToolCatalog<ToolBinding> { toolSet.catalog }
     public var tools: [JSONValue] { toolSet.tools }
@@ -61,6 +64,7 @@ public final class ToolEndpoint: MCPToolProvider {
         self.verifier = verifier
         self.metrics = metrics
         self.logger = logger
+        content = EndpointContent(service: exposition.service, plan: exposition.plan)
         let service = exposition.service
         serverInfo = [
             "name": .string("reshapr-\(service.metadata.name)"),

@@ -32,6 +32,8 @@ public enum JSONRPCErrorCode {
     public static let invalidParams = -32602
     public static let internalError = -32603
     public static let requestCancelled = -32800
+    /// Revisions before 2026-07-28: no resource has the URI (2026-07-28 uses invalidParams).
+    public static let resourceNotFound = -32002
     /// Implementation-defined server error (JSON-RPC's -32000 to -32019): limits reached.
     public static let serverError = -32000
     /// 2026-07-28: the MCP request headers are missing, malformed or contradict the body.
@@ -118,7 +120,8 @@ public enum MCPToolLookup: Sendable {
     case unknownTool
 }
 
-/// An MCP endpoint's tools. The MCP layer knows nothing of where tools come from.
+/// An MCP endpoint's tools, prompts and resources. The MCP layer knows nothing of where they
+/// come from.
 public protocol MCPToolProvider: Sendable {
     /// `serverInfo` of `initialize`.
     var serverInfo: JSONValue { get }
@@ -143,6 +146,17 @@ public protocol MCPToolProvider: Sendable {
     /// What the user must provide before the tool can be called, if anything; the MCP layer
     /// asks for it and puts the answer in `MCPCallContext.userInputs`.
     func userInput(forTool name: String) -> MCPUserInput?
+
+    /// Every prompt, as MCP `Prompt` objects, in a stable order.
+    var prompts: [JSONValue] { get }
+    /// Renders a prompt with the caller's arguments (strings, not yet checked).
+    func getPrompt(name: String, arguments: JSONObject, context: MCPCallContext) async -> MCPPromptLookup
+    /// Every static resource, as MCP `Resource` objects, in a stable order.
+    var resources: [JSONValue] { get }
+    /// Every resource template, as MCP `ResourceTemplate` objects, in a stable order.
+    var resourceTemplates: [JSONValue] { get }
+    /// Reads the resource at `uri`: a static one, or one that a template matches.
+    func readResource(uri: String, context: MCPCallContext) async -> MCPResourceLookup
 }
 
 extension MCPToolProvider {
@@ -150,6 +164,11 @@ extension MCPToolProvider {
     public var authenticatesClients: Bool { false }
     public func paramHeaders(ofTool name: String) -> [MCPParamHeader] { [] }
     public func userInput(forTool name: String) -> MCPUserInput? { nil }
+    public var prompts: [JSONValue] { [] }
+    public func getPrompt(name: String, arguments: JSONObject, context: MCPCallContext) async -> MCPPromptLookup { .unknownPrompt }
+    public var resources: [JSONValue] { [] }
+    public var resourceTemplates: [JSONValue] { [] }
+    public func readResource(uri: String, context: MCPCallContext) async -> MCPResourceLookup { .notFound }
 }
 
 /// A value the user must provide before a tool can be called (their own credential for the

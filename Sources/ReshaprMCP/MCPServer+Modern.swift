@@ -66,7 +66,7 @@ extension MCPServer {
         case "server/discover":
             var result = cacheable(provider)
             result["supportedVersions"] = .array(MCPVersion.all.map { .string($0) })
-            result["capabilities"] = Self.capabilities
+            result["capabilities"] = Self.capabilities(of: provider)
             if let instructions = provider.instructions { result["instructions"] = .string(instructions) }
             return complete(id: id, result, provider: provider)
         case "tools/list":
@@ -100,15 +100,14 @@ extension MCPServer {
                 return progressStream(id: id, token: token, params: params, provider: provider, context: context)
             }
             return answer(await callTool(id: id, params: params, provider: provider, context: context), provider: provider)
+        case _ where Self.catalogMethods.contains(method):
+            return await modernCatalog(id: id, method: method, params: params, provider: provider, context: context, pageSize: options.pageSize)
         case "subscriptions/listen":
-            return listen(id: id, params: params, path: path, keepAlive: options.keepAliveInterval)
+            return listen(id: id, params: params, path: path, provider: provider, keepAlive: options.keepAliveInterval)
         default:
             return Self.modernError(id: id, JSONRPCErrorCode.methodNotFound, "Method not found: \(method)")
         }
     }
-
-    /// The server's capabilities, the same in `initialize` and `server/discover`.
-    static let capabilities: JSONValue = ["tools": ["listChanged": true]]
 
     /// Why the request headers disagree with the body, by the transport's rules; nil when they agree.
     static func headerMismatch(_ headers: HTTPFields, method: String, params: JSONValue, version: JSONValue?) -> String? {
@@ -137,9 +136,13 @@ extension MCPServer {
 
     /// The caching hints of a cacheable result: private when the endpoint authenticates clients.
     func cacheable(_ provider: any MCPToolProvider) -> JSONObject {
-        let ttl = provider.listCacheTTL.components
-        let milliseconds = max(0, ttl.seconds) &* 1000 &+ ttl.attoseconds / 1_000_000_000_000_000
-        return ["ttlMs": .integer(Int(clamping: milliseconds)), "cacheScope": .string(provider.authenticatesClients ? "private" : "public")]
+        ["ttlMs": .integer(Self.milliseconds(provider.listCacheTTL)), "cacheScope": .string(provider.authenticatesClients ? "private" : "public")]
+    }
+
+    /// A duration as a `ttlMs`: whole milliseconds, never negative.
+    static func milliseconds(_ duration: Duration) -> Int {
+        let components = duration.components
+        return Int(clamping: max(0, components.seconds) &* 1000 &+ max(0, components.attoseconds) / 1_000_000_000_000_000)
     }
 
     /// A complete result, with our identity in `_meta`.
@@ -264,13 +267,15 @@ extension MCPServer {
         }
     }
 
-    /// `subscriptions/listen`: acknowledges the notifications we honour, then streams them,
-    /// with a keep-alive comment when idle, until the client leaves or the server ends it.
-    func listen(id: JSONValue, params: JSONValue, path: String, keepAlive: Duration) -> Response {
+    /// `subscriptions/listen`: acknowledges the notifications we honour (prompt and resource
+    /// list changes only where the endpoint has some; no resource subscriptions), then streams
+    /// them, with a keep-alive comment when idle, until the client leaves or the server ends it.
+    func listen(id: JSONValue, params: JSONValue, path: String, provider: any MCPToolProvider, keepAlive: Duration) -> Response {
         guard case .object(let filter)? = params["notifications"] else {
             return Self.modernError(id: id, JSONRPCErrorCode.invalidParams, "params.notifications must be an object (the notification filter)")
         }
-        let kinds = Set(SubscriptionHub.Kind.allCases.filter { filter[$0.rawValue]?.boolValue == true })
+        let capabilities = Self.capabilities(of: provider)
+        let kinds = Set(SubscriptionHub.Kind.allCases.filter { filter[$0.rawValue]?.boolValue == true && capabilities[$0.capability] != nil })
         if let refusal = subscriptions.refusal(on: path) { return refused(id: id, refusal) }
         var honoured: JSONObject = [:]
         for kind in kinds { honoured[kind.rawValue] = true }

@@ -147,7 +147,7 @@ extension MCPServer {
         let sessionID = sessions.create(path: path, protocolVersion: version, clientCapabilities: message["params"]?["capabilities"] ?? .object([:]))
         var result: JSONObject = [
             "protocolVersion": .string(version),
-            "capabilities": Self.capabilities,
+            "capabilities": Self.capabilities(of: provider),
             "serverInfo": provider.serverInfo,
         ]
         if let instructions = provider.instructions { result["instructions"] = .string(instructions) }
@@ -199,6 +199,8 @@ extension MCPServer {
             return await callTool(id: id, params: params, provider: provider, context: context)
         case "initialize":
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidRequest, message: "session already initialized")
+        case _ where Self.catalogMethods.contains(method):
+            return await legacyCatalog(id: id, method: method, params: params, provider: provider, context: context, pageSize: pageSize)
         default:
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.methodNotFound, message: "Method not found: \(method)")
         }

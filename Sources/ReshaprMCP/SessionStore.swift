@@ -183,10 +183,11 @@ public final class SessionStore: Sendable {
         cancel?()
     }
 
-    /// Tells the sessions of `paths` that their tool list changed; returns how many sessions had a stream open.
+    /// Tells the sessions of `paths` that their tools, prompts or resources changed (`kind`);
+    /// returns how many sessions had a stream open.
     @discardableResult
-    public func notifyToolsChanged(paths: Set<String>) -> Int {
-        notify(paths: paths, JSONRPC.notification("notifications/tools/list_changed"))
+    public func notify(_ kind: SubscriptionHub.Kind, paths: Set<String>) -> Int {
+        notify(paths: paths, JSONRPC.notification(kind.method))
     }
 
     /// Sends a notification on every open stream of the sessions of `paths`; returns how many sessions got it.

@@ -11,6 +11,26 @@ public final class SubscriptionHub: Sendable {
     /// The change notifications a client may opt in to.
     public enum Kind: String, Sendable, CaseIterable {
         case toolsListChanged
+        case promptsListChanged
+        case resourcesListChanged
+
+        /// The notification a change sends.
+        public var method: String {
+            switch self {
+            case .toolsListChanged: "notifications/tools/list_changed"
+            case .promptsListChanged: "notifications/prompts/list_changed"
+            case .resourcesListChanged: "notifications/resources/list_changed"
+            }
+        }
+
+        /// The server capability that announces it.
+        var capability: String {
+            switch self {
+            case .toolsListChanged: "tools"
+            case .promptsListChanged: "prompts"
+            case .resourcesListChanged: "resources"
+            }
+        }
     }
 
     struct Subscriber {
@@ -93,18 +113,14 @@ public final class SubscriptionHub: Sendable {
         _ = state.withLock { $0.remove(key) }
     }
 
-    /// Sends `notifications/tools/list_changed` to the subscribers of `paths` that asked for it;
-    /// returns how many got it.
+    /// Sends the list-changed notification of `kind` to the subscribers of `paths` that asked
+    /// for it; returns how many got it.
     @discardableResult
-    public func notifyToolsChanged(paths: Set<String>) -> Int {
-        notify(paths: paths, kind: .toolsListChanged, method: "notifications/tools/list_changed")
-    }
-
-    private func notify(paths: Set<String>, kind: Kind, method: String) -> Int {
+    public func notify(_ kind: Kind, paths: Set<String>) -> Int {
         state.withLock { state in
             var reached = 0
             for subscriber in state.subscribers.values where paths.contains(subscriber.path) && subscriber.kinds.contains(kind) {
-                subscriber.continuation.yield(SSE.event(Self.notification(method, subscription: subscriber.id)))
+                subscriber.continuation.yield(SSE.event(Self.notification(kind.method, subscription: subscriber.id)))
                 reached += 1
             }
             return reached

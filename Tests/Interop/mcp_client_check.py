@@ -11,6 +11,10 @@ With "elicit", the client declares elicitation and answers every request with {"
 (the messages it was asked are reported in "asked").
 With "edit", the client opens subscriptions/listen for tool list changes, writes C to P once
 the subscription is acknowledged, and reports whether tools/list_changed arrived.
+With "catalog": {"prompt": {"name", "arguments"}, "reads": [URI, ...], "edits": [{"path", "content"}]},
+the client also lists prompts, resources and templates, gets the prompt, reads each URI, then
+makes each edit and reports the notification that followed it (on subscriptions/listen in
+auto mode, on the session's GET stream in legacy mode).
 
 Prints one JSON document: the negotiated protocol version, the tool names, and each call's result.
 """
@@ -52,6 +56,15 @@ async def client_mode(url, scenario):
 
     report = {"asked": []}
     options = {}
+    notifications = asyncio.Queue()
+    catalog = scenario.get("catalog")
+    if catalog and scenario.get("mode") == "legacy":
+
+        async def on_message(message):
+            if isinstance(message, types.ServerNotification):
+                await notifications.put(type(message.root).__name__ if hasattr(message, "root") else type(message).__name__)
+
+        options["message_handler"] = on_message
     if "elicit" in scenario:
 
         async def answer(context, params):
@@ -65,6 +78,8 @@ async def client_mode(url, scenario):
         tools = await client.list_tools()
         report["tools"] = sorted(tool.name for tool in tools.tools)
         report["calls"] = [call_report(await client.call_tool(c["tool"], c.get("arguments", {}))) for c in scenario.get("calls", [])]
+        if catalog:
+            report["catalog"] = await catalog_report(client, catalog, scenario.get("mode"), notifications)
         edit = scenario.get("edit")
         if edit:
             report["listChanged"] = False
@@ -81,6 +96,39 @@ async def client_mode(url, scenario):
                 report["listChanged"] = True
             tools = await client.list_tools(cache_mode="bypass")
             report["toolsAfterEdit"] = sorted(tool.name for tool in tools.tools)
+    return report
+
+
+async def catalog_report(client, catalog, mode, notifications):
+    report = {}
+    report["prompts"] = [p.name for p in (await client.list_prompts()).prompts]
+    prompt = catalog["prompt"]
+    got = await client.get_prompt(prompt["name"], prompt.get("arguments"))
+    report["promptMessages"] = [{"role": m.role, "text": getattr(m.content, "text", None)} for m in got.messages]
+    report["resources"] = [str(r.uri) for r in (await client.list_resources()).resources]
+    report["templates"] = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
+    report["reads"] = []
+    for uri in catalog.get("reads", []):
+        result = await client.read_resource(uri)
+        report["reads"].append(
+            [{"uri": str(c.uri), "mimeType": c.mime_type, "text": getattr(c, "text", None), "blob": getattr(c, "blob", None)} for c in result.contents]
+        )
+    report["events"] = []
+    if mode == "legacy":
+        for edit in catalog.get("edits", []):
+            with open(edit["path"], "w") as f:
+                f.write(edit["content"])
+            report["events"].append(await asyncio.wait_for(notifications.get(), timeout=30))
+    else:
+        async with client.listen(prompts_list_changed=True, resources_list_changed=True) as subscription:
+            honored = subscription.honored
+            report["honored"] = [bool(getattr(honored, "prompts_list_changed", False)), bool(getattr(honored, "resources_list_changed", False))]
+            events = subscription.__aiter__()
+            for edit in catalog.get("edits", []):
+                with open(edit["path"], "w") as f:
+                    f.write(edit["content"])
+                report["events"].append(type(await asyncio.wait_for(events.__anext__(), timeout=30)).__name__)
+    report["promptsAfterEdits"] = [p.name for p in (await client.list_prompts(cache_mode="bypass")).prompts]
     return report
 
 

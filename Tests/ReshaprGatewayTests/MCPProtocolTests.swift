@@ -45,7 +45,7 @@ import Testing
             let notification = try await mcp.post(["jsonrpc": "2.0", "method": "notifications/initialized"])
             #expect(notification.status == .accepted)
 
-            let unknown = try await mcp.request("resources/list")
+            let unknown = try await mcp.request("completion/complete")
             #expect(unknown["error"]?["code"] == -32601)
 
             let delete = try await client.execute(.init(path, method: .delete, headers: [.mcpSessionID: mcp.sessionID ?? ""]))
@@ -204,7 +204,7 @@ import Testing
             // Wait until the stream is registered, then notify and end the session (which ends the stream).
             var reached = 0
             for _ in 0..<200 where reached == 0 {
-                reached = gateway.sessions.notifyToolsChanged(paths: [path])
+                reached = gateway.sessions.notify(.toolsListChanged, paths: [path])
                 if reached == 0 { try await Task.sleep(for: .milliseconds(10)) }
             }
             #expect(reached == 1)
@@ -219,7 +219,7 @@ import Testing
 }
 
 func copySamples(to dir: TemporaryDirectory) throws {
-    for file in ["petstore/service.yaml", "petstore/mcp.yaml", "petstore/openapi.yaml"] {
-        try dir.write(file, try String(contentsOfFile: Repository.samples + "/" + file, encoding: .utf8))
+    for file in try FileManager.default.contentsOfDirectory(atPath: Repository.samples + "/petstore") {
+        try dir.write("petstore/" + file, try String(contentsOfFile: Repository.samples + "/petstore/" + file, encoding: .utf8))
     }
 }

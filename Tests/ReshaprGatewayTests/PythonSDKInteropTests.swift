@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import ReshaprGateway
 import ReshaprJSON
@@ -21,12 +22,12 @@ struct PythonSDKInteropTests {
     /// `path` of a gateway on `configuration` (the pets API of ``ToolCallTests`` behind a real
     /// backend); `check` gets the client's report and the gateway.
     func runClient(
+        router: Router<BasicRequestContext> = ToolCallTests.Backend().router(),
         configuration: @Sendable (Int) throws -> TemporaryDirectory = ToolCallTests.configuration, path: String,
         scenario: @Sendable (TemporaryDirectory) throws -> JSONValue, check: @Sendable (JSONValue, Gateway) async throws -> Void
     ) async throws {
         #expect(PythonMCP.available, "RESHAPR_REQUIRE_PYTHON_MCP=1 but python3 cannot import mcp")
-        let backend = ToolCallTests.Backend()
-        try await withServer(backend.router()) { backendPort in
+        try await withServer(router) { backendPort in
             let dir = try configuration(backendPort)
             defer { dir.remove() }
             try await withRunningGateway(configDirectory: dir.path) { client, gateway in
@@ -145,6 +146,54 @@ struct PythonSDKInteropTests {
             // Modern requests carry no state: each call asks. A legacy session asks once.
             #expect(report["asked"] == .array(Array(repeating: "Your pets API key", count: mode == "auto" ? 2 : 1)))
         }
+    }
+
+    /// Prompts and resources through the SDK in both eras: a prompt with arguments, a static
+    /// text resource and a blob, the templates and a templated read from a real backend that
+    /// checks the plan's bearer token; then each list_changed after an edit of the directory
+    /// (subscriptions/listen in auto mode, the session's GET stream in legacy mode).
+    @Test(arguments: ["auto", "legacy"])
+    func promptsAndResourcesThroughTheOfficialClient(mode: String) async throws {
+        let reads = ["file:///docs/guide.md", "file:///docs/logo.png", "file:///project/src/doc.md?mode=raw"]
+        let scenario: @Sendable (TemporaryDirectory) throws -> JSONValue = { dir in
+            [
+                "mode": .string(mode),
+                "catalog": [
+                    "prompt": ["name": "review", "arguments": ["petId": "7", "tone": "warm"]],
+                    "reads": .array(reads.map { .string($0) }),
+                    "edits": [
+                        [
+                            "path": .string(dir.path + "/prompts.yaml"),
+                            "content": .string(PromptsAndResourcesTests.prompts + "\n  added:\n    result: A new prompt.\n"),
+                        ],
+                        [
+                            "path": .string(dir.path + "/resources.yaml"),
+                            "content": .string(PromptsAndResourcesTests.resources.replacingOccurrences(of: "'# Guide'", with: "'# Guide, second edition'")),
+                        ],
+                    ],
+                ],
+            ]
+        }
+        let backend = PromptsAndResourcesTests.Backend()
+        try await runClient(router: backend.router(), configuration: PromptsAndResourcesTests.configuration, path: "/mcp/full", scenario: scenario) { report, _ in
+            #expect(report["protocolVersion"] == (mode == "auto" ? "2026-07-28" : "2025-11-25"))
+            let catalog = report["catalog"]
+            #expect(catalog?["prompts"] == ["hello", "review"], "\(report)")
+            #expect(catalog?["promptMessages"] == [["role": "user", "text": "Review pet 7 in a warm tone. ${unknown} stays."]])
+            #expect(catalog?["resources"] == ["file:///docs/guide.md", "file:///docs/logo.png"])
+            #expect(catalog?["templates"] == ["file:///images/{name}.png", "file:///project/src/{path}?mode=raw"])
+            #expect(catalog?["reads"]?[0]?[0]?["text"] == "# Guide")
+            #expect(catalog?["reads"]?[1]?[0]?["blob"] == "iVBORw0K")
+            #expect(catalog?["reads"]?[1]?[0]?["mimeType"] == "image/png")
+            #expect(catalog?["reads"]?[2]?[0]?["text"] == "contents of doc.md, mode raw", "\(report)")
+            // The SDK names the events of a subscription and of a session's stream differently.
+            let events: JSONValue =
+                mode == "auto" ? ["PromptsListChanged", "ResourcesListChanged"] : ["PromptListChangedNotification", "ResourceListChangedNotification"]
+            #expect(catalog?["events"] == events, "\(report)")
+            #expect(catalog?["promptsAfterEdits"] == ["added", "hello", "review"])
+            if mode == "auto" { #expect(catalog?["honored"] == [true, true]) }
+        }
+        #expect(backend.log.uris.withLock { $0 } == ["/api/project/src/doc.md?mode=raw"])
     }
 }
 

@@ -74,8 +74,9 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
             #expect(try await eventually { try await toolCount(mcp) == 8 })
 
             // Add a second service version and its endpoint.
-            let service = try String(contentsOfFile: dir.path + "/petstore/service.yaml", encoding: .utf8)
-            try dir.write("v2/service.yaml", service.replacingOccurrences(of: "version: 1.0.0", with: "version: 2.0.0").replacingOccurrences(of: "path: openapi.yaml", with: "path: ../petstore/openapi.yaml"))
+            try dir.write(
+                "v2/service.yaml",
+                "apiVersion: reshapr.io/v1\nkind: Service\nmetadata: {name: petstore}\nspec: {version: 2.0.0, type: REST, artifacts: [{type: OPENAPI, path: ../petstore/openapi.yaml}]}\n")
             try dir.write("v2/mcp.yaml", Self.plan(exclude: [], name: "v2", version: "2.0.0"))
             var v2 = MCPTestClient(client, path: "/mcp/default/petstore/2.0.0")
             #expect(try await eventually { gateway.store.current.routing.endpoints["/mcp/default/petstore/2.0.0"] != nil })
@@ -97,15 +98,15 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
     @Test func theConfigMapSymlinkSwapIsApplied() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let openapi = try String(contentsOfFile: Repository.samples + "/petstore/openapi.yaml", encoding: .utf8)
-        let service = try String(contentsOfFile: Repository.samples + "/petstore/service.yaml", encoding: .utf8)
+        let files = ["openapi.yaml", "service.yaml", "prompts.yaml", "resources.yaml"]
         for (revision, exclude) in [("..r1", ["uploadFile"]), ("..r2", ["uploadFile", "addPet", "updatePet"])] {
-            try dir.write("\(revision)/openapi.yaml", openapi)
-            try dir.write("\(revision)/service.yaml", service)
+            for name in files {
+                try dir.write("\(revision)/\(name)", try String(contentsOfFile: Repository.samples + "/petstore/" + name, encoding: .utf8))
+            }
             try dir.write("\(revision)/mcp.yaml", Self.plan(exclude: exclude))
         }
         try dir.symlink("..data", to: "..r1")
-        for name in ["openapi.yaml", "service.yaml", "mcp.yaml"] { try dir.symlink(name, to: "..data/\(name)") }
+        for name in files + ["mcp.yaml"] { try dir.symlink(name, to: "..data/\(name)") }
         try await withRunningGateway(configDirectory: dir.path) { client, gateway in
             var mcp = MCPTestClient(client, path: Self.path)
             _ = try await mcp.initialize()
