@@ -42,6 +42,16 @@ mcp_session() {
   echo "$id"
 }
 
+# petstore_service DIR: the sample Petstore's Service (its OpenAPI description only) in DIR.
+petstore_service() {
+  cp "$root/samples/petstore/openapi.yaml" "$1/"
+  printf '%s\n' 'apiVersion: reshapr.io/v1' 'kind: Service' 'metadata: {name: petstore}' \
+    'spec: {version: 1.0.0, type: REST, artifacts: [{type: OPENAPI, path: openapi.yaml}]}' > "$1/service.yaml"
+}
+
+# Prefix of wrk's command line (the filters mode pins it to a CPU).
+load_pin=()
+
 # wrk_run CLIENTS LABEL SESSIONS|get URL [HOOK]: a 1 s warm-up, then the measured run (one JSON
 # line); HOOK, if given, runs just before the measured run.
 wrk_run() {
@@ -50,9 +60,9 @@ wrk_run() {
   [[ $3 == get ]] && mode=get
   [[ $3 == modern ]] && mode=modern
   local env=(MODE=$mode SESSIONS="$3" TOOL=getPetById ARGUMENTS='{"petId":10}' LABEL="$2" CONCURRENCY="$1")
-  env "${env[@]}" WARMUP=1 wrk -t"$threads" -c"$1" -d1s -s "$here/wrk/call.lua" "$4" >/dev/null
+  env "${env[@]}" WARMUP=1 "${load_pin[@]}" wrk -t"$threads" -c"$1" -d1s -s "$here/wrk/call.lua" "$4" >/dev/null
   if [[ -n ${5:-} ]]; then $5; fi
-  env "${env[@]}" wrk -t"$threads" -c"$1" -d"${seconds}s" -s "$here/wrk/call.lua" "$4" | grep '^{'
+  env "${env[@]}" "${load_pin[@]}" wrk -t"$threads" -c"$1" -d"${seconds}s" -s "$here/wrk/call.lua" "$4" | grep '^{'
 }
 
 {
@@ -66,7 +76,7 @@ if [[ $what == compare || $what == all ]]; then
     "$here/.venv/bin/pip" install --quiet "fastmcp==4.2.3" >&2
   fi
   mkdir -p "$work/config/petstore"
-  cp "$root/samples/petstore/service.yaml" "$root/samples/petstore/openapi.yaml" "$work/config/petstore/"
+  petstore_service "$work/config/petstore"
   cat > "$work/config/petstore/mcp.yaml" <<'YAML'
 apiVersion: reshapr.io/v1
 kind: ConfigurationPlan
@@ -134,7 +144,7 @@ if [[ $what == filters || $what == all ]]; then
     exit 1
   fi
   mkdir -p "$work/filters/petstore" "$work/filters/twilio"
-  cp "$root/samples/petstore/service.yaml" "$root/samples/petstore/openapi.yaml" "$work/filters/petstore/"
+  petstore_service "$work/filters/petstore"
   cat > "$work/filters/petstore/mcp.yaml" <<'YAML'
 apiVersion: reshapr.io/v1
 kind: ConfigurationPlan
@@ -202,8 +212,16 @@ YAML
 ---
 {"apiVersion": "reshapr.io/v1", "kind": "Exposition", "metadata": {"name": "twilio-reshaped"}, "spec": {"plan": "twilio-reshaped", "path": "/mcp/twilio-reshaped"}}
 YAML
-  "$bin/petstore-backend" --port 7796 >/dev/null 2>&1 & pids+=($!)
-  "$gateway" --config-dir "$work/filters" --host 127.0.0.1 --port 7797 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
+  # The gateway on CPU 0, the backend and wrk on CPU 1 (FILTER_PIN=0 to let the scheduler
+  # place them): with three busy processes on two CPUs, where the scheduler puts them moves
+  # a run's figures more than a filter does.
+  gateway_pin=()
+  if [[ ${FILTER_PIN:-1} != 0 && $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then
+    gateway_pin=(taskset -c 0)
+    load_pin=(taskset -c 1)
+  fi
+  "${load_pin[@]}" "$bin/petstore-backend" --port 7796 >/dev/null 2>&1 & pids+=($!)
+  "${gateway_pin[@]}" "$gateway" --config-dir "$work/filters" --host 127.0.0.1 --port 7797 --log-level warning --no-watch >/dev/null 2>&1 & pids+=($!)
   gateway_pid=$!
   # cpu_ns PID: the CPU time of all the process's threads so far, in nanoseconds (schedstat:
   # finer than the 10 ms ticks of /proc/PID/stat, which make a 2 s run's figure move by 2%).

@@ -4,7 +4,7 @@
 #   Fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 30); TARGETs among json config openapi graphql protobuf
-# transcoder mcp sync filters (default: all). The corpus grows in .build-fuzz/work/corpus/TARGET and
+# transcoder mcp sync filters uritemplate (default: all). The corpus grows in .build-fuzz/work/corpus/TARGET and
 # is kept between runs; crash inputs land in .build-fuzz/work/crashes/TARGET. The script exits
 # non-zero when a target crashed: copy the input into Fuzz/regressions/TARGET/, fix the bug, and
 # `swift test --filter FuzzRegressionTests` keeps it fixed.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(json config openapi graphql protobuf transcoder mcp sync filters); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(json config openapi graphql protobuf transcoder mcp sync filters uritemplate); fi
 config=${RESHAPR_FUZZ_CONFIG:-debug}
 corpus_root=${RESHAPR_CORPUS_ROOT:-../shared/corpus}
 work=.build-fuzz/work

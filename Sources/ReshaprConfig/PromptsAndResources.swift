@@ -1,3 +1,4 @@
+import Foundation
 import ReshaprJSON
 
 /// One entry of a `kind: Prompts` file: a message template the caller fills in.
@@ -99,7 +100,7 @@ public struct ResourceMetadata: Sendable, Hashable {
 public struct StaticResource: Sendable, Hashable {
     public enum Content: Sendable, Hashable {
         case text(String)
-        /// The base64 text as written (checked at load).
+        /// The content in base64 (checked at load, and canonical).
         case blob(String)
     }
 
@@ -164,10 +165,11 @@ extension LoadRun {
         for (uri, spec) in document["resources"]?.objectValue ?? [:] {
             let content: StaticResource.Content
             if let blob = spec["blob"]?.stringValue {
-                guard Base64.decode(blob, ignoringWhitespace: true) != nil else {
+                guard let decoded = Base64.decode(blob, ignoringWhitespace: true) else {
                     return .failure(FileAccessError(description: "/resources/\(uri)/blob: is not valid base64"))
                 }
-                content = .blob(blob.filter { !$0.isWhitespace })
+                // Served in the canonical form (padded, no line breaks), whatever the file's.
+                content = .blob(Data(decoded).base64EncodedString())
             } else {
                 content = .text(spec["text"]?.stringValue ?? "")
             }

@@ -80,6 +80,9 @@ public enum FuzzSeeds {
                 ["jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": ["name": "GetPet", "arguments": ["id": "42"]]],
                 ["jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": ["name": "books", "arguments": [:]]],
                 [["jsonrpc": "2.0", "id": 6, "method": "ping"], ["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 6]]],
+                ["jsonrpc": "2.0", "id": 16, "method": "prompts/list", "params": [:]],
+                ["jsonrpc": "2.0", "id": 17, "method": "prompts/get", "params": ["name": "adoption-advice", "arguments": ["household": "two cats"]]],
+                ["jsonrpc": "2.0", "id": 18, "method": "resources/read", "params": ["uri": "petstore:///pet/10"]],
             ]
             let meta: JSONValue = [
                 "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": ["elicitation": [:]],
@@ -96,6 +99,10 @@ public enum FuzzSeeds {
                     ],
                 ],
                 ["jsonrpc": "2.0", "id": 11, "method": "subscriptions/listen", "params": ["_meta": meta, "notifications": ["toolsListChanged": true]]],
+                ["jsonrpc": "2.0", "id": 12, "method": "prompts/get", "params": ["_meta": meta, "name": "pet-summary", "arguments": ["petId": "7"]]],
+                ["jsonrpc": "2.0", "id": 13, "method": "resources/read", "params": ["_meta": meta, "uri": "petstore:///docs/care-guide.md"]],
+                ["jsonrpc": "2.0", "id": 14, "method": "resources/read", "params": ["_meta": meta, "uri": "petstore:///pet/%2e%2E"]],
+                ["jsonrpc": "2.0", "id": 15, "method": "resources/templates/list", "params": ["_meta": meta]],
             ]
             // 0x1C: the modern headers (selector bits 2-4 all set), on each of the three endpoints.
             return messages.flatMap { message in [UInt8(0x04), 0x05, 0x09, 0x0E, 0x11].map { [$0] + message.serializedBytes() } }
@@ -120,6 +127,12 @@ public enum FuzzSeeds {
                 .flatMap { $0["tests"]?.arrayValue ?? [] }.compactMap { $0["input"] }.prefix(40)
             return filters.map { JSONValue.array([$0, pet, schema]).serializedBytes() }
                 + toon.map { JSONValue.array([["convertToToon": true], $0, true]).serializedBytes() }
+        case .uritemplate:
+            return [
+                "file:///project/src/{path}?mode=raw\nfile:///project/src/doc.md?mode=raw\nfile:///project/src/a%2Fb?mode=raw\nfile:///project/src/..?mode=raw",
+                "acme://{org}/repos/{repo}.json\nacme://o/repos/r.v2.json\nacme://o/repos/.json",
+                "x:{a}-{b}\nx:1-2-3\nx:%41-%zz",
+            ].map { Array($0.utf8) }
         case .sync:
             var snapshot = Reshapr_Gateway_V1_Snapshot()
             for path in sampleYAML + files(in: samples, extensions: ["pb", "graphql", "json"]) {

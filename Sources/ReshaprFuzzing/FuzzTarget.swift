@@ -21,6 +21,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case sync
     /// Output filters (retain, patches, TOON) and the output schema that follows them.
     case filters
+    /// URI templates of resources: parsing, matching URIs, with a round-trip check.
+    case uritemplate
 
     /// Runs the target on one input.
     public func run(_ bytes: [UInt8]) {
@@ -34,6 +36,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .mcp: Self.fuzzMCP(bytes)
         case .sync: Self.fuzzSync(bytes)
         case .filters: Self.fuzzFilters(bytes)
+        case .uritemplate: Self.fuzzURITemplate(bytes)
         }
     }
 }

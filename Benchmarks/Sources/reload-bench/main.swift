@@ -18,7 +18,7 @@ struct ReloadBench: AsyncParsableCommand {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reshapr-reload-bench-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir + "/petstore", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for file in ["petstore/service.yaml", "petstore/openapi.yaml", "petstore/mcp.yaml"] {
+        for file in ["petstore/service.yaml", "petstore/openapi.yaml", "petstore/mcp.yaml", "petstore/prompts.yaml", "petstore/resources.yaml"] {
             try FileManager.default.copyItem(atPath: samples + "/" + file, toPath: dir + "/" + file)
         }
         let (process, port) = try await startGateway(gateway, ["--config-dir", dir, "--host", "127.0.0.1", "--port", "0"] + (debounceMs.map { ["--reload-debounce-ms", "\($0)"] } ?? []))
