@@ -64,6 +64,15 @@ import Testing
         _ = try dir.write("broken.yaml", filters.replacingOccurrences(of: "[/name]", with: "[name]"))
         let broken = try await reshapr("attach", "-s", serviceID, "-f", dir.path + "/broken.yaml")
         #expect(broken.stderr.contains("broken.yaml: filters.getPetById.jsonRetain[0]"), "\(broken.stderr)")
+        _ = try dir.write(
+            "resources.yaml",
+            "apiVersion: reshapr.io/v1alpha1\nkind: Resources\nservice: {name: swagger-petstore, version: 1.0.0}\nresources: {'docs:///a.md': {text: hi}}\n")
+        let resources = try await reshapr("attach", "-s", serviceID, "-f", dir.path + "/resources.yaml")
+        #expect(resources.stdout.hasPrefix("✅ RESHAPR_RESOURCES resources.yaml attached to service \(serviceID) with ID: "), "\(resources.stderr)")
+        #expect(try await reshapr("artifact", "delete", id(resources.stdout)).status == 0)
+        _ = try dir.write("unknown.yaml", "apiVersion: reshapr.io/v1alpha1\nkind: Agents\nservice: {name: swagger-petstore, version: 1.0.0}\n")
+        let unknown = try await reshapr("attach", "-s", serviceID, "-f", dir.path + "/unknown.yaml")
+        #expect(unknown.stderr.contains("kind must be one of CustomTools, Prompts, Resources, ToolsOutputFilters"), "\(unknown.stderr)")
         let description = try #require(artifacts.arrayValue?.first?["id"]?.stringValue)
         let keepsDescription = try await reshapr("artifact", "delete", description)
         #expect(keepsDescription.stderr.contains("delete the service instead"), "\(keepsDescription.stderr)")

@@ -127,6 +127,27 @@ import Testing
         _ = try await rest.call(.delete, "/api/v1/artifacts/\(attached["id"]?.stringValue ?? "")")
         #expect(try await eventually { try await toolNames().map { $0.contains("getPetById") && !$0.contains("petById") } ?? false })
 
+        // So is a Prompts file: the endpoint starts serving prompts, and stops when it goes.
+        let prompts = """
+            apiVersion: reshapr.io/v1alpha1
+            kind: Prompts
+            service: {name: swagger-petstore, version: 1.0.0}
+            prompts:
+              summary: {result: 'Describe pet ${id}.', arguments: [{name: id, required: true}]}
+            """
+        let (promptsStatus, promptsArtifact, _) = try await rest.call(
+            .post, "/api/v1/services/\(service["id"]?.stringValue ?? "")/artifacts", ["fileName": "prompts.yaml", "content": .string(prompts)])
+        #expect(promptsStatus == .ok, "\(promptsArtifact)")
+        #expect(promptsArtifact["type"] == "RESHAPR_PROMPTS")
+        func prompt() async throws -> JSONValue? {
+            _ = try await toolNames()
+            let message: JSONValue = ["jsonrpc": "2.0", "id": 2, "method": "prompts/get", "params": ["name": "summary", "arguments": ["id": "3"]]]
+            return try await mcp.call(.post, path, message, mcp: true).1["result"]?["messages"]?[0]?["content"]?["text"]
+        }
+        #expect(try await eventually { try await prompt() == "Describe pet 3." }, "\(gateway.stderr)")
+        _ = try await rest.call(.delete, "/api/v1/artifacts/\(promptsArtifact["id"]?.stringValue ?? "")")
+        #expect(try await eventually { try await prompt() == nil })
+
         // Deleting the exposition removes the endpoint.
         _ = try await rest.call(.delete, "/api/v1/expositions/\(exposition["id"]?.stringValue ?? "")")
         #expect(try await eventually { try await toolCount() == -1 })
