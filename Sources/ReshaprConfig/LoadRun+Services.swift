@@ -69,7 +69,7 @@ extension LoadRun {
         } else {
             do {
                 let bytes = try FileAccess.readAll(absolute(resolved), limit: options.maxFileSize)
-                result = Self.parseArtifact(bytes, type: type)
+                result = Self.parseArtifact(bytes, type: type).flatMap { bundled($0, file: resolved) }
             } catch {
                 result = .failure(FileAccessError(description: "cannot read \(resolved): \(error)"))
             }
@@ -103,6 +103,25 @@ extension LoadRun {
             return "\(origin) defines \(what) \(clash), which \(other.file ?? "an inline artifact") of this service defines already"
         }
         return nil
+    }
+
+    /// An OpenAPI or Swagger description read from `file`, with the parts of the other files
+    /// its `$ref`s name brought in (``SpecBundler``).
+    func bundled(_ content: ArtifactContent, file: String) -> Result<ArtifactContent, FileAccessError> {
+        guard case .document(let document) = content, SpecBundler.referencesOtherFiles(document) else { return .success(content) }
+        let limit = options.maxFileSize
+        var bundler = SpecBundler { [self] path in
+            do throws(FileAccessError) {
+                return Self.singleObject(try FileAccess.readAll(absolute(path), limit: limit))
+            } catch {
+                return .failure(error)
+            }
+        }
+        do throws(SpecBundler.Failure) {
+            return .success(.document(try bundler.bundle(document, file: file)))
+        } catch {
+            return .failure(FileAccessError(description: error.description))
+        }
     }
 
     /// Parses an artifact and checks that it is the kind of document its type says.

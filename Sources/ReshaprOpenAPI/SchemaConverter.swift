@@ -33,7 +33,12 @@ struct SchemaConverter {
 
     /// Resolves a local `$ref` (`#/components/...`, `#/definitions/...`).
     func resolve(_ ref: String) throws(UnsupportedSchema) -> JSONValue {
-        guard ref.hasPrefix("#") else { throw UnsupportedSchema(reason: "external $ref \(ref) is not supported") }
+        guard ref.hasPrefix("#") else {
+            // The loader brings in the other files of the configuration directory; what is left is remote.
+            throw UnsupportedSchema(
+                reason: "$ref \(ref) is remote, and the gateway fetches nothing (air-gapped); bundle the description into the configuration "
+                    + "directory (reshapr import bundles it, as does `redocly bundle`)")
+        }
         guard let target = document.value(atPointer: String(ref.dropFirst())) else {
             throw UnsupportedSchema(reason: "$ref \(ref) points to nothing")
         }
