@@ -275,6 +275,7 @@ let package = Package(
             dependencies: [
                 "ReshaprJSON",
                 "ReshaprSync",
+                "ReshaprTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

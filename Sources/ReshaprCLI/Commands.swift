@@ -3,6 +3,7 @@ import Foundation
 import NIOHTTP1
 import ReshaprJSON
 import ReshaprSync
+import ReshaprTelemetry
 
 /// `reshapr`: the command line of the control plane. Exit status 0 on success, 1 when the
 /// control plane refuses (with its message), 2 for usage errors.
@@ -10,6 +11,7 @@ public struct ReshaprCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reshapr",
         abstract: "Manage reShapr: API tokens, gateway groups, services, configurations, expositions, gateways.",
+        version: BuildInfo.version,
         subcommands: [Login.self, Logout.self, APITokenCommand.self, GatewayGroupCommand.self, Import.self, ServiceCommand.self,
             Attach.self, ArtifactCommand.self, ConfigCommand.self, ExpoCommand.self, GatewayCommand.self, Export.self])
 
@@ -39,8 +41,19 @@ public struct ReshaprCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
             Foundation.exit(2)
         } catch {
-            FileHandle.standardError.write(Data("❌ \(error)\n".utf8))
-            Foundation.exit(1)
+            // A command group run alone (`reshapr`, `reshapr expo`) asks for its help, as
+            // ArgumentParser's own errors do: help on standard output with 0, usage errors 2.
+            switch exitCode(for: error) {
+            case .success:
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            case .validationFailure:
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            default:
+                FileHandle.standardError.write(Data("❌ \(error)\n".utf8))
+                Foundation.exit(1)
+            }
         }
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import ReshaprConfig
 import ReshaprJSON
+import ReshaprTelemetry
 import ReshaprMCP
 
 /// The JSON documents of `/status` and `/health/ready`. Secret values never appear: security
 /// settings are shown by type only, and backend headers not at all.
 public enum StatusReport {
-    public static let gatewayVersion = "0.1.0"
+    public static var gatewayVersion: String { BuildInfo.version }
 
     /// Ready means: a configuration is loaded and at least one MCP endpoint is served.
     public static func isReady(_ snapshot: ConfigurationStore.Snapshot) -> Bool {

@@ -10,7 +10,7 @@ import ServiceLifecycle
 struct ReshaprCtrlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reshapr-ctrl",
-        abstract: "The reShapr control plane: catalogue, API tokens, gateway groups, gateway sync over gRPC, REST API for the CLI.")
+        abstract: "The reShapr control plane: catalogue, API tokens, gateway groups, gateway sync over gRPC, REST API for the CLI.", version: BuildInfo.version)
 
     @Option(help: "Listen host.") var host = "0.0.0.0"
     @Option(help: "gRPC port for gateways (0 picks a free port).") var grpcPort = 5555

@@ -15,7 +15,8 @@ struct ReshaprSyncCommand: AsyncParsableCommand {
             Configured by RESHAPR_CTRL_HOST, RESHAPR_CTRL_PORT (5555), RESHAPR_CTRL_TLS_PLAINTEXT (false), \
             RESHAPR_CTRL_TOKEN, RESHAPR_GATEWAY_ID, RESHAPR_GATEWAY_FQDNS (localhost), RESHAPR_GATEWAY_LABELS (k=v,k=v) \
             and RESHAPR_CTRL_CA_FILE; each flag overrides its variable.
-            """)
+            """,
+        version: BuildInfo.version)
 
     @Option(help: "The configuration directory to write (default: $RESHAPR_CONFIG_DIR).") var configDir: String?
     @Option(help: "Overrides RESHAPR_CTRL_HOST.") var ctrlHost: String?
