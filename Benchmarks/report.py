@@ -88,6 +88,15 @@ for row in rows:
         saved = 100 * (1 - row["toonBytes"] / row["jsonBytes"]) if row["jsonBytes"] else 0
         print(f"TOON vs compact JSON, {row['set']}: {row['jsonBytes']} -> {row['toonBytes']} bytes ({saved:+.1f}% saved), "
               f"median ratio {row['medianRatio']}, smaller for {row['smaller']} of {row['values']}")
+big = defaultdict(list)
+for row in rows:
+    if row.get("benchmark") == "bigSpec":
+        big[(row["layout"], row["bytes"])].append(row)
+for (layout, _), runs in big.items():
+    runs.sort(key=lambda row: row["readyMs"])
+    mid = runs[len(runs) // 2]
+    print(f"one large description ({layout}: {mid['bytes'] / 1e6:.1f} MB in {mid['files']} file(s), {mid['tools']} tools): "
+          f"ready in {mid['readyMs']} ms (median of {len(runs)}, {runs[0]['readyMs']} to {runs[-1]['readyMs']}), {mid['rssMB']} MB resident")
 for row in rows:
     if row.get("benchmark", "").startswith("coldStart"):
         print(f"{row['benchmark']}: {row['expositions']} expositions ready in {row['readyMs']:.0f} ms, {row['rssMB']:.0f} MB resident")

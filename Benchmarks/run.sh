@@ -9,6 +9,7 @@
 #   Benchmarks/run.sh filters     # tools/call with and without an output filter (retain+patch, TOON) at 1 and 64 clients;
 #                                 # answer and tools/list sizes before/after; TOON vs compact JSON on the corpus
 #   Benchmarks/run.sh scale       # cold start + memory at 1/100/1000 expositions, tools/list on 1000 tools
+#   Benchmarks/run.sh bigspec     # cold start on one 10.7 MB and one 13.5 MB description (1,383 and 1,736 operations), the latter also split in 1,139 files
 #   Benchmarks/run.sh reload      # reload latency and failed calls during reloads
 #   Benchmarks/run.sh sync        # REST change on reshapr-ctrl -> changed tool list served through reshapr-sync
 set -euo pipefail
@@ -266,6 +267,37 @@ fi
 
 if [[ $what == scale || $what == all ]]; then
   "$bin/scale-bench" --gateway "$gateway" --corpus "$corpus"
+fi
+
+if [[ $what == bigspec || $what == all ]]; then
+  # big_spec.py needs PyYAML (pip install pyyaml) for the corpus's YAML descriptions.
+  # 1.45 copies of the corpus make 10.7 MB (1,383 operations), 2 copies 13.5 MB (1,736).
+  for variant in single:1.45 single:2 split:2; do
+    layout=${variant%%:*}
+    copies=${variant#*:}
+    rm -rf "$work/big-$layout"
+    mkdir -p "$work/big-$layout/api"
+    split_flag=()
+    if [[ $layout == split ]]; then split_flag=(--split); fi
+    python3 "$here/big_spec.py" "$corpus" "$work/big-$layout/api/openapi.json" "$copies" "${split_flag[@]}" 2>/dev/null
+    printf '%s\n' 'apiVersion: reshapr.io/v1' 'kind: Service' 'metadata: {name: big}' \
+      'spec: {version: "1", type: REST, artifacts: [{type: OPENAPI, path: api/openapi.json}]}' '---' \
+      'apiVersion: reshapr.io/v1' 'kind: ConfigurationPlan' 'metadata: {name: big}' 'spec: {service: {name: big, version: "1"}, backend: {mock: true}}' '---' \
+      'apiVersion: reshapr.io/v1' 'kind: Exposition' 'metadata: {name: big}' 'spec: {plan: big, path: /mcp/big}' > "$work/big-$layout/all.yaml"
+    bytes=$(du -cb "$work/big-$layout/api" | tail -1 | cut -f1)
+    files=$(find "$work/big-$layout/api" -type f | wc -l)
+    for run in 1 2 3 4 5; do
+      started=$(date +%s%N)
+      "$gateway" --config-dir "$work/big-$layout" --host 127.0.0.1 --port 7798 --log-level warning --no-watch >/dev/null 2>&1 &
+      big_pid=$!
+      for _ in $(seq 6000); do curl -sf -o /dev/null http://127.0.0.1:7798/health/ready && break; sleep 0.01; done
+      ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+      tools=$(curl -s http://127.0.0.1:7798/status | python3 -c 'import json,sys; print(sum(e["tools"] for e in json.load(sys.stdin)["endpoints"]))')
+      rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$big_pid/status")
+      kill "$big_pid"; wait "$big_pid" 2>/dev/null || true
+      echo "{\"benchmark\":\"bigSpec\",\"layout\":\"$layout\",\"bytes\":$bytes,\"files\":$files,\"tools\":$tools,\"readyMs\":$ready_ms,\"rssMB\":$(( rss_kb / 1024 ))}"
+    done
+  done
 fi
 
 if [[ $what == reload || $what == all ]]; then

@@ -45,7 +45,8 @@ public struct LoaderOptions: Sendable {
     /// Largest file the loader reads, resource documents and artifacts alike.
     public var maxFileSize: Int
 
-    public static let defaultMaxFileSize = 8 << 20
+    /// 32 MiB: published API descriptions reach 10 MB and more (pretty-printed JSON).
+    public static let defaultMaxFileSize = 32 << 20
 
     public init(maxFileSize: Int = LoaderOptions.defaultMaxFileSize) {
         self.maxFileSize = maxFileSize

@@ -64,7 +64,10 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible, Comparable 
     /// becomes `%25`, since pointers are read as URI fragments (see `value(atPointer:)`), where
     /// `%` starts an escape.
     public static func escapeToken(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1").replacingOccurrences(of: "%", with: "%25")
+        // Most keys need nothing: skip Foundation's replacing, which schema compilation calls
+        // for every member of every schema.
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "%") }) else { return key }
+        return key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1").replacingOccurrences(of: "%", with: "%25")
     }
 
     public static func < (lhs: JSONPath, rhs: JSONPath) -> Bool {
@@ -91,8 +94,9 @@ extension JSONValue {
         guard pointer.hasPrefix("/") else { return nil }
         var current = self
         for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = (String(raw).removingPercentEncoding ?? String(raw))
-                .replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            var token = String(raw)
+            if raw.utf8.contains(UInt8(ascii: "%")) { token = token.removingPercentEncoding ?? token }
+            if token.utf8.contains(UInt8(ascii: "~")) { token = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~") }
             switch current {
             case .object(let members):
                 guard let next = members[token] else { return nil }

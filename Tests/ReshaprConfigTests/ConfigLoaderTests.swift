@@ -197,11 +197,11 @@ import Testing
         defer { dir.remove() }
         let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 10 * 1024 * 1024 / 27)
         try dir.write("huge.yaml", Fixture.service(name: "huge") + "\n  description: \"\(filler)\"\n")
-        let refused = try load(dir)
+        let refused = try load(dir, maxFileSize: 8 << 20)
         #expect(refused.issueTexts.contains("huge.yaml: cannot read: file is 10.0 MiB, over the 8.0 MiB limit (--max-file-size)"))
         #expect(refused.expositions.count == 1)
 
-        let accepted = try load(dir, maxFileSize: 16 << 20)
+        let accepted = try load(dir)
         #expect(accepted.issues.isEmpty, "\(accepted.issueTexts)")
         #expect(accepted.resourceCounts[.service] == 2)
     }
