@@ -12,7 +12,7 @@ public struct ReshaprCommand: AsyncParsableCommand {
         commandName: "reshapr",
         abstract: "Manage reShapr: API tokens, gateway groups, services, configurations, expositions, gateways.",
         version: BuildInfo.version,
-        subcommands: [Login.self, Logout.self, APITokenCommand.self, GatewayGroupCommand.self, Import.self, ServiceCommand.self,
+        subcommands: [Login.self, Info.self, Logout.self, APITokenCommand.self, GatewayGroupCommand.self, Import.self, ServiceCommand.self,
             Attach.self, ArtifactCommand.self, ConfigCommand.self, ExpoCommand.self, GatewayCommand.self, Export.self])
 
     public init() {}
@@ -100,8 +100,15 @@ struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Log in to a control plane; the session is saved with 0600 permissions.")
     @Option(help: "Control plane REST URL.") var server = "http://localhost:5556"
     @Option(name: .shortAndLong, help: "User name.") var username = "admin"
+    @Option(name: .shortAndLong, help: "Password (visible to other users of this machine in the process list: prefer --password-stdin or the prompt).")
+    var password: String?
+    @Flag(help: "Read the password from standard input (one line), for scripts.") var passwordStdin = false
     @Option(help: "PEM file of the CA that signed the control plane's certificate (default: the system's CAs); kept for later commands.")
     var caFile: String?
+
+    func validate() throws {
+        if password != nil && passwordStdin { throw ValidationError("give --password or --password-stdin, not both") }
+    }
 
     func run() async throws {
         let path = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
@@ -109,9 +116,9 @@ struct Login: AsyncParsableCommand {
         if server.lowercased().hasPrefix("http://"), !(server.contains("://localhost") || server.contains("://127.0.0.1") || server.contains("://[::1]")) {
             FileHandle.standardError.write(Data("warning: \(server) is plaintext: your password and session travel in clear (use https)\n".utf8))
         }
-        let password = readPassword(prompt: "Password for \(username): ")
+        let secret = password ?? (passwordStdin ? (readLine() ?? "") : readPassword(prompt: "Password for \(username): "))
         let answer = try await APIClient(server: server, token: nil, caFile: path).call(
-            .POST, "/api/v1/login", ["username": .string(username), "password": .string(password)])
+            .POST, "/api/v1/login", ["username": .string(username), "password": .string(secret)])
         let token = answer["token"]?.stringValue ?? ""
         try CLISession(server: server, token: token, organization: answer["organization"]?.stringValue ?? "", caFile: path).save()
         print("✅ Logged in to \(server) as \(username) (organization \(answer["organization"]?.stringValue ?? "?"))")
@@ -131,6 +138,27 @@ struct Login: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\n".utf8))
         }
         return readLine() ?? ""
+    }
+}
+
+struct Info: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the control plane, user, organization and session expiry of the saved session.")
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let saved = try CLISession.load()
+        let answer = try await session().call(.GET, "/api/v1/session")
+        let info: JSONValue = [
+            "server": .string(saved.server), "username": answer["username"] ?? .null, "organization": answer["organization"] ?? .null,
+            "expiresAt": answer["expiresAt"] ?? .null,
+        ]
+        switch output.output {
+        case .json: print(info.serialized(pretty: true))
+        case .table:
+            for (key, label) in [("server", "Server"), ("username", "User"), ("organization", "Organization"), ("expiresAt", "Session expires")] {
+                print("\(label): \(info[key]?.stringValue ?? "?")")
+            }
+        }
     }
 }
 

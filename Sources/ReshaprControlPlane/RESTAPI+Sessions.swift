@@ -23,6 +23,15 @@ extension RESTAPI {
         return ["token": .string(token), "organization": .string(organization.name), "expiresAt": .string(expires.ISO8601Format())]
     }
 
+    /// `GET /api/v1/session`: who the caller is, in which organization, until when.
+    func describeSession(_ request: Request) throws -> JSONValue {
+        let session = try session(request)
+        return [
+            "username": .string(session.username), "organization": .string(session.organization.name),
+            "expiresAt": .string(session.expiresAt.ISO8601Format()),
+        ]
+    }
+
     func logout(_ request: Request) throws -> JSONValue? {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { try store.closeSession(String(header.dropFirst(7))) }
         return nil

@@ -29,6 +29,7 @@ public struct RESTAPI: Sendable {
         let api = router.group("api/v1")
         api.post("login") { request, context in try await self.handle { try await self.login(request, context) } }
         api.post("logout") { request, _ in try await self.handle { try self.logout(request) } }
+        api.get("session") { request, _ in try await self.handle { try self.describeSession(request) } }
         api.get("api-tokens") { request, _ in try await self.handle { try self.listTokens(try self.organization(request)) } }
         api.post("api-tokens") { request, _ in try await self.handle { try await self.createToken(request) } }
         api.post("api-tokens/:id/renew") { request, context in try await self.handle { try await self.renewToken(request, context) } }
@@ -105,10 +106,15 @@ public struct RESTAPI: Sendable {
     }
 
     func organization(_ request: Request) throws -> Organization {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let (organization, _) = try store.session(String(header.dropFirst(7)))
-        else { throw APIError(status: .unauthorized, message: "not logged in or session expired: run reshapr login") }
-        return organization
+        try session(request).organization
+    }
+
+    /// The caller's session, from `Authorization: Bearer <session token>`.
+    func session(_ request: Request) throws -> Store.Session {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), let session = try store.session(String(header.dropFirst(7))) else {
+            throw APIError(status: .unauthorized, message: "not logged in or session expired: run reshapr login")
+        }
+        return session
     }
 
     func id(_ context: ControlPlaneRequestContext) throws -> String {

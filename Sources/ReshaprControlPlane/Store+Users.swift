@@ -60,17 +60,25 @@ extension Store {
         return (token, expires)
     }
 
-    /// The organization and user of a valid session token.
-    public func session(_ token: String) throws -> (Organization, String)? {
+    /// A valid CLI session: whose it is and until when.
+    public struct Session: Sendable {
+        public var organization: Organization
+        public var username: String
+        public var expiresAt: Date
+    }
+
+    /// The session a token opens, if it is valid.
+    public func session(_ token: String) throws -> Session? {
         guard token.hasPrefix("rss_") else { return nil }
         let row = try database.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT org_id, username FROM user_session WHERE token_hash = ? AND expires_at > ?", arguments: [Secrets.sha256(token), Date()])
+                db, sql: "SELECT org_id, username, expires_at FROM user_session WHERE token_hash = ? AND expires_at > ?",
+                arguments: [Secrets.sha256(token), Date()])
         }
-        guard let row, let orgID: String = row["org_id"], let username: String = row["username"], let organization = try organization(id: orgID) else {
-            return nil
-        }
-        return (organization, username)
+        guard let row, let orgID: String = row["org_id"], let username: String = row["username"], let expiresAt: Date = row["expires_at"],
+            let organization = try organization(id: orgID)
+        else { return nil }
+        return Session(organization: organization, username: username, expiresAt: expiresAt)
     }
 
     /// Ends a CLI session.

@@ -21,6 +21,19 @@ import Testing
         #expect(login.status == 0, "\(login.stderr)")
         let permissions = try FileManager.default.attributesOfItem(atPath: dir.path + "/cli.json")[.posixPermissions] as? Int
         #expect(permissions == 0o600)
+        // The hosted CLI's flags: -u/-p, --password-stdin; and info on the session.
+        let wrong = try await reshapr("login", "--server", "http://127.0.0.1:\(restPort)", "-u", "admin", "-p", "wrong")
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("wrong user name or password"), "\(wrong.stderr)")
+        let both = try await reshapr("login", "-u", "admin", "-p", "x", "--password-stdin")
+        #expect(both.status == 2)
+        let scripted = try await reshapr("login", "--server", "http://127.0.0.1:\(restPort)", "-u", "admin", "--password-stdin", input: "correct horse\n")
+        #expect(scripted.status == 0, "\(scripted.stderr)")
+        let info = try await reshapr("info")
+        #expect(info.stdout.contains("Server: http://127.0.0.1:\(restPort)\nUser: admin\nOrganization: "), "\(info.stdout)\(info.stderr)")
+        let infoJSON = try JSONParser.parse(try await reshapr("info", "-o", "json").stdout)
+        #expect(infoJSON["username"] == "admin")
+        #expect(infoJSON["expiresAt"]?.stringValue?.hasSuffix("Z") == true)
 
         let token = try await reshapr("api-token", "create", "gateways", "-v", "30")
         #expect(token.stdout.hasPrefix("The API Token to register Gateway is: rsh_"))
