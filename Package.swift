@@ -276,6 +276,7 @@ let package = Package(
                 "ReshaprJSON",
                 "ReshaprSync",
                 "ReshaprTelemetry",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -311,6 +312,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "ReshaprJSON",
+                "ReshaprConfig",
                 "TestSupport",
                 "reshapr-ctrl",
                 "reshapr-sync",

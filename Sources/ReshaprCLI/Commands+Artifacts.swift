@@ -35,6 +35,8 @@ struct ArtifactCommand: AsyncParsableCommand {
             let artifact = try await session().call(.GET, "/api/v1/artifacts/\(id)")
             if output.output == .json {
                 print(artifact.serialized(pretty: true))
+            } else if output.output == .yaml {
+                print(YAMLOutput.text(artifact), terminator: "")
             } else if let content = artifact["content"]?.stringValue {
                 print(content, terminator: content.hasSuffix("\n") ? "" : "\n")
             } else {

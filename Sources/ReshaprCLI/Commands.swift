@@ -59,11 +59,11 @@ public struct ReshaprCommand: AsyncParsableCommand {
 }
 
 enum OutputFormat: String, ExpressibleByArgument {
-    case table, json
+    case table, json, yaml
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
+    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
 }
 
 func session() throws -> APIClient {
@@ -72,10 +72,19 @@ func session() throws -> APIClient {
 }
 
 /// Prints rows as an aligned table, or the raw JSON.
-func show(_ value: JSONValue, _ format: OutputFormat, columns: [(String, (JSONValue) -> String)]) {
-    if format == .json {
+/// A table column: its title, and the cell of an item.
+typealias Column = (String, @Sendable (JSONValue) -> String)
+
+func show(_ value: JSONValue, _ format: OutputFormat, columns: [Column]) {
+    switch format {
+    case .json:
         print(value.serialized(pretty: true))
         return
+    case .yaml:
+        print(YAMLOutput.text(value), terminator: "")
+        return
+    case .table:
+        break
     }
     var rows = [columns.map(\.0)]
     for item in value.arrayValue ?? [] { rows.append(columns.map { $0.1(item) }) }
@@ -94,7 +103,20 @@ func artifactPayload(_ file: String) throws -> JSONObject {
     return artifact
 }
 
-func text(_ key: String) -> (JSONValue) -> String { { $0[key]?.stringValue ?? ($0[key].map { $0.serialized() } ?? "") } }
+/// One item of a list the control plane gives, by id.
+func listed(_ path: String, id: String, what: String) async throws -> JSONValue {
+    guard let item = try await session().call(.GET, path).arrayValue?.first(where: { $0["id"]?.stringValue == id }) else {
+        throw ServerError(description: "no \(what) with ID \(id) in your organization")
+    }
+    return item
+}
+
+/// One item: a one-row table, or the whole object in JSON or YAML.
+func showOne(_ item: JSONValue, _ format: OutputFormat, columns: [Column]) {
+    show(format == .table ? .array([item]) : item, format, columns: columns)
+}
+
+func text(_ key: String) -> @Sendable (JSONValue) -> String { { $0[key]?.stringValue ?? ($0[key].map { $0.serialized() } ?? "") } }
 
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Log in to a control plane; the session is saved with 0600 permissions.")
@@ -154,6 +176,7 @@ struct Info: AsyncParsableCommand {
         ]
         switch output.output {
         case .json: print(info.serialized(pretty: true))
+        case .yaml: print(YAMLOutput.text(info), terminator: "")
         case .table:
             for (key, label) in [("server", "Server"), ("username", "User"), ("organization", "Organization"), ("expiresAt", "Session expires")] {
                 print("\(label): \(info[key]?.stringValue ?? "?")")
@@ -269,7 +292,7 @@ struct Import: AsyncParsableCommand {
 }
 
 struct ServiceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "service", abstract: "Services.", subcommands: [List.self, Delete.self])
+    static let configuration = CommandConfiguration(commandName: "service", abstract: "Services.", subcommands: [Get.self, List.self, Delete.self])
 
     struct Delete: AsyncParsableCommand {
         @Argument var id: String
@@ -282,14 +305,24 @@ struct ServiceCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            show(try await session().call(.GET, "/api/v1/services"), output.output,
-                columns: [("ID", text("id")), ("NAME", text("name")), ("VERSION", text("version")), ("TYPE", text("type"))])
+            show(try await session().call(.GET, "/api/v1/services"), output.output, columns: ServiceCommand.columns)
         }
     }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One service.")
+        @Argument var id: String
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            showOne(try await listed("/api/v1/services", id: id, what: "service"), output.output, columns: ServiceCommand.columns)
+        }
+    }
+
+    static let columns: [Column] = [("ID", text("id")), ("NAME", text("name")), ("VERSION", text("version")), ("TYPE", text("type"))]
 }
 
 struct ConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration plans.", subcommands: [Create.self, List.self, Delete.self])
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration plans.", subcommands: [Create.self, Get.self, List.self, Delete.self])
 
     struct Delete: AsyncParsableCommand {
         @Argument var id: String
@@ -341,13 +374,24 @@ struct ConfigCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         func run() async throws {
             show(try await session().call(.GET, "/api/v1/configuration-plans"), output.output,
-                columns: [("ID", text("id")), ("NAME", text("name")), ("SERVICE", text("service")), ("BACKEND", text("backend"))])
+                columns: ConfigCommand.columns)
         }
     }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One configuration plan.")
+        @Argument var id: String
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            showOne(try await listed("/api/v1/configuration-plans", id: id, what: "configuration"), output.output, columns: ConfigCommand.columns)
+        }
+    }
+
+    static let columns: [Column] = [("ID", text("id")), ("NAME", text("name")), ("SERVICE", text("service")), ("BACKEND", text("backend"))]
 }
 
 struct ExpoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "expo", abstract: "Expositions: configurations published on gateway groups.", subcommands: [Create.self, List.self, Delete.self])
+    static let configuration = CommandConfiguration(commandName: "expo", abstract: "Expositions: configurations published on gateway groups.", subcommands: [Create.self, Get.self, List.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
         @Option(help: "Configuration plan ID.") var configuration: String
@@ -364,11 +408,23 @@ struct ExpoCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            show(try await session().call(.GET, "/api/v1/expositions"), output.output,
-                columns: [("ID", text("id")), ("CONFIGURATION", text("configuration")), ("GATEWAY GROUP", text("gatewayGroup")),
-                    ("ENDPOINTS", { ($0["endpoints"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ") })])
+            show(try await session().call(.GET, "/api/v1/expositions"), output.output, columns: ExpoCommand.columns)
         }
     }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One exposition, with its endpoint URLs.")
+        @Argument var id: String
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            showOne(try await listed("/api/v1/expositions", id: id, what: "exposition"), output.output, columns: ExpoCommand.columns)
+        }
+    }
+
+    static let columns: [Column] = [
+        ("ID", text("id")), ("CONFIGURATION", text("configuration")), ("GATEWAY GROUP", text("gatewayGroup")),
+        ("ENDPOINTS", { ($0["endpoints"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ") }),
+    ]
 
     struct Delete: AsyncParsableCommand {
         @Argument var id: String

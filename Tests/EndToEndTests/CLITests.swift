@@ -1,4 +1,5 @@
 import Foundation
+@testable import ReshaprConfig
 import ReshaprJSON
 import TestSupport
 import Testing
@@ -55,6 +56,19 @@ import Testing
         let expo = try await reshapr("expo", "create", "--configuration", id(plan.stdout), "--gateway-group", groupID)
         #expect(expo.stdout.hasPrefix("✅ Exposition created successfully with ID: "))
         #expect(try JSONParser.parse(try await reshapr("expo", "list", "-o", "json").stdout).arrayValue?.count == 1)
+        // get of one item, and -o yaml everywhere (read back as the JSON it stands for).
+        let serviceGet = try await reshapr("service", "get", id(imported.stdout))
+        #expect(serviceGet.stdout.contains("swagger-petstore  1.0.0"), "\(serviceGet.stdout)\(serviceGet.stderr)")
+        let configJSON = try JSONParser.parse(try await reshapr("config", "get", id(plan.stdout), "-o", "json").stdout)
+        #expect(configJSON["name"] == "petstore")
+        let expoYAML = try await reshapr("expo", "get", id(expo.stdout), "-o", "yaml")
+        let expoJSON = try JSONParser.parse(try await reshapr("expo", "get", id(expo.stdout), "-o", "json").stdout)
+        #expect(try DocumentReader.parse(Array(expoYAML.stdout.utf8), keepNodes: false).first?.value == expoJSON, "\(expoYAML.stdout)")
+        let groupsYAML = try await reshapr("gateway-group", "list", "-o", "yaml")
+        #expect(try DocumentReader.parse(Array(groupsYAML.stdout.utf8), keepNodes: false).first?.value == groups, "\(groupsYAML.stdout)")
+        let noSuchExpo = try await reshapr("expo", "get", "nope")
+        #expect(noSuchExpo.status == 1)
+        #expect(noSuchExpo.stderr.contains("no exposition with ID nope"), "\(noSuchExpo.stderr)")
 
         // Reshaping artifacts: attached, listed, read back, refused when they do not fit, deleted.
         let serviceID = id(imported.stdout)
