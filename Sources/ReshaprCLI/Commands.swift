@@ -13,7 +13,7 @@ public struct ReshaprCommand: AsyncParsableCommand {
         abstract: "Manage reShapr: API tokens, gateway groups, services, configurations, expositions, gateways.",
         version: BuildInfo.version,
         subcommands: [Login.self, Info.self, Logout.self, APITokenCommand.self, GatewayGroupCommand.self, Import.self, ServiceCommand.self,
-            Attach.self, ArtifactCommand.self, ConfigCommand.self, ExpoCommand.self, GatewayCommand.self, Export.self])
+            Attach.self, ArtifactCommand.self, SecretCommand.self, ConfigCommand.self, ExpoCommand.self, GatewayCommand.self, Export.self])
 
     public init() {}
 
@@ -319,6 +319,74 @@ struct ServiceCommand: AsyncParsableCommand {
     }
 
     static let columns: [Column] = [("ID", text("id")), ("NAME", text("name")), ("VERSION", text("version")), ("TYPE", text("type"))]
+}
+
+struct SecretCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secret", abstract: "Secrets that configurations' backend security refers to (NAME/KEY); values are never printed back.",
+        subcommands: [Create.self, Get.self, List.self, Delete.self])
+
+    static let columns: [Column] = [("ID", text("id")), ("NAME", text("name"))]
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a secret: a token (key token, and tokenHeader), a user and password (keys username, password) or a certificate (key cert).")
+        @Argument var name: String
+        @Option(help: "A bearer token or API key.") var token: String?
+        @Option(help: "The header the token goes in, with --token.") var tokenHeader: String?
+        @Option(help: "A user name, with --password.") var username: String?
+        @Option(help: "A password, with --username.") var password: String?
+        @Option(help: "A PEM certificate file.") var cert: String?
+
+        func validate() throws {
+            let kinds = [token != nil, username != nil || password != nil, cert != nil].filter { $0 }.count
+            guard kinds == 1 else { throw ValidationError("give one of --token, --username with --password, or --cert") }
+            if (username == nil) != (password == nil) { throw ValidationError("--username and --password go together") }
+            if tokenHeader != nil && token == nil { throw ValidationError("--token-header goes with --token") }
+        }
+
+        func run() async throws {
+            var data: JSONObject = [:]
+            if let token { data["token"] = .string(token) }
+            if let tokenHeader { data["tokenHeader"] = .string(tokenHeader) }
+            if let username, let password {
+                data["username"] = .string(username)
+                data["password"] = .string(password)
+            }
+            if let cert {
+                guard let pem = FileManager.default.contents(atPath: cert).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                    throw ValidationError("cannot read --cert \(cert) as text (a PEM file)")
+                }
+                data["cert"] = .string(pem)
+            }
+            let created = try await session().call(.POST, "/api/v1/secrets", ["name": .string(name), "data": .object(data)])
+            print("✅ Secret '\(name)' created with ID: \(created["id"]?.stringValue ?? "?")")
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One secret's ID and name (never its values).")
+        @Argument var id: String
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            showOne(try await listed("/api/v1/secrets", id: id, what: "secret"), output.output, columns: SecretCommand.columns)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            show(try await session().call(.GET, "/api/v1/secrets"), output.output, columns: SecretCommand.columns)
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @Argument var id: String
+        func run() async throws {
+            _ = try await session().call(.DELETE, "/api/v1/secrets/\(id)")
+            print("✅ Secret \(id) deleted")
+        }
+    }
 }
 
 struct ConfigCommand: AsyncParsableCommand {
