@@ -176,7 +176,7 @@ import Testing
             kind: Gateway
             metadata: {name: gateway}
             spec:
-              limits: {scripts: {timeout: 5s}}
+              limits: {scripts: {timeout: 8s}}   # wall clock: room for a loaded machine, under the test client's 15 s
             """)
         return dir
     }
