@@ -199,7 +199,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
                 apiVersion: reshapr.io/v1
                 kind: ConfigurationPlan
                 metadata: {name: slow}
-                spec: {service: {name: slow, version: '1'}, backend: {endpoint: 'http://127.0.0.1:\(port)/api', timeout: 5s}}
+                spec: {service: {name: slow, version: '1'}, backend: {endpoint: 'http://127.0.0.1:\(port)/api', timeout: 12s}}
                 ---
                 apiVersion: reshapr.io/v1
                 kind: Exposition
@@ -217,7 +217,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
                 try dir.write("all.yaml", config.replacingOccurrences(of: "path: /mcp/slow", with: "path: /mcp/moved"))
                 #expect(try await eventually { gateway.store.current.routing.endpoints["/mcp/slow"] == nil })
                 let finished = try await result
-                #expect(finished["isError"] == false)
+                #expect(finished["isError"] == false, "\(finished)")
                 #expect(finished["structuredContent"]?["done"] == true)
                 #expect(try await mcp.post(["jsonrpc": "2.0", "id": 1, "method": "ping"]).status == .notFound)
             }

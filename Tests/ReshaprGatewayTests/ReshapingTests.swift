@@ -128,7 +128,11 @@ import Testing
         }
     }
 
-    static func configuration(backendPort: Int, filters: String = filters, customTools: String = customTools) throws -> TemporaryDirectory {
+    /// `scriptTimeout` is wall-clock time: generous by default, since the tool calls of the
+    /// scripts share this test process's busy task pool with every other suite.
+    static func configuration(
+        backendPort: Int, filters: String = filters, customTools: String = customTools, scriptTimeout: String = "60s"
+    ) throws -> TemporaryDirectory {
         let dir = try TemporaryDirectory()
         try dir.write("spec.yaml", spec)
         try dir.write("filters.yaml", filters)
@@ -176,15 +180,17 @@ import Testing
             kind: Gateway
             metadata: {name: gateway}
             spec:
-              limits: {scripts: {timeout: 8s}}   # wall clock: room for a loaded machine, under the test client's 15 s
+              limits: {scripts: {timeout: \(scriptTimeout)}}
             """)
         return dir
     }
 
-    func withGateway(path: String = "/mcp/pets", _ body: @Sendable (MCPTestClient, Backend, Gateway) async throws -> Void) async throws {
+    func withGateway(
+        path: String = "/mcp/pets", scriptTimeout: String = "60s", _ body: @Sendable (MCPTestClient, Backend, Gateway) async throws -> Void
+    ) async throws {
         let backend = Backend()
         try await withServer(backend.router()) { port in
-            let dir = try Self.configuration(backendPort: port)
+            let dir = try Self.configuration(backendPort: port, scriptTimeout: scriptTimeout)
             defer { dir.remove() }
             try await withRunningGateway(configDirectory: dir.path) { client, gateway in
                 var mcp = MCPTestClient(client, path: path)
@@ -247,7 +253,7 @@ import Testing
     }
 
     @Test(.enabled(if: scripting)) func endlessScriptIsStoppedAndTheGatewayKeepsServing() async throws {
-        try await withGateway { mcp, _, _ in
+        try await withGateway(scriptTimeout: "2s") { mcp, _, _ in
             let result = try await mcp.callTool("forever")
             #expect(result["isError"] == true)
             #expect(result["content"]?[0]?["text"]?.stringValue?.contains("ran longer than") == true, "\(result)")
