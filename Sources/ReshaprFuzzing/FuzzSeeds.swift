@@ -55,7 +55,35 @@ public enum FuzzSeeds {
                 }
                 inputs.append(input)
             }
-            return inputs + corpusYAML.prefix(3).map { Array("### api.yaml\n".utf8) + $0 }
+            // A description split over files: refs from file to file, a fragment, a cycle.
+            let split = """
+                ### all.yaml
+                apiVersion: reshapr.io/v1
+                kind: Service
+                metadata: {name: split}
+                spec: {version: '1', type: REST, artifacts: [{type: OPENAPI, path: api/openapi.yaml}]}
+                ---
+                apiVersion: reshapr.io/v1
+                kind: ConfigurationPlan
+                metadata: {name: split}
+                spec: {service: {name: split, version: '1'}, backend: {mock: true}}
+                ### api/openapi.yaml
+                openapi: 3.0.3
+                info: {title: split, version: '1'}
+                paths:
+                  /pets/{id}: {$ref: 'paths/pet.yaml'}
+                ### api/paths/pet.yaml
+                parameters: [{$ref: '../common.yaml#/id'}]
+                get:
+                  operationId: getPet
+                  responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '../schemas/pet.yaml'}}}}}
+                ### api/common.yaml
+                id: {name: id, in: path, required: true, schema: {type: integer}}
+                ### api/schemas/pet.yaml
+                type: object
+                properties: {name: {type: string}, parent: {$ref: 'pet.yaml'}, root: {$ref: '../openapi.yaml#/info'}}
+                """
+            return inputs + corpusYAML.prefix(3).map { Array("### api.yaml\n".utf8) + $0 } + [Array(split.utf8)]
         case .openapi:
             // The compiler reads JSON; the YAML descriptions reach it through the config target.
             return corpusJSON
