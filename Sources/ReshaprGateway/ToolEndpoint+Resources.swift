@@ -44,12 +44,11 @@ extension ToolEndpoint {
         if case .userCredential = exposition.plan.backendSecurity {
             return .failed("the plan's backend takes each user's own credential, which resources/read cannot ask for")
         }
-        guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxConcurrentCalls else {
-            inFlight.wrappingSubtract(1, ordering: .relaxed)
+        guard takeCallSlot() else {
             metrics.recordRead(outcome: .overloaded, duration: nil)
             return .failed("the gateway is already running \(maxConcurrentCalls) calls on this endpoint, its limit; read it again in a moment")
         }
-        defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        defer { releaseCallSlot() }
         var request = BackendRequest(method: "GET", pathAndQuery: URITemplate.pathAndQuery(of: uri))
         let (trace, caller) = forwardedHeaders(context)
         request.headers.append(contentsOf: trace)

@@ -40,7 +40,7 @@ public final class ToolEndpoint: MCPToolProvider {
     let metrics: EndpointMetrics
     let logger: Logger
     /// Tool calls and resource reads of this endpoint in flight.
-    let inFlight = Atomic<Int>(0)
+    private let inFlight = Atomic<Int>(0)
     /// The prompts and resources the endpoint serves.
     public let content: EndpointContent
 
@@ -80,9 +80,7 @@ public final class ToolEndpoint: MCPToolProvider {
 
     public func callTool(name: String, arguments: JSONObject, context: MCPCallContext) async -> MCPToolLookup {
         guard let tool = catalog.tool(named: name) else { return .unknownTool }
-        // Refuse rather than queue: a queue in front of a slow backend only grows.
-        guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxConcurrentCalls else {
-            inFlight.wrappingSubtract(1, ordering: .relaxed)
+        guard takeCallSlot() else {
             metrics.record(tool: name, outcome: .overloaded, duration: nil)
             context.logger.warning("concurrency limit reached", metadata: ["endpoint": "\(exposition.path)", "tool": "\(name)", "limit": "\(maxConcurrentCalls)"])
             return .result(
@@ -90,12 +88,27 @@ public final class ToolEndpoint: MCPToolProvider {
                     "The gateway is already running \(maxConcurrentCalls) calls on this endpoint, its limit. Call \(name) again in a moment.",
                     isError: true))
         }
-        defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        defer { releaseCallSlot() }
         let call = await invoke(tool, arguments: arguments, context: context, nesting: 0)
         var result = call.result
         // The backend refused the user's credential: a session must not keep offering it.
         if call.unauthorized, case .userCredential = exposition.plan.backendSecurity { result.userInputRejected = true }
         return .result(result)
+    }
+
+    /// Takes one of the endpoint's `maxConcurrentCalls` slots (tool calls and templated resource
+    /// reads); false, taking none, when all are in use. Refuse rather than queue: a queue in
+    /// front of a slow backend only grows.
+    func takeCallSlot() -> Bool {
+        guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxConcurrentCalls else {
+            inFlight.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func releaseCallSlot() {
+        inFlight.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// One tool call through the whole path: argument validation, the backend (or the custom
