@@ -172,6 +172,7 @@ let package = Package(
             dependencies: [
                 "ReshaprJSON",
                 "ReshaprConfig",
+                "ReshaprFetch",
                 "ReshaprSyncProtocol",
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -183,6 +184,15 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A bounded GET of an API description over http(s), for the CLI and the control plane.
+        .target(
+            name: "ReshaprFetch",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The sync bridge: talks to the control plane, writes the configuration directory atomically.
@@ -274,6 +284,8 @@ let package = Package(
             name: "ReshaprCLI",
             dependencies: [
                 "ReshaprJSON",
+                "ReshaprConfig",
+                "ReshaprFetch",
                 "ReshaprSync",
                 "ReshaprTelemetry",
                 .product(name: "Yams", package: "Yams"),

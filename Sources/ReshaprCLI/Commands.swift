@@ -97,10 +97,7 @@ func show(_ value: JSONValue, _ format: OutputFormat, columns: [Column]) {
 
 /// `{fileName, content}` of a file to send (`contentBase64` when it is not text).
 func artifactPayload(_ file: String) throws -> JSONObject {
-    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-    var artifact: JSONObject = ["fileName": .string((file as NSString).lastPathComponent)]
-    if let text = String(data: data, encoding: .utf8) { artifact["content"] = .string(text) } else { artifact["contentBase64"] = .string(data.base64EncodedString()) }
-    return artifact
+    payload(name: "fileName", (file as NSString).lastPathComponent, Data(try readFile(file)))
 }
 
 /// One item of a list the control plane gives, by id.
@@ -272,84 +269,6 @@ struct GatewayGroupCommand: AsyncParsableCommand {
         func run() async throws {
             _ = try await session().call(.DELETE, "/api/v1/gateway-groups/\(id)")
             print("✅ Gateway group \(id) deleted")
-        }
-    }
-}
-
-struct Import: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Create a service from an OpenAPI, Swagger, GraphQL or protobuf artifact (type detected); with --be, also serve it.",
-        discussion: """
-            With --be, the service is also given a configuration plan named default (that backend, the \
-            --io/--eo operations, the --bs secret's token as a bearer token) and an exposition on the \
-            organization's default gateway group, and the MCP endpoint URL is printed: one command \
-            from a spec to a served endpoint.
-            """)
-    @Option(name: .shortAndLong, help: "The artifact file.") var file: String
-    @Option(name: [.customLong("sn"), .customLong("name")], help: "Service name (default: from the artifact).") var name: String?
-    @Option(name: [.customLong("sv"), .customLong("version")], help: "Service version (default: from the artifact).") var version: String?
-    @Option(name: [.customLong("be"), .customLong("backend-endpoint")], help: "Backend base URL: also create the default plan and exposition.")
-    var backendEndpoint: String?
-    @Option(name: [.customLong("io"), .customLong("include-operations")], help: "With --be: the operations to expose, as a JSON array.")
-    var includeOperations: String?
-    @Option(name: [.customLong("eo"), .customLong("exclude-operations")], help: "With --be: the operations to hide, as a JSON array.")
-    var excludeOperations: String?
-    @Option(name: [.customLong("bs"), .customLong("backend-secret")], help: "With --be: a secret whose token the backend takes as a bearer token (NAME, or NAME/KEY).")
-    var backendSecret: String?
-
-    func validate() throws {
-        if backendEndpoint == nil, includeOperations != nil || excludeOperations != nil || backendSecret != nil {
-            throw ValidationError("--io, --eo and --bs go with --be")
-        }
-        _ = try operations(includeOperations, "--io")
-        _ = try operations(excludeOperations, "--eo")
-    }
-
-    /// A JSON array of operation names given on the command line.
-    func operations(_ text: String?, _ flag: String) throws -> [JSONValue]? {
-        guard let text else { return nil }
-        guard case .array(let items)? = try? JSONParser.parse(Array(text.utf8)), items.allSatisfy({ $0.stringValue != nil }) else {
-            throw ValidationError("\(flag) must be a JSON array of operation names, such as '[\"getPetById\"]'")
-        }
-        return items
-    }
-
-    func run() async throws {
-        let client = try session()
-        var body: JSONObject = ["artifacts": [.object(try artifactPayload(file))]]
-        if let name { body["name"] = .string(name) }
-        if let version { body["version"] = .string(version) }
-        let service = try await client.call(.POST, "/api/v1/services", .object(body))
-        let serviceID = service["id"]?.stringValue ?? "?"
-        print("✅ Service '\(service["name"]?.stringValue ?? "?")' \(service["version"]?.stringValue ?? "") (\(service["type"]?.stringValue ?? "")) imported with ID: \(serviceID)")
-        guard let backendEndpoint else { return }
-
-        var plan: JSONObject = ["name": "default", "serviceId": .string(serviceID), "backend": ["endpoint": .string(backendEndpoint)]]
-        var tools: JSONObject = [:]
-        if let include = try operations(includeOperations, "--io") { tools["include"] = .array(include) }
-        if let exclude = try operations(excludeOperations, "--eo") { tools["exclude"] = .array(exclude) }
-        if !tools.isEmpty { plan["tools"] = .object(tools) }
-        if let backendSecret {
-            let parts = backendSecret.split(separator: "/", maxSplits: 1).map(String.init)
-            plan["backendSecurity"] = ["type": "bearer", "secretRef": ["name": .string(parts.first ?? ""), "key": .string(parts.count > 1 ? parts[1] : "token")]]
-        }
-        let created = try await client.call(.POST, "/api/v1/configuration-plans", .object(plan))
-        let planID = created["id"]?.stringValue ?? "?"
-        print("✅ Configuration 'default' created with ID: \(planID)")
-
-        let groups = try await client.call(.GET, "/api/v1/gateway-groups").arrayValue ?? []
-        guard let group = groups.first(where: { $0["name"] == "Default Gateway Group" }) ?? groups.first, let groupID = group["id"]?.stringValue else {
-            throw ServerError(description: "the organization has no gateway group to expose the service on; create one with reshapr gateway-group create")
-        }
-        let exposition = try await client.call(.POST, "/api/v1/expositions", ["configurationId": .string(planID), "gatewayGroupId": .string(groupID)])
-        let expositionID = exposition["id"]?.stringValue ?? "?"
-        let listed = try await client.call(.GET, "/api/v1/expositions").arrayValue?.first { $0["id"]?.stringValue == expositionID }
-        let urls = (listed?["endpoints"]?.arrayValue ?? []).compactMap(\.stringValue)
-        print("✅ Exposition created with ID: \(expositionID) on gateway group '\(group["name"]?.stringValue ?? groupID)'")
-        if urls.isEmpty {
-            print("MCP endpoint path: \(listed?["path"]?.stringValue ?? "?") (no gateway of the group is connected yet)")
-        } else {
-            print("MCP endpoint: \(urls.joined(separator: " "))")
         }
     }
 }

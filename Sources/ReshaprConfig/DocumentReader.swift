@@ -43,6 +43,8 @@ enum DocumentReader {
     }
 
     /// Parses `bytes`; JSON is recognised by its first character, anything else is read as YAML.
+    /// Text that starts like JSON but is not (a YAML flow mapping, `{type: integer}`) is read as
+    /// YAML, and fails with the JSON parser's message when it is not YAML either.
     static func parse(_ bytes: [UInt8], keepNodes: Bool) throws(DocumentSyntaxError) -> [ParsedDocument] {
         var start = 0
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
@@ -51,7 +53,12 @@ enum DocumentReader {
             do {
                 return [ParsedDocument(value: try JSONParser.parse(bytes), node: nil)]
             } catch {
-                throw DocumentSyntaxError(description: error.description, line: error.line)
+                let jsonError = DocumentSyntaxError(description: error.description, line: error.line)
+                do {
+                    return try parseYAML(bytes, keepNodes: keepNodes)
+                } catch _ {
+                    throw jsonError
+                }
             }
         }
         return try parseYAML(bytes, keepNodes: keepNodes)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReshaprConfig
 import ReshaprJSON
 import ReshaprSyncProtocol
 
@@ -48,9 +49,11 @@ public enum ConfigurationRenderer {
                 if files[directory + "/service.json"] == nil {
                     var artifacts: [JSONValue] = []
                     for artifact in try ArtifactRecord.filter(Column("service_id") == service.id).order(Column("id")).fetchAll(db) {
-                        let fileName = safeFileName(artifact.fileName, fallback: artifact.id)
+                        let fileName = SpecFileSet.isStorablePath(artifact.fileName) ? artifact.fileName : safeFileName(artifact.fileName, fallback: artifact.id)
                         add(RenderedFile(path: "\(directory)/\(fileName)", content: artifact.content))
-                        artifacts.append(["type": .string(artifact.type), "path": .string(fileName)])
+                        if artifact.type != ArtifactRecord.referencedFileType {
+                            artifacts.append(["type": .string(artifact.type), "path": .string(fileName)])
+                        }
                     }
                     var spec: JSONObject = ["version": .string(service.version), "type": .string(service.type), "artifacts": .array(artifacts)]
                     if let description = service.description { spec["description"] = .string(description) }

@@ -90,6 +90,12 @@ extension Store {
         try database.read { try SecretRecord.filter(Column("org_id") == organization.id).order(Column("name")).fetchAll($0) }
     }
 
+    /// The values of the organization's secret named `name`.
+    public func secretData(named name: String, organization: Organization) throws -> [String: String]? {
+        try database.read { try SecretRecord.filter(Column("org_id") == organization.id && Column("name") == name).fetchOne($0) }
+            .map { (try? JSONParser.parse($0.data))?.stringMembers ?? [:] }
+    }
+
     public func deleteSecret(_ id: String, organization: Organization) throws {
         try delete(SecretRecord.self, id: id, organization: organization, what: "secret")
     }

@@ -95,6 +95,10 @@ public struct ArtifactRecord: Codable, Sendable, Hashable, FetchableRecord, Pers
     public var fileName: String
     public var content: Data
 
+    /// The type of a file an API description's `$ref`s name: written into the service folder
+    /// at its path, not listed among the Service's artifacts.
+    public static let referencedFileType = "FILE"
+
     enum CodingKeys: String, CodingKey {
         case id, type, content
         case serviceID = "service_id"

@@ -129,6 +129,32 @@ func withREST(_ body: @Sendable (ControlPlane, SyncClient, RESTClient) async thr
 
 /// The reshapr-ctrl binary, restarted on the same database.
 @Suite struct ControlPlaneBinaryTests {
+    @Test func aSplitDescriptionIsCheckedAtImport() async throws {
+        try await withREST { _, _, rest in
+            let root = SplitSpec.files[0]
+            let files: [JSONValue] = SplitSpec.files.dropFirst().map { ["path": .string(String($0.0.dropFirst(4))), "content": .string($0.1)] }
+            func importing(_ files: [JSONValue]) async throws -> (HTTPResponse.Status, JSONValue) {
+                try await rest.call(.post, "/api/v1/services", ["name": "split", "version": "1", "artifacts": [["fileName": "openapi.yaml", "content": .string(root.1)]], "files": .array(files)])
+            }
+            let missing = try await importing(files.filter { $0["path"] != "schemas/limits.yaml" })
+            #expect(missing.0 == .badRequest)
+            #expect(missing.1["error"]?.stringValue?.contains("parameters/common.yaml refers to schemas/limits.yaml, which cannot be read: it is not among the files sent") == true, "\(missing.1)")
+            for path in ["../etc/passwd", "/abs.yaml", ".hidden/x.yaml", "a//b.yaml"] {
+                let (status, body) = try await importing(files + [["path": .string(path), "content": "x: 1"]])
+                #expect(status == .badRequest)
+                #expect(body["error"]?.stringValue?.contains("files[7].path \(path) must be a relative path") == true, "\(body)")
+            }
+            let twice = try await importing(files + [files[0]])
+            #expect(twice.1["error"]?.stringValue?.contains("is sent twice") == true, "\(twice.1)")
+            let url = try await rest.call(.post, "/api/v1/services", ["url": "file:///etc/passwd"])
+            #expect(url.1["error"] == "url must be an http or https URL, got file:///etc/passwd")
+            let (status, service) = try await importing(files)
+            #expect(status == .ok, "\(service)")
+            let artifacts = try await rest.call(.get, "/api/v1/services/\(service["id"]?.stringValue ?? "")/artifacts").1
+            #expect(artifacts.arrayValue?.filter { $0["type"] == "FILE" }.count == 7)
+        }
+    }
+
     @Test func dataAndLoginSurviveARestart() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

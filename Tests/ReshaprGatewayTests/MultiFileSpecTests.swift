@@ -10,75 +10,7 @@ import Testing
 /// OpenAPI descriptions split over many files (Redocly and Swagger split layouts): refs
 /// resolved against the file that holds them, three files deep, across cycles.
 @Suite struct MultiFileSpecTests {
-    static let files: [(String, String)] = [
-        (
-            "api/openapi.yaml",
-            """
-            openapi: 3.0.3
-            info: {title: Split, version: '1'}
-            paths:
-              /pets:
-                $ref: paths/pets.yaml
-              /pets/{petId}:
-                $ref: 'paths/pet.yaml'
-              /owners/{ownerId}:
-                get:
-                  operationId: getOwner
-                  parameters:
-                    - $ref: 'parameters/common.yaml#/ownerId'
-                  responses:
-                    '200': {description: ok, content: {application/json: {schema: {$ref: 'schemas/owner.yaml'}}}}
-            components:
-              schemas:
-                Local: {type: object, properties: {x: {type: string}}}
-            """
-        ),
-        (
-            "api/paths/pets.yaml",
-            """
-            get:
-              operationId: listPets
-              parameters:
-                - $ref: '../parameters/common.yaml#/limit'
-              responses:
-                '200':
-                  description: ok
-                  content: {application/json: {schema: {type: array, items: {$ref: '../schemas/pet.yaml'}}}}
-            """
-        ),
-        (
-            "api/paths/pet.yaml",
-            """
-            parameters:
-              - $ref: '../parameters/common.yaml#/petId'
-            get:
-              operationId: getPet
-              responses:
-                '200': {$ref: '../responses/pet.yaml'}
-            """
-        ),
-        (
-            "api/parameters/common.yaml",
-            """
-            petId: {name: petId, in: path, required: true, schema: {type: integer}}
-            ownerId: {name: ownerId, in: path, required: true, schema: {type: string}}
-            limit: {name: limit, in: query, schema: {$ref: '../schemas/limits.yaml#/Limit'}}
-            """
-        ),
-        ("api/responses/pet.yaml", "description: a pet\ncontent: {application/json: {schema: {$ref: '../schemas/pet.yaml'}}}"),
-        (
-            "api/schemas/pet.yaml",
-            """
-            type: object
-            required: [name]
-            properties:
-              name: {type: string}
-              owner: {$ref: 'owner.yaml'}
-              local: {$ref: '../openapi.yaml#/components/schemas/Local'}
-            """
-        ),
-        ("api/schemas/owner.yaml", "type: object\nproperties:\n  name: {type: string}\n  pets: {type: array, items: {$ref: 'pet.yaml'}}"),
-        ("api/schemas/limits.yaml", "Limit: {type: integer, minimum: 1, maximum: 100}"),
+    static let files: [(String, String)] = SplitSpec.files + [
         (
             "all.yaml",
             """
