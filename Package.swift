@@ -279,10 +279,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // zlib from the system (zlib1g-dev), for the CLI's .zip reader.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // The reshapr CLI: commands over the control plane's REST API.
         .target(
             name: "ReshaprCLI",
             dependencies: [
+                "CZlib",
                 "ReshaprJSON",
                 "ReshaprConfig",
                 "ReshaprFetch",

@@ -21,7 +21,7 @@ struct Import: AsyncParsableCommand {
             token as a bearer token) and an exposition on the organization's default gateway group, \
             and the MCP endpoint URL is printed: one command from a spec to a served endpoint.
             """)
-    @Option(name: .shortAndLong, help: "The API description: a file (the files its $refs name are sent too), or a folder holding it.")
+    @Option(name: .shortAndLong, help: "The API description: a file (the files its $refs name are sent too), a folder holding it, or a .zip of that folder.")
     var file: String?
     @Option(name: .shortAndLong, help: "The URL of an API description, fetched by the control plane with the files its relative $refs name.")
     var url: String?
@@ -116,7 +116,18 @@ struct Import: AsyncParsableCommand {
     static func description(at path: String, bundle: Bool) async throws -> SpecFileSet {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("cannot read \(path): no such file") }
-        let root = isDirectory.boolValue ? try rootFile(in: path) : path
+        var unpacked: String?
+        defer { if let unpacked { try? FileManager.default.removeItem(atPath: unpacked) } }
+        let root: String
+        if isDirectory.boolValue {
+            root = try rootFile(in: path)
+        } else if path.lowercased().hasSuffix(".zip") {
+            let (temporary, folder) = try unzip(path)
+            unpacked = temporary
+            root = try rootFile(in: folder)
+        } else {
+            root = path
+        }
         let advice = "the gateway fetches nothing (it may be air-gapped): import with --bundle to fetch it now and store it with the description"
         do {
             return try await SpecFileSet.collect(root: URL(fileURLWithPath: root), remote: bundle ? .fetch : .refuse(advice: advice)) { url in
@@ -128,31 +139,65 @@ struct Import: AsyncParsableCommand {
         }
     }
 
+    /// Unpacks a .zip into a new temporary folder; the folder to read is its one top folder
+    /// when it has nothing else.
+    /// Entries with hidden parts (`__MACOSX/._x`, `.git/`) are left out.
+    static func unzip(_ path: String) throws -> (temporary: String, folder: String) {
+        let entries: [(path: String, content: [UInt8])]
+        do {
+            entries = try ZipArchive.entries(try readFile(path))
+        } catch let error as ZipArchive.Failure {
+            throw ValidationError("\(path): \(error)")
+        }
+        let folder = FileManager.default.temporaryDirectory.path + "/reshapr-import-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for entry in entries where SpecFileSet.isStorablePath(entry.path) && !entry.path.hasPrefix("__MACOSX/") {
+            let target = folder + "/" + entry.path
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: target, contents: Data(entry.content)) else { throw ValidationError("cannot unpack \(entry.path) of \(path)") }
+        }
+        let top = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }
+        var isDirectory: ObjCBool = false
+        if top.count == 1, let only = top.first, FileManager.default.fileExists(atPath: folder + "/" + only, isDirectory: &isDirectory), isDirectory.boolValue {
+            return (folder, folder + "/" + only)
+        }
+        return (folder, folder)
+    }
+
     /// The API description of a folder: `openapi.*` or `swagger.*`, else the one JSON or YAML
-    /// file at its top that says `openapi:` or `swagger:`.
+    /// file that says `openapi:` or `swagger:`; at the folder's top, else one folder down.
     static func rootFile(in folder: String) throws -> String {
+        var found = descriptions(in: folder)
+        if found.isEmpty {
+            let children = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+            found = children.flatMap { descriptions(in: folder + "/" + $0) }
+        }
+        guard found.count == 1, let only = found.first else {
+            throw ValidationError(
+                found.isEmpty
+                    ? "\(folder) holds no OpenAPI or Swagger description; give the root file with -f"
+                    : "\(folder) holds several descriptions (\(found.joined(separator: ", "))); give the root file with -f")
+        }
+        return only
+    }
+
+    /// The descriptions at the top of a folder: the conventional name alone when there is one.
+    static func descriptions(in folder: String) -> [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         let documents = names.filter { name in ["yaml", "yml", "json"].contains((name as NSString).pathExtension.lowercased()) }
         if let conventional = documents.first(where: { ["openapi", "swagger"].contains(($0 as NSString).deletingPathExtension.lowercased()) }) {
-            return folder + "/" + conventional
+            return [folder + "/" + conventional]
         }
-        let descriptions = documents.filter { name in
+        return documents.filter { name in
             guard let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8) else { return false }
             return text.split(separator: "\n", maxSplits: 200).contains { $0.hasPrefix("openapi:") || $0.hasPrefix("swagger:") || $0.contains("\"openapi\"") || $0.contains("\"swagger\"") }
-        }
-        guard descriptions.count == 1, let only = descriptions.first else {
-            throw ValidationError(
-                descriptions.isEmpty
-                    ? "\(folder) holds no OpenAPI or Swagger description at its top; give the root file with -f"
-                    : "\(folder) holds several descriptions (\(descriptions.joined(separator: ", "))); give the root file with -f")
-        }
-        return folder + "/" + only
+        }.map { folder + "/" + $0 }
     }
 }
 
 /// A local file's bytes, refusing what no description would be (over 32 MiB, not a file).
 func readFile(_ path: String, limit: Int = 32 << 20) throws -> [UInt8] {
-    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { throw ValidationError("no such file") }
     guard attributes[.type] as? FileAttributeType == .typeRegular else { throw ValidationError("\(path) is not a regular file") }
     guard let size = attributes[.size] as? Int, size <= limit else { throw ValidationError("\(path) is larger than \(limit >> 20) MiB") }
     guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }

@@ -67,6 +67,29 @@ import Testing
         #expect(artifacts.arrayValue?.count == 11)
         #expect(artifacts.arrayValue?.contains { $0["fileName"] == .string("_remote/127.0.0.1_\(filesPort)/common.yaml") && $0["type"] == "FILE" } == true, "\(artifacts)")
 
+        // From a .zip of the folder (deflated, with a macOS resource fork), and a .zip that climbs out.
+        let zip = """
+            import sys, zipfile, os
+            source, target = sys.argv[1], sys.argv[2]
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+                for folder, _, names in os.walk(source):
+                    for name in names:
+                        path = os.path.join(folder, name)
+                        archive.write(path, os.path.relpath(path, source))
+                archive.writestr("__MACOSX/spec/._openapi.yaml", "junk")
+            with zipfile.ZipFile(target + ".evil.zip", "w") as archive:
+                archive.writestr("openapi.yaml", "openapi: 3.0.3")
+                archive.writestr("../../evil.yaml", "x: 1")
+            """
+        _ = try dir.write("zip.py", zip)
+        #expect(try await ChildProcess.run("/usr/bin/env", ["python3", dir.path + "/zip.py", dir.path + "/spec", dir.path + "/spec.zip"]).status == 0)
+        let zipped = try await reshapr("import", "-f", dir.path + "/spec.zip", "--bundle", "--sn", "zipped", "--sv", "1")
+        #expect(zipped.status == 0, "\(zipped.stderr)")
+        #expect(zipped.stdout.contains("📦 api/openapi.yaml and the 10 files its $refs name"), "\(zipped.stdout)")
+        let evil = try await reshapr("import", "-f", dir.path + "/spec.zip.evil.zip", "--sn", "evil", "--sv", "1")
+        #expect(evil.status == 2)
+        #expect(evil.stderr.contains("entry ../../evil.yaml would be written outside the folder"), "\(evil.stderr)")
+
         // By URL, on the control plane, with the secret the URL needs.
         #expect(try await reshapr("secret", "create", "specs", "--token", "s3cret").status == 0)
         for (path, content) in SplitSpec.files { _ = try dir.write("served/" + path, content) }
