@@ -308,7 +308,7 @@ struct SecretCommand: AsyncParsableCommand {
         commandName: "secret", abstract: "Secrets that configurations' backend security refers to (NAME/KEY); values are never printed back.",
         subcommands: [Create.self, Get.self, List.self, Delete.self])
 
-    static let columns: [Column] = [("ID", text("id")), ("NAME", text("name"))]
+    static let columns: [Column] = [("ID", text("id")), ("NAME", text("name")), ("KEYS", { ($0["keys"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",") }), ("DESCRIPTION", text("description"))]
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -319,6 +319,7 @@ struct SecretCommand: AsyncParsableCommand {
         @Option(help: "A user name, with --password.") var username: String?
         @Option(help: "A password, with --username.") var password: String?
         @Option(help: "A PEM certificate file.") var cert: String?
+        @Option(help: "What the secret is for (shown by list and get).") var description: String?
 
         func validate() throws {
             let kinds = [token != nil, username != nil || password != nil, cert != nil].filter { $0 }.count
@@ -341,7 +342,9 @@ struct SecretCommand: AsyncParsableCommand {
                 }
                 data["cert"] = .string(pem)
             }
-            let created = try await session().call(.POST, "/api/v1/secrets", ["name": .string(name), "data": .object(data)])
+            var body: JSONObject = ["name": .string(name), "data": .object(data)]
+            if let description { body["description"] = .string(description) }
+            let created = try await session().call(.POST, "/api/v1/secrets", .object(body))
             print("✅ Secret '\(name)' created with ID: \(created["id"]?.stringValue ?? "?")")
         }
     }
@@ -372,7 +375,7 @@ struct SecretCommand: AsyncParsableCommand {
 }
 
 struct ConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration plans.", subcommands: [Create.self, Get.self, List.self, Delete.self])
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration plans.", subcommands: [Create.self, Get.self, List.self, Update.self, Delete.self])
 
     struct Delete: AsyncParsableCommand {
         @Argument var id: String
@@ -382,41 +385,33 @@ struct ConfigCommand: AsyncParsableCommand {
         }
     }
 
-
     struct Create: AsyncParsableCommand {
         @Argument(help: "Service ID.") var service: String
         @Option(help: "Plan name.") var name: String
-        @Option(help: "Backend base URL.") var backendEndpoint: String?
-        @Flag(help: "Answer from the spec's examples instead of a backend.") var mock = false
-        @Option(help: "Backend timeout, e.g. 10s.") var timeout: String?
-        @Option(help: "Operation to expose (repeatable; default all).") var include: [String] = []
-        @Option(help: "Operation to hide (repeatable).") var exclude: [String] = []
-        @Option(help: "Backend security: none, bearer, apiKey, basic.") var backendSecurity = "none"
-        @Option(help: "Secret for the backend security, as NAME/KEY.") var secret: String?
-        @Option(help: "apiKey header name.") var apiKeyHeader = "X-API-Key"
-        @Option(help: "basic: user name.") var username: String?
+        @OptionGroup var plan: PlanOptions
 
         func run() async throws {
-            guard mock != (backendEndpoint != nil) else { throw ValidationError("give either --backend-endpoint or --mock") }
-            var backend: JSONObject = mock ? ["mock": true] : ["endpoint": .string(backendEndpoint ?? "")]
-            if let timeout { backend["timeout"] = .string(timeout) }
-            var body: JSONObject = ["name": .string(name), "serviceId": .string(service), "backend": .object(backend)]
-            var tools: JSONObject = [:]
-            if !include.isEmpty { tools["include"] = .array(include.map(JSONValue.string)) }
-            if !exclude.isEmpty { tools["exclude"] = .array(exclude.map(JSONValue.string)) }
-            if !tools.isEmpty { body["tools"] = .object(tools) }
-            if backendSecurity != "none" {
-                guard let secret, let slash = secret.firstIndex(of: "/") else { throw ValidationError("--secret NAME/KEY is required with --backend-security \(backendSecurity)") }
-                var security: JSONObject = [
-                    "type": .string(backendSecurity),
-                    "secretRef": ["name": .string(String(secret[..<slash])), "key": .string(String(secret[secret.index(after: slash)...]))],
-                ]
-                if backendSecurity == "apiKey" { security["in"] = "header"; security["name"] = .string(apiKeyHeader) }
-                if backendSecurity == "basic" { security["username"] = .string(username ?? "") }
-                body["backendSecurity"] = .object(security)
-            }
-            let plan = try await session().call(.POST, "/api/v1/configuration-plans", .object(body))
-            print("✅ Configuration '\(name)' created successfully with ID: \(plan["id"]?.stringValue ?? "?")")
+            guard plan.mock != (plan.backendEndpoint != nil) else { throw ValidationError("give either --backend-endpoint or --mock") }
+            var body: JSONObject = ["name": .string(name), "serviceId": .string(service)]
+            try plan.apply(to: &body)
+            let created = try await session().call(.POST, "/api/v1/configuration-plans", .object(body))
+            print("✅ Configuration '\(name)' created successfully with ID: \(created["id"]?.stringValue ?? "?")")
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a configuration plan: only what the flags name changes; gateways get it at once.")
+        @Argument(help: "Configuration plan ID.") var id: String
+        @OptionGroup var plan: PlanOptions
+
+        func run() async throws {
+            if plan.mock, plan.backendEndpoint != nil { throw ValidationError("give either --backend-endpoint or --mock") }
+            var spec = try await listed("/api/v1/configuration-plans", id: id, what: "configuration").objectValue ?? [:]
+            for key in ["id", "name", "serviceId", "service"] { spec[key] = nil }
+            try plan.apply(to: &spec)
+            let updated = try await session().call(.PUT, "/api/v1/configuration-plans/\(id)", .object(spec))
+            print("✅ Configuration '\(updated["name"]?.stringValue ?? id)' updated")
         }
     }
 
@@ -440,18 +435,64 @@ struct ConfigCommand: AsyncParsableCommand {
     static let columns: [Column] = [("ID", text("id")), ("NAME", text("name")), ("SERVICE", text("service")), ("BACKEND", text("backend"))]
 }
 
+/// The flags of a configuration plan, for `config create` and `config update`.
+struct PlanOptions: ParsableArguments {
+    @Option(help: "Backend base URL.") var backendEndpoint: String?
+    @Flag(help: "Answer from the spec's examples instead of a backend.") var mock = false
+    @Option(help: "Backend timeout, e.g. 10s.") var timeout: String?
+    @Option(help: "Operation to expose (repeatable; default all).") var include: [String] = []
+    @Option(help: "Operation to hide (repeatable).") var exclude: [String] = []
+    @Option(help: "Backend security: none, bearer, apiKey, basic.") var backendSecurity: String?
+    @Option(help: "Secret for the backend security, as NAME/KEY.") var secret: String?
+    @Option(help: "apiKey header name.") var apiKeyHeader = "X-API-Key"
+    @Option(help: "basic: user name.") var username: String?
+
+    /// `spec` with what the flags set.
+    func apply(to spec: inout JSONObject) throws {
+        if mock { spec["backend"] = ["mock": true] }
+        if let backendEndpoint { spec["backend"] = ["endpoint": .string(backendEndpoint)] }
+        if let timeout {
+            guard case .object(var backend)? = spec["backend"] else { throw ValidationError("--timeout needs a backend") }
+            backend["timeout"] = .string(timeout)
+            spec["backend"] = .object(backend)
+        }
+        var tools = spec["tools"]?.objectValue ?? [:]
+        if !include.isEmpty { tools["include"] = .array(include.map(JSONValue.string)) }
+        if !exclude.isEmpty { tools["exclude"] = .array(exclude.map(JSONValue.string)) }
+        if !tools.isEmpty { spec["tools"] = .object(tools) }
+        switch backendSecurity {
+        case nil:
+            if secret != nil { throw ValidationError("--secret goes with --backend-security") }
+        case "none":
+            spec["backendSecurity"] = nil
+        case let type?:
+            guard let secret, let slash = secret.firstIndex(of: "/") else { throw ValidationError("--secret NAME/KEY is required with --backend-security \(type)") }
+            var security: JSONObject = [
+                "type": .string(type),
+                "secretRef": ["name": .string(String(secret[..<slash])), "key": .string(String(secret[secret.index(after: slash)...]))],
+            ]
+            if type == "apiKey" { security["in"] = "header"; security["name"] = .string(apiKeyHeader) }
+            if type == "basic" { security["username"] = .string(username ?? "") }
+            spec["backendSecurity"] = .object(security)
+        }
+    }
+}
+
 struct ExpoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "expo", abstract: "Expositions: configurations published on gateway groups.", subcommands: [Create.self, Get.self, List.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
         @Option(help: "Configuration plan ID.") var configuration: String
         @Option(help: "Gateway group ID.") var gatewayGroup: String
-        @Option(help: "Endpoint path (default /mcp/{org}/{service}/{version}).") var path: String?
+        @Option(help: "Exposition name, unique in the organization (default <service>-<version>-<plan>); served at /mcp/{org}/{name}.")
+        var name: String?
+        @Option(help: "Endpoint path, then the only one (default /mcp/{org}/{service}/{version}, /mcp/{org}/{name} and /mcp/{id}).") var path: String?
         func run() async throws {
             var body: JSONObject = ["configurationId": .string(configuration), "gatewayGroupId": .string(gatewayGroup)]
+            if let name { body["name"] = .string(name) }
             if let path { body["path"] = .string(path) }
             let expo = try await session().call(.POST, "/api/v1/expositions", .object(body))
-            print("✅ Exposition created successfully with ID: \(expo["id"]?.stringValue ?? "?")")
+            print("✅ Exposition '\(expo["name"]?.stringValue ?? "?")' created successfully with ID: \(expo["id"]?.stringValue ?? "?")")
         }
     }
 
@@ -472,7 +513,8 @@ struct ExpoCommand: AsyncParsableCommand {
     }
 
     static let columns: [Column] = [
-        ("ID", text("id")), ("CONFIGURATION", text("configuration")), ("GATEWAY GROUP", text("gatewayGroup")),
+        ("ID", text("id")), ("NAME", text("name")), ("CONFIGURATION", text("configuration")), ("GATEWAY GROUP", text("gatewayGroup")),
+        ("PATHS", { ($0["paths"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ") }),
         ("ENDPOINTS", { ($0["endpoints"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ") }),
     ]
 

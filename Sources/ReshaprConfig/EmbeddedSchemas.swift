@@ -45,6 +45,10 @@ enum EmbeddedSchemas {
           "$ref": "#/$defs/name",
           "default": "default"
         },
+        "id": {
+          "description": "The identifier the control plane gave the resource; an Exposition with one is also served at /mcp/{id}.",
+          "$ref": "#/$defs/name"
+        },
         "labels": { "$ref": "#/$defs/labels" },
         "annotations": {
           "description": "Free text attached to the resource; not interpreted.",
@@ -360,7 +364,7 @@ enum EmbeddedSchemas {
       "properties": {
         "plan": { "description": "Name of a ConfigurationPlan of the same organization.", "$ref": "common.schema.json#/$defs/name" },
         "path": {
-          "description": "HTTP path of the MCP endpoint; default /mcp/{org}/{service}/{version}.",
+          "description": "HTTP path of the MCP endpoint, and its only one. Without it, the endpoint is served at /mcp/{org}/{service}/{version}, /mcp/{org}/{name} and, with a metadata.id, /mcp/{id}.",
           "type": "string",
           "maxLength": 512,
           "pattern": "^(/[A-Za-z0-9._~-]+)+$"

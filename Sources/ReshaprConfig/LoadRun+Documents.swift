@@ -120,7 +120,7 @@ extension LoadRun {
         for (key, value) in document["metadata"]?["labels"]?.objectValue ?? [:] {
             if let text = value.stringValue { labels[key] = text }
         }
-        return Metadata(name: name, org: org, labels: labels)
+        return Metadata(name: name, org: org, labels: labels, id: document["metadata"]?["id"]?.stringValue)
     }
 
     /// Keeps the resources defined exactly once; reports each definition of a duplicate.

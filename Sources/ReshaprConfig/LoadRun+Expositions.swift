@@ -36,7 +36,13 @@ extension LoadRun {
             }
             let exposition = Exposition(
                 metadata: candidate.metadata, planName: planName, path: written, description: spec["description"]?.stringValue, source: at)
-            byPath[path, default: []].append(ResolvedExposition(name: name, path: path, exposition: exposition, plan: plan, service: service))
+            var aliases: [String] = []
+            if written == nil {
+                aliases.append("/mcp/\(name.org)/\(name.name)")
+                if let id = candidate.metadata.id { aliases.append("/mcp/\(id)") }
+            }
+            byPath[path, default: []].append(
+                ResolvedExposition(name: name, path: path, aliases: aliases.filter { $0 != path }, exposition: exposition, plan: plan, service: service))
         }
         var served: [ResolvedExposition] = []
         for (path, claimants) in byPath {
@@ -52,6 +58,27 @@ extension LoadRun {
                     "endpoint path \(path) is also used by exposition \(others.joined(separator: ", "))")
             }
         }
-        return (served, failed)
+        return (servedAliases(served), failed)
+    }
+
+    /// `served` with each alias that another endpoint's path, or another exposition's alias,
+    /// also claims taken away, and a warning saying so: the path each exposition was given
+    /// always wins over an alias.
+    mutating func servedAliases(_ served: [ResolvedExposition]) -> [ResolvedExposition] {
+        let paths = Set(served.map(\.path))
+        var claims: [String: Int] = [:]
+        for exposition in served { for alias in exposition.aliases { claims[alias, default: 0] += 1 } }
+        return served.map { exposition in
+            var exposition = exposition
+            exposition.aliases = exposition.aliases.filter { alias in
+                guard paths.contains(alias) || claims[alias, default: 0] > 1 else { return true }
+                report(
+                    exposition.exposition.source, JSONPath.root.appending("metadata").appending("name"),
+                    "exposition \(exposition.name) is not served at \(alias) too: \(paths.contains(alias) ? "another endpoint's path" : "another exposition's alias") is \(alias)",
+                    severity: .warning)
+                return false
+            }
+            return exposition
+        }
     }
 }

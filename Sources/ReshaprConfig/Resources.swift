@@ -38,6 +38,8 @@ public struct Metadata: Sendable, Hashable {
     public var name: String
     public var org: String
     public var labels: [String: String]
+    /// The identifier the control plane gave the resource, if it came from one.
+    public var id: String? = nil
 }
 
 public enum ServiceType: String, Sendable, Hashable {
@@ -302,8 +304,11 @@ public struct GatewaySettings: Sendable, Hashable {
 /// An exposition with everything it references resolved: what the gateway serves.
 public struct ResolvedExposition: Sendable, Hashable {
     public var name: ResourceName
-    /// The HTTP path of the MCP endpoint.
+    /// The HTTP path of the MCP endpoint: the one written, else `/mcp/{org}/{service}/{version}`.
     public var path: String
+    /// The other paths it answers at, without a written path: `/mcp/{org}/{name}`, and
+    /// `/mcp/{id}` when the control plane gave it an id. Sessions belong to ``path``.
+    public var aliases: [String] = []
     public var exposition: Exposition
     public var plan: ConfigurationPlan
     public var service: Service

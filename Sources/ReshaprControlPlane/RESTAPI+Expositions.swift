@@ -15,14 +15,17 @@ extension RESTAPI {
                 let plan = plans[exposition.planID]
                 let service = plan.flatMap { services[$0.serviceID] }
                 let group = groups[exposition.gatewayGroupID]
-                let path = exposition.path ?? "/mcp/\(organization.name)/\(service?.name ?? "?")/\(service?.version ?? "?")"
+                // As the gateway serves it: a written path alone, else the default path and the aliases.
+                let paths =
+                    exposition.path.map { [$0] }
+                    ?? ["/mcp/\(organization.name)/\(service?.name ?? "?")/\(service?.version ?? "?")", "/mcp/\(organization.name)/\(exposition.name)", "/mcp/\(exposition.id)"]
                 let urls = gateways.filter { gateway in group?.matches(gateway.labels) ?? false }.flatMap { gateway in
-                    gateway.fqdns.map { JSONValue.string("http://\($0)\(path)") }
+                    paths.flatMap { path in gateway.fqdns.map { JSONValue.string("http://\($0)\(path)") } }
                 }
                 return [
-                    "id": .string(exposition.id), "configurationId": .string(exposition.planID), "configuration": .string(plan?.name ?? "?"),
-                    "gatewayGroupId": .string(exposition.gatewayGroupID), "gatewayGroup": .string(group?.name ?? "?"), "path": .string(path),
-                    "endpoints": .array(urls),
+                    "id": .string(exposition.id), "name": .string(exposition.name), "configurationId": .string(exposition.planID),
+                    "configuration": .string(plan?.name ?? "?"), "gatewayGroupId": .string(exposition.gatewayGroupID), "gatewayGroup": .string(group?.name ?? "?"),
+                    "path": .string(paths[0]), "paths": .array(paths.map(JSONValue.string)), "endpoints": .array(urls),
                 ]
             })
     }
@@ -33,8 +36,9 @@ extension RESTAPI {
         let path = try string(input, "path", required: false)
         if let path, !path.hasPrefix("/") { throw APIError(status: .badRequest, message: "path must start with /") }
         let exposition = try store.createExposition(
-            planID: try string(input, "configurationId") ?? "", groupID: try string(input, "gatewayGroupId") ?? "", path: path, organization: organization)
-        return ["id": .string(exposition.id)]
+            planID: try string(input, "configurationId") ?? "", groupID: try string(input, "gatewayGroupId") ?? "", name: try string(input, "name", required: false),
+            path: path, organization: organization)
+        return ["id": .string(exposition.id), "name": .string(exposition.name)]
     }
 
     func listGateways(_ organization: Organization) throws -> JSONValue {

@@ -44,7 +44,7 @@ extension RESTAPI {
         guard let first, let root = sources.first else { throw APIError(status: .badRequest, message: "artifacts: at least one artifact (or a url) is required") }
         try checkFiles(files, root: root, among: sources.map(\.name))
         artifacts += files.map { (ArtifactRecord.referencedFileType, $0.name, $0.content) }
-        guard let name = (try string(input, "name", required: false)) ?? first.title.map(Self.resourceName) else {
+        guard let name = (try string(input, "name", required: false)) ?? first.title.map(Store.slug) else {
             throw APIError(status: .badRequest, message: "name is required (the artifact has no title)")
         }
         guard let version = (try string(input, "version", required: false)) ?? first.version else {
@@ -112,25 +112,21 @@ extension RESTAPI {
         }
     }
 
-    /// A title made into a resource name: `Swagger Petstore - OpenAPI 3.0` → `swagger-petstore-openapi-3.0`.
-    static func resourceName(_ title: String) -> String {
-        var name = ""
-        for character in title.lowercased() {
-            if character.isLetter && character.isASCII || character.isNumber && character.isASCII || character == "." || character == "_" {
-                name.append(character)
-            } else if !name.hasSuffix("-") {
-                name.append("-")
-            }
-        }
-        return String(name.trimmingCharacters(in: CharacterSet(charactersIn: "-._")).prefix(128))
-    }
-
     func createSecret(_ request: Request) async throws -> JSONValue {
         let organization = try organization(request)
         let input = try await body(request)
         let data = input["data"]?.stringMembers ?? [:]
         guard !data.isEmpty else { throw APIError(status: .badRequest, message: "data: at least one key is required") }
-        let secret = try store.createSecret(name: try string(input, "name") ?? "", data: data, organization: organization)
-        return ["id": .string(secret.id), "name": .string(secret.name)]
+        let secret = try store.createSecret(
+            name: try string(input, "name") ?? "", data: data, description: try string(input, "description", required: false), organization: organization)
+        return Self.describe(secret)
+    }
+
+    /// A secret as the API shows it: never its values, only their keys.
+    static func describe(_ secret: SecretRecord) -> JSONValue {
+        var object: JSONObject = ["id": .string(secret.id), "name": .string(secret.name)]
+        if let description = secret.description { object["description"] = .string(description) }
+        object["keys"] = .array(((try? JSONParser.parse(secret.data))?.objectValue?.keys.sorted() ?? []).map(JSONValue.string))
+        return .object(object)
     }
 }

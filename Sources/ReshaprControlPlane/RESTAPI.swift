@@ -54,7 +54,7 @@ public struct RESTAPI: Sendable {
             try await self.handle { try self.store.deleteArtifact(try self.id(context), organization: try self.organization(request)); return nil }
         }
         api.get("secrets") { request, _ in
-            try await self.handle { .array(try self.store.secrets(of: try self.organization(request)).map { ["id": .string($0.id), "name": .string($0.name)] }) }
+            try await self.handle { .array(try self.store.secrets(of: try self.organization(request)).map(Self.describe)) }
         }
         api.post("secrets") { request, _ in try await self.handle { try await self.createSecret(request) } }
         api.delete("secrets/:id") { request, context in

@@ -69,7 +69,9 @@ public enum ConfigurationRenderer {
                 }
                 var expositionSpec: JSONObject = ["plan": .string(plan.name)]
                 if let path = exposition.path { expositionSpec["path"] = .string(path) }
-                add(RenderedFile(path: "expositions/\(exposition.id).json", json: resource("Exposition", metadata(exposition.id), .object(expositionSpec))))
+                var expositionMetadata = metadata(exposition.name).objectValue ?? [:]
+                expositionMetadata["id"] = .string(exposition.id)
+                add(RenderedFile(path: "expositions/\(exposition.name).json", json: resource("Exposition", .object(expositionMetadata), .object(expositionSpec))))
             }
             return files
         }

@@ -87,8 +87,9 @@ extension Store {
         try delete(ServiceRecord.self, id: id, organization: organization, what: "service")
     }
 
-    public func createSecret(name: String, data: [String: String], organization: Organization) throws -> SecretRecord {
-        let secret = SecretRecord(id: Identifier.make(), orgID: organization.id, name: name, data: JSONValue(data.mapValues(JSONValue.string)).serialized())
+    public func createSecret(name: String, data: [String: String], description: String? = nil, organization: Organization) throws -> SecretRecord {
+        let secret = SecretRecord(
+            id: Identifier.make(), orgID: organization.id, name: name, data: JSONValue(data.mapValues(JSONValue.string)).serialized(), description: description)
         try insert(secret, conflict: "a secret named \(name) already exists")
         changed(organization.id)
         return secret
@@ -125,13 +126,21 @@ extension Store {
         try delete(PlanRecord.self, id: id, organization: organization, what: "configuration plan")
     }
 
-    public func createExposition(planID: String, groupID: String, path: String?, organization: Organization) throws -> ExpositionRecord {
-        try database.read { db in
-            guard try PlanRecord.fetchOne(db, key: planID)?.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(planID)") }
+    /// An exposition of a plan on a gateway group; `name` defaults to `<service>-<version>-<plan>`.
+    public func createExposition(planID: String, groupID: String, name: String? = nil, path: String?, organization: Organization) throws -> ExpositionRecord {
+        let defaultName = try database.read { db in
+            guard let plan = try PlanRecord.fetchOne(db, key: planID), plan.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(planID)") }
             guard try GatewayGroupRecord.fetchOne(db, key: groupID)?.orgID == organization.id else { throw StoreError.notFound("no gateway group \(groupID)") }
+            let service = try ServiceRecord.fetchOne(db, key: plan.serviceID)
+            return Self.slug("\(service?.name ?? "")-\(service?.version ?? "")-\(plan.name)")
         }
-        let exposition = ExpositionRecord(id: Identifier.make(), orgID: organization.id, planID: planID, gatewayGroupID: groupID, path: path)
-        try insert(exposition, conflict: "exposition exists")
+        let name = name ?? defaultName
+        let document: JSONValue = ["apiVersion": .string(resourceAPIVersion), "kind": "Exposition", "metadata": ["name": .string(name)], "spec": ["plan": "p"]]
+        if let violation = ResourceValidation.violations(of: document, kind: .exposition).first {
+            throw StoreError.invalid("exposition name \(name): \(violation.message)")
+        }
+        let exposition = ExpositionRecord(id: Identifier.make(), name: name, orgID: organization.id, planID: planID, gatewayGroupID: groupID, path: path)
+        try insert(exposition, conflict: "an exposition named \(name) already exists; choose another name")
         changed(organization.id)
         return exposition
     }
@@ -142,5 +151,18 @@ extension Store {
 
     public func deleteExposition(_ id: String, organization: Organization) throws {
         try delete(ExpositionRecord.self, id: id, organization: organization, what: "exposition")
+    }
+
+    /// Text made into a resource name: `Swagger Petstore - OpenAPI 3.0` → `swagger-petstore-openapi-3.0`.
+    public static func slug(_ text: String) -> String {
+        var name = ""
+        for character in text.lowercased() {
+            if character.isLetter && character.isASCII || character.isNumber && character.isASCII || character == "." || character == "_" {
+                name.append(character)
+            } else if !name.hasSuffix("-") {
+                name.append("-")
+            }
+        }
+        return String(name.trimmingCharacters(in: CharacterSet(charactersIn: "-._")).prefix(128)).trimmingCharacters(in: CharacterSet(charactersIn: "-._"))
     }
 }

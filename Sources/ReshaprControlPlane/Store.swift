@@ -129,9 +129,11 @@ public struct SecretRecord: Codable, Sendable, Hashable, FetchableRecord, Persis
     public var name: String
     /// JSON object of string values.
     public var data: String
+    /// What the secret is for, shown in lists (never its values).
+    public var description: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, data
+        case id, name, data, description
         case orgID = "org_id"
     }
 }
@@ -139,13 +141,15 @@ public struct SecretRecord: Codable, Sendable, Hashable, FetchableRecord, Persis
 public struct ExpositionRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "exposition"
     public var id: String
+    /// Unique in the organization; the endpoint is served at `/mcp/{org}/{name}` too.
+    public var name: String
     public var orgID: String
     public var planID: String
     public var gatewayGroupID: String
     public var path: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, path
+        case id, name, path
         case orgID = "org_id"
         case planID = "plan_id"
         case gatewayGroupID = "gateway_group_id"
@@ -231,6 +235,16 @@ public final class Store: Sendable {
         // Tokens bound to a gateway group; deleting the group deletes them (never unbinds them).
         migrator.registerMigration("v3-token-groups") { db in
             try db.execute(sql: "ALTER TABLE api_token ADD COLUMN gateway_group_id TEXT REFERENCES gateway_group(id) ON DELETE CASCADE")
+        }
+        // Expositions get names (existing ones are named by their id); secrets, descriptions.
+        migrator.registerMigration("v4-exposition-names") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE exposition ADD COLUMN name TEXT;
+                    UPDATE exposition SET name = id;
+                    CREATE UNIQUE INDEX exposition_name ON exposition(org_id, name);
+                    ALTER TABLE secret ADD COLUMN description TEXT;
+                    """)
         }
         return migrator
     }

@@ -158,7 +158,9 @@ public struct Gateway: Sendable {
                 rateLimit: settings.rateLimit.map { RateLimiter.Limit(requestsPerSecond: $0.requestsPerSecond, burst: $0.burst) },
                 keepAliveInterval: keepAlive)
         }
-        let resolve: @Sendable (String) -> (any MCPToolProvider)? = { path in store.current.routing.endpoints[path] }
+        let resolve: @Sendable (String) -> (path: String, provider: any MCPToolProvider)? = { path in
+            store.current.routing.endpoint(at: path).map { ($0.path, $0.endpoint) }
+        }
         router.add(middleware: MCPMiddleware(server: mcp, resolve: resolve))
         let routes = OperationalRoutes(store: store, sessions: sessions, subscriptions: subscriptions, metrics: metrics, rateLimiter: rateLimiter, listen: listen)
         routes.addProtectedResourceMetadata(to: router)

@@ -43,7 +43,7 @@ struct OperationalRoutes: Sendable {
         router.get("/.well-known/oauth-protected-resource/**") { request, _ in
             let prefix = "/.well-known/oauth-protected-resource"
             let path = MCPServer.endpointPath(request.uri.path.dropFirst(prefix.count))
-            guard let endpoint = store.current.routing.endpoints[path],
+            guard let endpoint = store.current.routing.endpoint(at: path)?.endpoint,
                 case .jwt(let issuer, _, _, _, let servers) = endpoint.exposition.plan.clientSecurity
             else {
                 return Self.json(["error": .string("no OAuth-protected MCP endpoint at \(path)")], status: .notFound)

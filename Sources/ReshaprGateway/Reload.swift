@@ -80,6 +80,7 @@ extension Gateway {
                 || routing.failed.contains(exposition.name)
             guard broken, !servedNames.contains(exposition.name) else { continue }
             routing.endpoints[path] = old
+            for alias in exposition.aliases where routing.aliases[alias] == nil && routing.endpoints[alias] == nil { routing.aliases[alias] = path }
             kept.insert(path)
             let source = exposition.exposition.source
             routing.issues.append(

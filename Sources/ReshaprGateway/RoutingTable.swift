@@ -13,6 +13,8 @@ import ReshaprTools
 /// builds a new table and swaps it in whole.
 public struct RoutingTable: Sendable {
     public var endpoints: [String: ToolEndpoint]
+    /// The other paths endpoints answer at (`/mcp/{org}/{name}`, `/mcp/{id}`), to their path.
+    public var aliases: [String: String] = [:]
     /// Problems found while compiling tools (unsupported service types, selectors matching nothing).
     public var issues: [ConfigIssue]
     /// Expositions valid in the configuration that could not be compiled into an endpoint.
@@ -29,6 +31,7 @@ public struct RoutingTable: Sendable {
         _ configuration: Configuration, backend: BackendClient, metrics: GatewayMetrics = GatewayMetrics(), logger: Logger, reusing previous: RoutingTable? = nil
     ) -> RoutingTable {
         var endpoints: [String: ToolEndpoint] = [:]
+        var aliases: [String: String] = [:]
         var issues: [ConfigIssue] = []
         var failed: Set<ResourceName> = []
         var toolSets: [String: ToolSet] = [:]
@@ -134,6 +137,7 @@ public struct RoutingTable: Sendable {
                     metrics: EndpointMetrics(metrics: metrics, endpoint: exposition.path), logger: logger)
             }
             endpoints[exposition.path] = endpoint
+            for alias in exposition.aliases { aliases[alias] = exposition.path }
             let plan = exposition.plan.source
             if warnedPlans.insert(plan).inserted {
                 for (field, selectors) in [("prompts", endpoint.content.unmatched.prompts), ("resources", endpoint.content.unmatched.resources)] {
@@ -151,7 +155,19 @@ public struct RoutingTable: Sendable {
             }
         }
         directory.update(endpoints)
-        return RoutingTable(endpoints: endpoints, issues: issues, failed: failed, directory: directory)
+        return RoutingTable(endpoints: endpoints, aliases: aliases, issues: issues, failed: failed, directory: directory)
+    }
+
+    /// The endpoint a request path names, by its path or an alias, with its path.
+    public func endpoint(at path: String) -> (path: String, endpoint: ToolEndpoint)? {
+        if let endpoint = endpoints[path] { return (path, endpoint) }
+        guard let target = aliases[path], let endpoint = endpoints[target] else { return nil }
+        return (target, endpoint)
+    }
+
+    /// Every path an endpoint answers at: its own first, then its aliases.
+    public func paths(of path: String) -> [String] {
+        [path] + (endpoints[path]?.exposition.aliases.filter { aliases[$0] == path } ?? [])
     }
 
     /// The artifact types a service type is served from.

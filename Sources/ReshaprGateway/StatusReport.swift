@@ -51,7 +51,7 @@ public enum StatusReport {
             "resources": resourceCounts(configuration),
             "endpoints": .array(
                 snapshot.routing.endpoints.keys.sorted().compactMap { snapshot.routing.endpoints[$0] }.map {
-                    endpoint($0, fqdn: settings.fqdns.first ?? "localhost", port: listen)
+                    endpoint($0, paths: snapshot.routing.paths(of: $0.exposition.path), fqdn: settings.fqdns.first ?? "localhost", port: listen)
                 }),
             "failedExpositions": .array(configuration.failedExpositions.sorted().map { .string($0.description) }),
             "errors": .array(snapshot.issues.filter { $0.severity == .error }.map(\.json)),
@@ -85,7 +85,8 @@ public enum StatusReport {
         return .object(object)
     }
 
-    static func endpoint(_ endpoint: ToolEndpoint, fqdn: String, port listen: String) -> JSONValue {
+    /// An endpoint as `/status` shows it; `paths` are all it answers at, its own first.
+    static func endpoint(_ endpoint: ToolEndpoint, paths: [String], fqdn: String, port listen: String) -> JSONValue {
         let exposition = endpoint.exposition
         let port = listen.split(separator: ":").last.map(String.init) ?? "\(GatewaySettings.defaultPort)"
         let host = fqdn.contains(":") ? fqdn : "\(fqdn):\(port)"
@@ -98,6 +99,8 @@ public enum StatusReport {
             "exposition": .string(exposition.name.description),
             "path": .string(exposition.path),
             "url": .string("http://\(host)\(exposition.path)"),
+            "paths": .array(paths.map(JSONValue.string)),
+            "urls": .array(paths.map { .string("http://\(host)\($0)") }),
             "service": [
                 "name": .string(exposition.service.metadata.name),
                 "version": .string(exposition.service.version),
@@ -120,7 +123,7 @@ public enum StatusReport {
 /// A plain-text table of the served endpoints, printed at start and by `validate`.
 public enum SummaryTable {
     public static func render(_ configuration: Configuration, routing: RoutingTable) -> String {
-        var rows: [[String]] = [["EXPOSITION", "ENDPOINT", "TOOLS", "PROMPTS", "RESOURCES", "TEMPLATES", "SERVICE", "PLAN", "BACKEND", "SOURCE"]]
+        var rows: [[String]] = [["EXPOSITION", "ENDPOINT", "ALSO AT", "TOOLS", "PROMPTS", "RESOURCES", "TEMPLATES", "SERVICE", "PLAN", "BACKEND", "SOURCE"]]
         for e in configuration.expositions {
             let endpoint = routing.endpoints[e.path]
             let count = { (value: (ToolEndpoint) -> Int) in endpoint.map { "\(value($0))" } ?? "-" }
@@ -130,7 +133,7 @@ public enum SummaryTable {
             case .http(let http): backend = http.displayEndpoint
             }
             rows.append([
-                e.name.description, e.path, count { $0.catalog.tools.count }, count { $0.content.prompts.count }, count { $0.content.resources.count },
+                e.name.description, e.path, routing.paths(of: e.path).dropFirst().joined(separator: " ").nonEmpty ?? "-", count { $0.catalog.tools.count }, count { $0.content.prompts.count }, count { $0.content.resources.count },
                 count { $0.content.templates.count }, "\(e.service.metadata.name) \(e.service.version) (\(e.service.type.rawValue))",
                 e.plan.metadata.name, backend, e.exposition.source.description,
             ])
@@ -168,4 +171,9 @@ extension StatusReport {
             "warnings": .array(issues.filter { $0.severity == .warning }.map(\.json)),
         ]
     }
+}
+
+extension String {
+    /// `nil` for the empty string.
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -37,7 +37,7 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private let server: MCPServer
-    private let resolve: @Sendable (String) -> (any MCPToolProvider)?
+    private let resolve: @Sendable (String) -> (path: String, provider: any MCPToolProvider)?
     private let serverName: String?
     private var state = State.idle
     /// Requests forwarded to Hummingbird whose answer has not been written out yet.
@@ -53,7 +53,7 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// The task producing the answer in progress, cancelled if the client goes away.
     private var answering: Task<Void, Never>?
 
-    public init(server: MCPServer, serverName: String?, resolve: @escaping @Sendable (String) -> (any MCPToolProvider)?) {
+    public init(server: MCPServer, serverName: String?, resolve: @escaping @Sendable (String) -> (path: String, provider: any MCPToolProvider)?) {
         self.server = server
         self.serverName = serverName
         self.resolve = resolve
@@ -99,9 +99,7 @@ public final class MCPChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     private func answerable(_ head: HTTPRequest) -> (String, any MCPToolProvider)? {
         guard head.method == .post, head.headerFields[.expect] == nil, let target = head.path else { return nil }
         if let connection = head.headerFields[.connection], connection.lowercased() != "keep-alive" { return nil }
-        let path = MCPServer.endpointPath(target)
-        guard let provider = resolve(path) else { return nil }
-        return (path, provider)
+        return resolve(MCPServer.endpointPath(target))
     }
 
     private func answer(_ request: Request, path: String, provider: any MCPToolProvider, context: ChannelHandlerContext) {

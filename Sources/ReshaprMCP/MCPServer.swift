@@ -119,7 +119,8 @@ public struct MCPServer: Sendable {
             return Self.httpError(.forbidden, "Origin \(origin) is not allowed")
         }
         let client: String?
-        switch await provider.authorize(request.headers, resource: Self.resourceURL(request, path: path)) {
+        // The resource is the URL the client called, which may be an alias of `path`.
+        switch await provider.authorize(request.headers, resource: Self.resourceURL(request, path: Self.endpointPath(request.uri.path))) {
         case .allowed(let name):
             client = name
         case .refused(let failure):

@@ -101,7 +101,15 @@ import Testing
         // The endpoint appears.
         #expect(try await eventually { try await toolCount() == 9 }, "\(sync.stderr)\n\(gateway.stderr)")
         let expositions = try await rest.call(.get, "/api/v1/expositions").1
-        #expect(expositions[0]?["endpoints"] == [.string("http://127.0.0.1:\(gatewayPort)\(path)")])
+        let expositionID = expositions[0]?["id"]?.stringValue ?? ""
+        #expect(expositions[0]?["name"] == "swagger-petstore-1.0.0-petstore")
+        let paths = [path, "/mcp/acme/swagger-petstore-1.0.0-petstore", "/mcp/\(expositionID)"]
+        #expect(expositions[0]?["endpoints"] == .array(paths.map { .string("http://127.0.0.1:\(gatewayPort)\($0)") }))
+        // Every path the control plane lists is one the gateway serves.
+        for alias in paths.dropFirst() {
+            let (status, _, _) = try await mcp.call(.post, alias, ["jsonrpc": "2.0", "id": 0, "method": "initialize", "params": ["protocolVersion": "2025-06-18"]])
+            #expect(status == .ok, "\(alias)")
+        }
 
         // A change of the plan changes the tool list.
         _ = try await rest.call(.put, "/api/v1/configuration-plans/\(plan["id"]?.stringValue ?? "")", ["backend": ["mock": true], "tools": ["exclude": ["uploadFile"]]])

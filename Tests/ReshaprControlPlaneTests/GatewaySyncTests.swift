@@ -189,7 +189,9 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
             let events = try await qaLog.waitFor(2)
             #expect(events.count == 2)
             let paths = Set(events.dropFirst().flatMap { $0.change.upserts.map(\.path) })
-            #expect(paths == ["services/petstore-1.0/openapi.yaml", "services/petstore-1.0/service.json", "plans/petstore.json", "expositions/\(exposition.id).json"])
+            #expect(paths == ["services/petstore-1.0/openapi.yaml", "services/petstore-1.0/service.json", "plans/petstore.json", "expositions/\(exposition.name).json"])
+            let rendered = try #require(events.last?.change.upserts.first { $0.path == "expositions/\(exposition.name).json" })
+            #expect(try JSONParser.parse(Array(rendered.content))["metadata"] == ["name": .string(exposition.name), "org": "acme", "id": .string(exposition.id)])
             #expect(events.map(\.revision) == events.map(\.revision).sorted())
             try await Task.sleep(for: .milliseconds(200))
             #expect(devLog.all.count == 1, "the dev gateway's group has no exposition")
@@ -197,7 +199,7 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
             // Deleting the exposition deletes its file.
             try plane.store.deleteExposition(exposition.id, organization: org)
             let afterDelete = try await qaLog.waitFor(qaLog.all.count + 1)
-            #expect(afterDelete.last?.change.deletions.contains("expositions/\(exposition.id).json") == true)
+            #expect(afterDelete.last?.change.deletions.contains("expositions/\(exposition.name).json") == true)
             qaWatch.cancel()
             devWatch.cancel()
         }

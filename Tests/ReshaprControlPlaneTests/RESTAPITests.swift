@@ -117,7 +117,10 @@ func withREST(_ body: @Sendable (ControlPlane, SyncClient, RESTClient) async thr
 
             let (_, expositions) = try await rest.call(.get, "/api/v1/expositions")
             #expect(expositions[0]?["id"] == exposition["id"])
-            #expect(expositions[0]?["endpoints"] == ["http://gw-1.example.internal/mcp/acme/swagger-petstore/1.0.0"])
+            #expect(expositions[0]?["endpoints"] == [
+                "http://gw-1.example.internal/mcp/acme/swagger-petstore/1.0.0", "http://gw-1.example.internal/mcp/acme/swagger-petstore-1.0.0-petstore",
+                .string("http://gw-1.example.internal/mcp/\(exposition["id"]?.stringValue ?? "")"),
+            ])
             let (_, gateways) = try await rest.call(.get, "/api/v1/gateways")
             #expect(gateways[0]?["gatewayId"] == "gw-1")
             #expect(gateways[0]?["groups"] == ["Default Gateway Group"])
