@@ -3,7 +3,8 @@ import Hummingbird
 import ReshaprConfig
 import ReshaprJSON
 
-/// The REST/JSON API the `reshapr` CLI talks to. Every route but `POST /api/v1/login` needs
+/// The REST/JSON API the `reshapr` CLI talks to, described in `api/openapi.json` (served at
+/// `/api/v1/openapi.json`). Every route but `POST /api/v1/login` needs
 /// `Authorization: Bearer <session token>`; everything is scoped to the caller's organization.
 /// Errors are `{"error": "..."}` with 400 (bad input), 401, 404 or 409.
 public struct RESTAPI: Sendable {
@@ -27,6 +28,9 @@ public struct RESTAPI: Sendable {
     public func router() -> Router<ControlPlaneRequestContext> {
         let router = Router(context: ControlPlaneRequestContext.self)
         let api = router.group("api/v1")
+        api.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: EmbeddedOpenAPI.text + "\n")))
+        }
         api.post("login") { request, context in try await self.handle { try await self.login(request, context) } }
         api.post("logout") { request, _ in try await self.handle { try self.logout(request) } }
         api.get("session") { request, _ in try await self.handle { try self.describeSession(request) } }
