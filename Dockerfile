@@ -28,7 +28,7 @@ RUN scripts/build-release.sh /out
 # checks that list against ldd.
 FROM ubuntu:24.04
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl libsqlite3-0 libjavascriptcoregtk-4.1-0 \
+    && apt-get install -y --no-install-recommends ca-certificates curl libsqlite3-0 zlib1g libjavascriptcoregtk-4.1-0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/reshapr reshapr \
     && install -d -o 10001 -g 10001 /var/lib/reshapr /var/lib/reshapr/config
