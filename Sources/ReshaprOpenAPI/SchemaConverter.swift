@@ -37,7 +37,7 @@ struct SchemaConverter {
             // The loader brings in the other files of the configuration directory; what is left is remote.
             throw UnsupportedSchema(
                 reason: "$ref \(ref) is remote, and the gateway fetches nothing (air-gapped); bundle the description into the configuration "
-                    + "directory (reshapr import bundles it, as does `redocly bundle`)")
+                    + "directory (`reshapr import -f root.yaml --bundle` fetches it and stores it with the description, as `redocly bundle` does)")
         }
         guard let target = document.value(atPointer: String(ref.dropFirst())) else {
             throw UnsupportedSchema(reason: "$ref \(ref) points to nothing")

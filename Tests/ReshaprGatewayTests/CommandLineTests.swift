@@ -11,9 +11,9 @@ import Testing
     @Test func validateAcceptsTheSamples() async throws {
         let result = try await ChildProcess.run(binary, ["validate", Repository.samples])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("default/petstore       /mcp/default/petstore/1.0.0    8      2        2          1          petstore 1.0.0 (REST)"))
-        #expect(result.stdout.contains("default/bookstore      /mcp/default/bookstore/1.0     4      0        0          0          bookstore 1.0 (GRAPHQL)"))
-        #expect(result.stdout.contains("default/petstore-grpc  /mcp/default/petstore-grpc/v1  2      0        0          0          petstore-grpc v1 (GRPC)"))
+        #expect(result.stdout.contains("default/petstore       /mcp/default/petstore/1.0.0    /mcp/default/petstore       8      2        2          1          petstore 1.0.0 (REST)"))
+        #expect(result.stdout.contains("default/bookstore      /mcp/default/bookstore/1.0     /mcp/default/bookstore      4      0        0          0          bookstore 1.0 (GRAPHQL)"))
+        #expect(result.stdout.contains("default/petstore-grpc  /mcp/default/petstore-grpc/v1  /mcp/default/petstore-grpc  2      0        0          0          petstore-grpc v1 (GRPC)"))
         #expect(result.stderr.contains("samples: valid"))
     }
 
