@@ -359,6 +359,7 @@ let package = Package(
                 "TestSupport",
                 "reshapr-gateway",
                 "reshapr",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

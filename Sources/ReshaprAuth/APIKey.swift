@@ -16,6 +16,15 @@ public enum APIKey {
         return difference == 0
     }
 
+    /// Whether `presented` is the key whose SHA-256 is `digest`, compared in constant time.
+    public static func matches(_ presented: String, sha256 digest: [UInt8]) -> Bool {
+        guard !presented.isEmpty, digest.count == SHA256.byteCount else { return false }
+        let computed = Array(SHA256.hash(data: Array(presented.utf8)))
+        var difference: UInt8 = 0
+        for (a, b) in zip(computed, digest) { difference |= a ^ b }
+        return difference == 0
+    }
+
     /// A short, non-reversible name for a key (the first 12 hex digits of its SHA-256), to tell
     /// clients apart in rate limits and logs without keeping the key.
     public static func fingerprint(_ key: String) -> String {

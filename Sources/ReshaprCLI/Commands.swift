@@ -375,7 +375,7 @@ struct SecretCommand: AsyncParsableCommand {
 }
 
 struct ConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration plans.", subcommands: [Create.self, Get.self, List.self, Update.self, Delete.self])
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration plans.", subcommands: [Create.self, Get.self, List.self, Update.self, RenewAPIKey.self, Delete.self])
 
     struct Delete: AsyncParsableCommand {
         @Argument var id: String
@@ -388,15 +388,35 @@ struct ConfigCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         @Argument(help: "Service ID.") var service: String
         @Option(help: "Plan name.") var name: String
+        @Flag(help: "Clients need an API key, generated now and shown once (sent in x-reshapr-key); gateways get only its hash.")
+        var apiKey = false
         @OptionGroup var plan: PlanOptions
 
         func run() async throws {
             guard plan.mock != (plan.backendEndpoint != nil) else { throw ValidationError("give either --backend-endpoint or --mock") }
             var body: JSONObject = ["name": .string(name), "serviceId": .string(service)]
             try plan.apply(to: &body)
+            if apiKey { body["generateApiKey"] = true }
             let created = try await session().call(.POST, "/api/v1/configuration-plans", .object(body))
             print("✅ Configuration '\(name)' created successfully with ID: \(created["id"]?.stringValue ?? "?")")
+            if let key = created["apiKey"]?.stringValue { ConfigCommand.printKey(key) }
         }
+    }
+
+    struct RenewAPIKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "renew-api-key", abstract: "Replace a plan's generated API key; the old one stops working as soon as the gateways get the change.")
+        @Argument(help: "Configuration plan ID.") var id: String
+
+        func run() async throws {
+            let renewed = try await session().call(.POST, "/api/v1/configuration-plans/\(id)/renew-api-key")
+            print("✅ Configuration '\(renewed["name"]?.stringValue ?? id)' has a new API key")
+            ConfigCommand.printKey(renewed["apiKey"]?.stringValue ?? "?")
+        }
+    }
+
+    static func printKey(_ key: String) {
+        print("🔑 API key, shown this once (clients send it in the x-reshapr-key header): \(key)")
     }
 
     struct Update: AsyncParsableCommand {

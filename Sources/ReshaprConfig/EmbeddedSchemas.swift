@@ -253,8 +253,13 @@ enum EmbeddedSchemas {
       "additionalProperties": false,
       "properties": {
         "type": { "enum": ["none", "apiKey", "jwt"] },
-        "header": { "description": "apiKey: header carrying the key (default X-API-Key).", "type": "string", "minLength": 1 },
+        "header": { "description": "apiKey: header carrying the key (default x-reshapr-key; X-API-Key is accepted too).", "type": "string", "minLength": 1 },
         "secretRef": { "$ref": "common.schema.json#/$defs/secretKeyRef" },
+        "keyHash": {
+          "description": "apiKey: the SHA-256 of the key instead of a Secret, so that the directory holds no usable key (reshapr config create --api-key generates one).",
+          "type": "string",
+          "pattern": "^sha256:[0-9a-f]{64}$"
+        },
         "issuer": { "type": "string", "minLength": 1 },
         "audiences": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
         "jwksFile": { "$ref": "common.schema.json#/$defs/relativePath" },
@@ -267,7 +272,10 @@ enum EmbeddedSchemas {
         }
       },
       "allOf": [
-        { "if": { "properties": { "type": { "const": "apiKey" } } }, "then": { "required": ["secretRef"] } },
+        {
+          "if": { "properties": { "type": { "const": "apiKey" } } },
+          "then": { "oneOf": [{ "required": ["secretRef"] }, { "required": ["keyHash"] }] }
+        },
         {
           "if": { "properties": { "type": { "const": "jwt" } } },
           "then": { "required": ["issuer", "audiences"], "oneOf": [{ "required": ["jwksFile"] }, { "required": ["jwksUrl"] }] }

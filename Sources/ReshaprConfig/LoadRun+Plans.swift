@@ -172,11 +172,19 @@ extension LoadRun {
         let path = JSONPath.root.appending("spec").appending("clientSecurity")
         switch type {
         case "apiKey":
+            if let hash = spec["keyHash"]?.stringValue {
+                guard let digest = ExpectedAPIKey.parseHash(hash) else {
+                    report(at, path.appending("keyHash"), "keyHash must be sha256: followed by 64 lowercase hex digits")
+                    ok = false
+                    return nil
+                }
+                return .apiKey(header: spec["header"]?.stringValue, key: .sha256(digest))
+            }
             guard let value = secretValue(spec["secretRef"], org: org, secrets: secrets, at: at, path.appending("secretRef")) else {
                 ok = false
                 return nil
             }
-            return .apiKey(header: spec["header"]?.stringValue ?? "X-API-Key", value: value)
+            return .apiKey(header: spec["header"]?.stringValue, key: .value(value))
         case "jwt":
             let jwks: ClientSecurity.JWKSSource
             if let file = spec["jwksFile"]?.stringValue {

@@ -199,6 +199,37 @@ public enum BackendSecurity: Sendable, Hashable {
 }
 
 /// How MCP clients authenticate to an endpoint; secret values already resolved.
+/// The API key a client must present: a Secret's value, or only the SHA-256 of the key
+/// (`keyHash`, as the control plane generates them), so that the directory holds no usable key.
+public enum ExpectedAPIKey: Sendable, Hashable {
+    case value(SecretValue)
+    case sha256([UInt8])
+
+    /// `sha256:<64 hex digits>` as bytes; `nil` when the text is not that.
+    public static func parseHash(_ text: String) -> [UInt8]? {
+        guard text.hasPrefix("sha256:") else { return nil }
+        let hex = Array(text.dropFirst("sha256:".count).utf8)
+        guard hex.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var index = 0
+        while index < 64 {
+            guard let high = hexValue(hex[index]), let low = hexValue(hex[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+}
+
 public enum ClientSecurity: Sendable, Hashable {
     public enum JWKSSource: Sendable, Hashable {
         /// The JWKS document, read from `jwksFile`.
@@ -207,7 +238,9 @@ public enum ClientSecurity: Sendable, Hashable {
     }
 
     case none
-    case apiKey(header: String, value: SecretValue)
+    /// `header` nil: the key is read from `x-reshapr-key`, or from `X-API-Key` (the default of
+    /// earlier versions, still accepted so that no client configuration breaks).
+    case apiKey(header: String?, key: ExpectedAPIKey)
     case jwt(issuer: String, audiences: [String], jwks: JWKSSource, algorithms: [String], authorizationServers: [String])
 
     public var typeName: String {

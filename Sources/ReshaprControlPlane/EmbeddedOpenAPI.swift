@@ -1457,6 +1457,67 @@ enum EmbeddedOpenAPI {
           }
         }
       }
+    },
+    "/api/v1/configuration-plans/{id}/renew-api-key": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "post": {
+        "summary": "Replace the plan's generated API key",
+        "operationId": "renewPlanAPIKey",
+        "tags": [
+          "configuration-plans"
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/APIKeyRenewed"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "The plan's client security is not an API key.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such item in the caller's organization.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Not logged in, or the session expired.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2018,6 +2079,10 @@ enum EmbeddedOpenAPI {
               },
               "serviceId": {
                 "type": "string"
+              },
+              "generateApiKey": {
+                "type": "boolean",
+                "description": "Clients need an API key generated now: answered once in apiKey, kept only as its SHA-256 (clientSecurity.keyHash)."
               }
             },
             "required": [
@@ -2039,6 +2104,10 @@ enum EmbeddedOpenAPI {
           },
           "serviceId": {
             "type": "string"
+          },
+          "apiKey": {
+            "type": "string",
+            "description": "With generateApiKey: the key, shown this once."
           }
         },
         "required": [
@@ -2200,6 +2269,26 @@ enum EmbeddedOpenAPI {
           "lastHeartbeat",
           "appliedRevision",
           "watching"
+        ]
+      },
+      "APIKeyRenewed": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          },
+          "apiKey": {
+            "type": "string",
+            "description": "The new key, shown this once."
+          }
+        },
+        "required": [
+          "id",
+          "name",
+          "apiKey"
         ]
       }
     }

@@ -66,6 +66,7 @@ public struct RESTAPI: Sendable {
         }
         api.get("configuration-plans") { request, _ in try await self.handle { try self.listPlans(try self.organization(request)) } }
         api.post("configuration-plans") { request, _ in try await self.handle { try await self.createPlan(request) } }
+        api.post("configuration-plans/:id/renew-api-key") { request, context in try await self.handle { try self.renewAPIKey(request, context) } }
         api.put("configuration-plans/:id") { request, context in try await self.handle { try await self.updatePlan(request, context) } }
         api.delete("configuration-plans/:id") { request, context in
             try await self.handle { try self.store.deletePlan(try self.id(context), organization: try self.organization(request)); return nil }

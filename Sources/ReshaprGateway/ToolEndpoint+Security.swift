@@ -19,6 +19,9 @@ extension ToolEndpoint {
     }
 
     static let credentialKey = "credential"
+    /// Where a client's API key is read when the plan names no header: reShapr's header, then
+    /// the default of earlier versions.
+    static let defaultKeyHeaders = ["x-reshapr-key", "X-API-Key"]
 
     /// The plan's backend security for this call: a user credential becomes an API key with the
     /// user's answer.
@@ -36,12 +39,19 @@ extension ToolEndpoint {
         switch exposition.plan.clientSecurity {
         case .none:
             return .allowed(client: nil)
-        case .apiKey(let header, let value):
-            guard let name = HTTPField.Name(header), let presented = headers[name] else {
-                return .refused(MCPAuthorizationFailure(message: "missing API key: send it in the \(header) header", challenge: "ApiKey header=\"\(header)\""))
+        case .apiKey(let header, let key):
+            let names = header.map { [$0] } ?? Self.defaultKeyHeaders
+            let shown = names[0]
+            guard let presented = names.lazy.compactMap({ HTTPField.Name($0).flatMap { headers[$0] } }).first else {
+                return .refused(MCPAuthorizationFailure(message: "missing API key: send it in the \(shown) header", challenge: "ApiKey header=\"\(shown)\""))
             }
-            guard APIKey.matches(presented, value.revealed) else {
-                return .refused(MCPAuthorizationFailure(message: "invalid API key", challenge: "ApiKey header=\"\(header)\", error=\"invalid_key\""))
+            let matches: Bool
+            switch key {
+            case .value(let value): matches = APIKey.matches(presented, value.revealed)
+            case .sha256(let digest): matches = APIKey.matches(presented, sha256: digest)
+            }
+            guard matches else {
+                return .refused(MCPAuthorizationFailure(message: "invalid API key", challenge: "ApiKey header=\"\(shown)\", error=\"invalid_key\""))
             }
             // Clients are told apart by a digest of their key, never the key itself.
             return .allowed(client: "key:" + APIKey.fingerprint(presented))

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -113,13 +114,34 @@ import Testing
             kind: Exposition
             metadata: {name: secured}
             spec: {plan: secured, path: /mcp/secured}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: ConfigurationPlan
+            metadata: {name: hashed}
+            spec:
+              service: {name: petstore, version: 1.0.0}
+              backend: {mock: true}
+              clientSecurity: {type: apiKey, header: X-Pet-Key, keyHash: "sha256:\(SHA256.hash(data: Array("only-its-hash".utf8)).map { String(format: "%02x", $0) }.joined())"}
+            ---
+            apiVersion: reshapr.io/v1
+            kind: Exposition
+            metadata: {name: hashed}
+            spec: {plan: hashed, path: /mcp/hashed}
             """)
-        try await withRunningGateway(configDirectory: dir.path) { client, _ in
+        try await withRunningGateway(configDirectory: dir.path) { client, gateway in
+            #expect(gateway.store.current.issues.isEmpty, "\(gateway.store.current.issues)")
             let message = ByteBuffer(string: MCPTestClient.initializeMessage("2025-06-18").serialized())
             let missing = try await client.post("/mcp/secured", headers: [.contentType: "application/json"], body: message)
             #expect(missing.status == .unauthorized)
-            #expect(missing.headers[.wwwAuthenticate] == #"ApiKey header="X-API-Key""#)
-            #expect(try json(missing)["error"]?["message"] == "missing API key: send it in the X-API-Key header")
+            #expect(missing.headers[.wwwAuthenticate] == #"ApiKey header="x-reshapr-key""#)
+            #expect(try json(missing)["error"]?["message"] == "missing API key: send it in the x-reshapr-key header")
+            let reshaprHeader = try await client.post("/mcp/secured", headers: [.contentType: "application/json", HTTPField.Name("x-reshapr-key")!: "key-123-secret"], body: message)
+            #expect(reshaprHeader.status == .ok)
+            // A key given only as its hash: the right key in the named header, and nothing else.
+            for (header, key, expected) in [("X-Pet-Key", "only-its-hash", HTTPResponse.Status.ok), ("X-Pet-Key", "only-its-has", .unauthorized), ("x-reshapr-key", "only-its-hash", .unauthorized)] {
+                let answer = try await client.post("/mcp/hashed", headers: [.contentType: "application/json", HTTPField.Name(header)!: key], body: message)
+                #expect(answer.status == expected, "\(header): \(key)")
+            }
             let wrong = try await client.post("/mcp/secured", headers: [.contentType: "application/json", HTTPField.Name("X-API-Key")!: "guess"], body: message)
             #expect(wrong.status == .unauthorized)
             #expect(try json(wrong)["error"]?["message"] == "invalid API key")
