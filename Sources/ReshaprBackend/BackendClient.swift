@@ -31,7 +31,7 @@ public final class BackendClient: Sendable {
     public func credentials(_ security: BackendSecurity, callerHeaders: [(name: String, value: String)]) async throws(BackendFailure) -> [(name: String, value: String)] {
         var request = BackendRequest(method: "POST", pathAndQuery: "")
         if case .apiKey(.query, let name, let value) = security {
-            return [(name, value.revealed)]
+            return [(name, try Self.resolve(value))]
         }
         try await apply(security, to: &request, callerHeaders: callerHeaders)
         return request.headers
@@ -78,15 +78,15 @@ public final class BackendClient: Sendable {
         case .none: break
         case .apiKey(let location, let name, let value):
             switch location {
-            case .header: request.setHeader(name, value.revealed)
+            case .header: request.setHeader(name, try Self.resolve(value))
             case .query:
                 request.removeQuery(name)
-                request.appendQuery(name, value.revealed)
+                request.appendQuery(name, try Self.resolve(value))
             }
         case .bearer(let token):
-            request.setHeader("Authorization", "Bearer " + token.revealed)
+            request.setHeader("Authorization", "Bearer " + (try Self.resolve(token)))
         case .basic(let username, let password):
-            request.setHeader("Authorization", "Basic " + Data("\(username):\(password.revealed)".utf8).base64EncodedString())
+            request.setHeader("Authorization", "Basic " + Data("\(username):\(try Self.resolve(password))".utf8).base64EncodedString())
         case .oauth2ClientCredentials:
             let token = try await tokens.token(for: security)
             request.setHeader("Authorization", "Bearer " + token)
@@ -101,9 +101,26 @@ public final class BackendClient: Sendable {
         }
     }
 
+    /// A secret's value for this call, its references resolved now; one that does not resolve
+    /// fails the call with its reason, never sends an empty credential.
+    public static func resolve(_ value: SecretValue) throws(BackendFailure) -> String {
+        do throws(SecretReferenceError) {
+            return try value.resolve()
+        } catch {
+            throw .credentials(error.description)
+        }
+    }
+
+    /// The plan's `backend.headers` for this call, references resolved.
+    public static func pinnedHeaders(_ backend: HTTPBackend) throws(BackendFailure) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for (name, value) in backend.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, try resolve(value))) }
+        return headers
+    }
+
     func execute(_ request: BackendRequest, base: HTTPBackend, timeout: Duration) async throws(BackendFailure) -> BackendResponse {
         var headers = HTTPHeaders()
-        for (name, value) in base.headers { headers.add(name: name, value: value) }
+        for (name, value) in try Self.pinnedHeaders(base) { headers.add(name: name, value: value) }
         for (name, value) in request.headers { headers.replaceOrAdd(name: name, value: value) }
         return try await http.execute(
             method: HTTPMethod(rawValue: request.method), target: try target(base.endpoint), tls: base.tls,

@@ -33,13 +33,12 @@ public final class GRPCBackendClient: Sendable {
     public init() {}
 
     /// Calls `service/method` on `backend.endpoint` (`http://host:port` for plaintext,
-    /// `https://` for TLS), with `metadata` (credentials, trace context).
+    /// `https://` for TLS), with `metadata` (the plan's headers, credentials, trace context).
     public func unary(
         _ request: [UInt8], service: String, method: String, backend: HTTPBackend, metadata: [(name: String, value: String)], timeout: Duration
     ) async throws(GRPCCallFailure) -> [UInt8] {
         let client = try self.client(for: backend)
         var callMetadata = Metadata()
-        for (name, value) in backend.headers { callMetadata.addString(value, forKey: name.lowercased()) }
         for (name, value) in metadata { callMetadata.addString(value, forKey: name.lowercased()) }
         var options = CallOptions.defaults
         options.timeout = timeout

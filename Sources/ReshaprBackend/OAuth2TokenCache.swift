@@ -73,7 +73,7 @@ final class OAuth2TokenCache: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         headers.add(name: "Accept", value: "application/json")
-        let credentials = Data("\(RequestBuilder.encode(key.clientID)):\(RequestBuilder.encode(key.clientSecret.revealed))".utf8).base64EncodedString()
+        let credentials = Data("\(RequestBuilder.encode(key.clientID)):\(RequestBuilder.encode(try BackendClient.resolve(key.clientSecret)))".utf8).base64EncodedString()
         headers.add(name: "Authorization", value: "Basic " + credentials)
         var form = "grant_type=client_credentials"
         if !key.scopes.isEmpty { form += "&scope=" + RequestBuilder.encode(key.scopes.joined(separator: " ")) }

@@ -48,7 +48,11 @@ public struct LoaderOptions: Sendable {
     /// 32 MiB: published API descriptions reach 10 MB and more (pretty-printed JSON).
     public static let defaultMaxFileSize = 32 << 20
 
-    public init(maxFileSize: Int = LoaderOptions.defaultMaxFileSize) {
+    /// Where `${file:…}` references in Secrets may read.
+    public var secretReferences: SecretReferencePolicy
+
+    public init(maxFileSize: Int = LoaderOptions.defaultMaxFileSize, secretReferences: SecretReferencePolicy = SecretReferencePolicy()) {
         self.maxFileSize = maxFileSize
+        self.secretReferences = secretReferences
     }
 }

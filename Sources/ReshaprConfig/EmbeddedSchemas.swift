@@ -147,7 +147,7 @@ enum EmbeddedSchemas {
         "mock": { "type": "boolean" },
         "timeout": { "$ref": "common.schema.json#/$defs/duration" },
         "headers": {
-          "description": "Fixed headers added to every backend request.",
+          "description": "Fixed headers added to every backend request; values may hold ${env:NAME} and ${file:/path} references, resolved at each call.",
           "type": "object",
           "propertyNames": { "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
           "additionalProperties": { "type": "string", "pattern": "^[^\\r\\n]*$" }
@@ -629,7 +629,7 @@ enum EmbeddedSchemas {
       "additionalProperties": false,
       "properties": {
         "data": {
-          "description": "Values written inline.",
+          "description": "Values written inline. A value may hold ${env:NAME} and ${file:/absolute/path} references (alone or inside a longer value; $${ is a literal ${), resolved on the gateway at each use: the credential never leaves the gateway's environment.",
           "type": "object",
           "propertyNames": { "minLength": 1 },
           "additionalProperties": { "type": "string" }

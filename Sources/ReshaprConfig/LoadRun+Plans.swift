@@ -49,8 +49,15 @@ extension LoadRun {
                     }
                     tls = TLSSettings(caPEM: caPEM, insecureSkipVerify: tlsSpec["insecureSkipVerify"]?.boolValue ?? false)
                 }
-                var headers: [String: String] = [:]
-                for (header, value) in backendSpec["headers"]?.objectValue ?? [:] { headers[header] = value.stringValue ?? "" }
+                var headers: [String: SecretValue] = [:]
+                for (header, value) in backendSpec["headers"]?.objectValue ?? [:] {
+                    do throws(SecretReferenceError) {
+                        headers[header] = try SecretValue(template: value.stringValue ?? "", policy: options.secretReferences)
+                    } catch {
+                        report(at, specPath.appending("backend").appending("headers").appending(header), error.description)
+                        ok = false
+                    }
+                }
                 var timeout = Duration.seconds(30)
                 if let raw = backendSpec["timeout"] {
                     if let parsed = Duration.parse(raw) {

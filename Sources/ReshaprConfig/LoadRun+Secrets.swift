@@ -15,7 +15,21 @@ extension LoadRun {
                     ok = false
                     continue
                 }
-                values[key] = SecretValue(text)
+                let path = JSONPath.root.appending("spec").appending("data").appending(key)
+                do throws(SecretReferenceError) {
+                    let secretValue = try SecretValue(template: text, policy: options.secretReferences)
+                    if secretValue.hasReferences {
+                        do throws(SecretReferenceError) {
+                            _ = try secretValue.resolve()
+                        } catch {
+                            report(candidate.location, path, "\(error); the calls that need it fail until it resolves", severity: .warning)
+                        }
+                    }
+                    values[key] = secretValue
+                } catch {
+                    report(candidate.location, path, error.description)
+                    ok = false
+                }
             }
             for (key, value) in (candidate.value["files"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let path = JSONPath.root.appending("spec").appending("files").appending(key)

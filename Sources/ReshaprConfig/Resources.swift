@@ -94,20 +94,6 @@ public struct Service: Sendable, Hashable {
     public var source: SourceLocation
 }
 
-/// A value from a Secret. Its description never shows the value, so it cannot leak
-/// through logs, interpolation or `/status` by accident.
-public struct SecretValue: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    /// The value itself; read it only where it is sent to its destination.
-    public let revealed: String
-
-    public init(_ value: String) {
-        self.revealed = value
-    }
-
-    public var description: String { "<redacted>" }
-    public var debugDescription: String { "<redacted>" }
-}
-
 public struct Secret: Sendable, Hashable {
     public var metadata: Metadata
     public var values: [String: SecretValue]
@@ -129,7 +115,8 @@ public enum Backend: Sendable, Hashable {
 public struct HTTPBackend: Sendable, Hashable {
     public var endpoint: String
     public var timeout: Duration
-    public var headers: [String: String]
+    /// Values may hold `${env:…}` and `${file:…}` references, resolved at each call.
+    public var headers: [String: SecretValue]
     public var tls: TLSSettings?
 
     /// The endpoint as it may be shown: without any `user:password@`.

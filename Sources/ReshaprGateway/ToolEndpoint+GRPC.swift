@@ -29,7 +29,8 @@ extension ToolEndpoint {
             do {
                 let credentials = try await backend.credentials(backendSecurity(context), callerHeaders: caller)
                 bytes = try await backend.grpc.unary(
-                    request, service: method.service, method: method.method, backend: http, metadata: trace + credentials,
+                    request, service: method.service, method: method.method, backend: http,
+                    metadata: try BackendClient.pinnedHeaders(http) + trace + credentials,
                     timeout: min(http.timeout, callTimeout))
             } catch let failure as GRPCCallFailure {
                 switch failure {

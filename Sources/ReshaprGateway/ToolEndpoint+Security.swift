@@ -47,7 +47,13 @@ extension ToolEndpoint {
             }
             let matches: Bool
             switch key {
-            case .value(let value): matches = APIKey.matches(presented, value.revealed)
+            case .value(let value):
+                do throws(SecretReferenceError) {
+                    matches = APIKey.matches(presented, try value.resolve())
+                } catch {
+                    logger.error("cannot check API keys", metadata: ["endpoint": "\(exposition.path)", "reason": "\(error)"])
+                    return .refused(MCPAuthorizationFailure(status: .serviceUnavailable, message: "the endpoint's API key cannot be read on this gateway", challenge: nil))
+                }
             case .sha256(let digest): matches = APIKey.matches(presented, sha256: digest)
             }
             guard matches else {

@@ -40,9 +40,17 @@ struct LoaderFlags: ParsableArguments {
     @Option(help: "Largest file read from the configuration directory, in bytes.")
     var maxFileSize: Int = LoaderOptions.defaultMaxFileSize
 
+    @Option(help: "A folder whose files Secrets may name as ${file:/path} (repeatable; default /run/secrets and /var/run/secrets).")
+    var secretFileRoot: [String] = []
+
     func options() throws -> LoaderOptions {
         guard maxFileSize > 0 else { throw ValidationError("--max-file-size must be a positive number of bytes") }
-        return LoaderOptions(maxFileSize: maxFileSize)
+        if let relative = secretFileRoot.first(where: { !$0.hasPrefix("/") || $0 == "/" }) {
+            throw ValidationError("--secret-file-root must be an absolute folder other than /, got \(relative)")
+        }
+        return LoaderOptions(
+            maxFileSize: maxFileSize,
+            secretReferences: SecretReferencePolicy(fileRoots: secretFileRoot.isEmpty ? SecretReferencePolicy.defaultFileRoots : secretFileRoot))
     }
 }
 

@@ -155,6 +155,14 @@ import Testing
         #expect(try await reshapr("artifact", "delete", id(attached.stdout)).status == 0)
         #expect(try JSONParser.parse(try await reshapr("artifact", "list", "-s", serviceID, "-o", "json").stdout).arrayValue?.count == 1)
 
+        // A secret that is only a reference: the CLI does not expand it, the control plane keeps
+        // and ships it as it is, and the gateway alone resolves it.
+        #expect(try await reshapr("secret", "create", "github", "--token", "Bearer ${env:GITHUB_TOKEN}").status == 0)
+        #expect(try await reshapr("config", "update", id(plan.stdout), "--backend-endpoint", "http://127.0.0.1:9/api", "--backend-security", "apiKey", "--secret", "github/token").status == 0)
+        #expect(try await reshapr("export", "--gateway-group", groupID, dir.path + "/referenced").status == 0)
+        let shipped = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/referenced/secrets/github.json"))))
+        #expect(shipped["spec"]?["data"]?["token"] == "Bearer ${env:GITHUB_TOKEN}", "\(shipped)")
+
         #expect(try JSONParser.parse(try await reshapr("gateway", "list", "-o", "json").stdout) == [])
         let missing = try await reshapr("expo", "delete", "0000000000000")
         #expect(missing.status == 1)

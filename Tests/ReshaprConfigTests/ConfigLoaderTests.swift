@@ -371,7 +371,7 @@ import Testing
             return
         }
         #expect(username == "admin")
-        #expect(password.revealed == "hunter2-password")
+        #expect(try password.resolve() == "hunter2-password")
         let dump = "\(configuration) \(String(reflecting: configuration))"
         #expect(!dump.contains("hunter2-password"))
         #expect(!dump.contains("s3cr3t-token-value"))

@@ -13,11 +13,13 @@ import Testing
 /// Starts the gateway (HTTP server, inotify reloads) on 127.0.0.1 with a port picked by the OS,
 /// runs `body`, and shuts it down.
 func withRunningGateway(
-    configDirectory: String, debounce: Duration = .milliseconds(20), keepAlive: Duration = .seconds(15), _ body: @Sendable (TestClient, Gateway) async throws -> Void
+    configDirectory: String, debounce: Duration = .milliseconds(20), keepAlive: Duration = .seconds(15), loader: LoaderOptions = LoaderOptions(),
+    _ body: @Sendable (TestClient, Gateway) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test.gateway")
     logger.logLevel = .warning
-    let options = GatewayOptions(configDirectory: configDirectory, host: "127.0.0.1", port: 0, reloadDebounce: debounce, keepAliveInterval: keepAlive)
+    let options = GatewayOptions(
+        configDirectory: configDirectory, host: "127.0.0.1", port: 0, loader: loader, reloadDebounce: debounce, keepAliveInterval: keepAlive)
     let gateway = try Gateway(options: options, logger: logger)
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let group = ServiceGroup(services: gateway.services { port in continuation.yield(port) }, logger: logger)
