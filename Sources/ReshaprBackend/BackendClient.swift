@@ -165,11 +165,29 @@ public final class BackendClient: Sendable {
         var configuration = TLSConfiguration.makeClientConfiguration()
         guard let tls else { return configuration }
         if tls.insecureSkipVerify { configuration.certificateVerification = .none }
-        if let pem = tls.caPEM {
+        var caPEM = tls.caPEM
+        if let secret = tls.caSecret { caPEM = try resolve(secret) }
+        if let pem = caPEM {
             do {
                 configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
             } catch {
                 throw .unreachable("the CA bundle is not valid PEM")
+            }
+        }
+        if let certificate = tls.clientCertificate, let key = tls.clientKey {
+            do {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(try resolve(certificate).utf8)).map { .certificate($0) }
+            } catch let failure as BackendFailure {
+                throw failure
+            } catch {
+                throw .credentials("the client certificate is not valid PEM")
+            }
+            do {
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(try resolve(key).utf8), format: .pem))
+            } catch let failure as BackendFailure {
+                throw failure
+            } catch {
+                throw .credentials("the client certificate's key is not a valid PEM private key")
             }
         }
         return configuration

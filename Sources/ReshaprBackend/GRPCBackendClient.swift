@@ -67,28 +67,56 @@ public final class GRPCBackendClient: Sendable {
         for entry in pooled { await entry.connections.value }
     }
 
+    /// Whether `host` is an IP address literal of `family`.
+    static func isAddress(_ host: String, family: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(family, host, &buffer) == 1
+    }
+
     private func client(for backend: HTTPBackend) throws(GRPCCallFailure) -> GRPCClient<HTTP2ClientTransport.Posix> {
         guard let url = URL(string: backend.endpoint), let scheme = url.scheme, let host = url.host else {
             throw .invalidEndpoint("backend endpoint \(backend.displayEndpoint) is not a URL")
         }
         let secure = scheme == "https"
         let port = url.port ?? (secure ? 443 : 80)
-        let key = "\(scheme)://\(host):\(port)|\(backend.tls.map { "\($0.insecureSkipVerify)|\($0.caPEM ?? "")" } ?? "")"
+        // TLS material is resolved once, when the connection is set up.
+        var ca = backend.tls?.caPEM
+        let identity: (certificate: String, key: String)?
+        do throws(SecretReferenceError) {
+            if let secret = backend.tls?.caSecret { ca = try secret.resolve() }
+            if let certificate = backend.tls?.clientCertificate, let key = backend.tls?.clientKey {
+                identity = (try certificate.resolve(), try key.resolve())
+            } else {
+                identity = nil
+            }
+        } catch {
+            throw .invalidEndpoint("cannot set up TLS to \(backend.displayEndpoint): \(error)")
+        }
+        let key = "\(scheme)://\(host):\(port)|\(backend.tls.map { "\($0.insecureSkipVerify)" } ?? "")|\(ca ?? "")|\(identity.map { $0.certificate + $0.key } ?? "")"
         return try clients.withLock { clients throws(GRPCCallFailure) in
             if let existing = clients[key] { return existing.client }
             let security: HTTP2ClientTransport.Posix.TransportSecurity
             if secure {
-                let tls = backend.tls
+                let skipVerify = backend.tls?.insecureSkipVerify == true
                 security = .tls { config in
-                    if let pem = tls?.caPEM { config.trustRoots = .certificates([.bytes(Array(pem.utf8), format: .pem)]) }
-                    if tls?.insecureSkipVerify == true { config.serverCertificateVerification = .noVerification }
+                    if let ca { config.trustRoots = .certificates([.bytes(Array(ca.utf8), format: .pem)]) }
+                    if let identity {
+                        config.certificateChain = [.bytes(Array(identity.certificate.utf8), format: .pem)]
+                        config.privateKey = .bytes(Array(identity.key.utf8), format: .pem)
+                    }
+                    if skipVerify { config.serverCertificateVerification = .noVerification }
                 }
             } else {
                 security = .plaintext
             }
             let transport: HTTP2ClientTransport.Posix
             do {
-                transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: security)
+                // An IP literal is not a DNS name: as one, it would become a TLS server name (SNI),
+                // which TLS forbids, and no connection would be made.
+                let target: any ResolvableTarget =
+                    Self.isAddress(host, family: AF_INET) ? .ipv4(host: host, port: port)
+                    : Self.isAddress(host, family: AF_INET6) ? .ipv6(host: host, port: port) : .dns(host: host, port: port)
+                transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: security)
             } catch {
                 throw .invalidEndpoint("cannot connect to \(backend.displayEndpoint): \(error)")
             }

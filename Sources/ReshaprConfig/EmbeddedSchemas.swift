@@ -157,8 +157,22 @@ enum EmbeddedSchemas {
           "additionalProperties": false,
           "properties": {
             "caFile": { "$ref": "common.schema.json#/$defs/relativePath" },
+            "caSecretRef": {
+              "description": "The CA bundle (PEM) from a Secret, instead of caFile.",
+              "$ref": "common.schema.json#/$defs/secretKeyRef"
+            },
+            "clientCertificateSecretRef": {
+              "description": "Mutual TLS: the client certificate (PEM, with its chain) sent to the backend, from a Secret.",
+              "$ref": "common.schema.json#/$defs/secretKeyRef"
+            },
+            "clientKeySecretRef": {
+              "description": "Mutual TLS: the client certificate's private key (PEM), from a Secret.",
+              "$ref": "common.schema.json#/$defs/secretKeyRef"
+            },
             "insecureSkipVerify": { "type": "boolean" }
-          }
+          },
+          "not": { "required": ["caFile", "caSecretRef"] },
+          "dependentRequired": { "clientCertificateSecretRef": ["clientKeySecretRef"], "clientKeySecretRef": ["clientCertificateSecretRef"] }
         }
       },
       "if": { "required": ["mock"], "properties": { "mock": { "const": true } } },

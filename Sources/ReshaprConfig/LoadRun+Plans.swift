@@ -47,7 +47,25 @@ extension LoadRun {
                             ok = false
                         }
                     }
-                    tls = TLSSettings(caPEM: caPEM, insecureSkipVerify: tlsSpec["insecureSkipVerify"]?.boolValue ?? false)
+                    let tlsPath = specPath.appending("backend").appending("tls")
+                    /// A PEM from a Secret, when the field is there.
+                    func pem(_ field: String) -> SecretValue? {
+                        guard let ref = tlsSpec[field] else { return nil }
+                        guard let value = secretValue(ref, org: name.org, secrets: secrets, at: at, tlsPath.appending(field)) else {
+                            ok = false
+                            return nil
+                        }
+                        return value
+                    }
+                    let clientCertificate = pem("clientCertificateSecretRef")
+                    let clientKey = pem("clientKeySecretRef")
+                    if (clientCertificate == nil) != (clientKey == nil), ok {
+                        report(at, tlsPath, "clientCertificateSecretRef and clientKeySecretRef go together")
+                        ok = false
+                    }
+                    tls = TLSSettings(
+                        caPEM: caPEM, caSecret: pem("caSecretRef"), clientCertificate: clientCertificate, clientKey: clientKey,
+                        insecureSkipVerify: tlsSpec["insecureSkipVerify"]?.boolValue ?? false)
                 }
                 var headers: [String: SecretValue] = [:]
                 for (header, value) in backendSpec["headers"]?.objectValue ?? [:] {

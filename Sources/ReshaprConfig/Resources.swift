@@ -103,7 +103,22 @@ public struct Secret: Sendable, Hashable {
 public struct TLSSettings: Sendable, Hashable {
     /// PEM text of the CA bundle, read from `caFile`.
     public var caPEM: String?
+    /// The CA bundle from a Secret (`caSecretRef`), instead of a file.
+    public var caSecret: SecretValue?
+    /// The client certificate (PEM, its chain) and private key (PEM) for mutual TLS, from Secrets.
+    public var clientCertificate: SecretValue?
+    public var clientKey: SecretValue?
     public var insecureSkipVerify: Bool
+
+    public init(
+        caPEM: String? = nil, caSecret: SecretValue? = nil, clientCertificate: SecretValue? = nil, clientKey: SecretValue? = nil, insecureSkipVerify: Bool = false
+    ) {
+        self.caPEM = caPEM
+        self.caSecret = caSecret
+        self.clientCertificate = clientCertificate
+        self.clientKey = clientKey
+        self.insecureSkipVerify = insecureSkipVerify
+    }
 }
 
 public enum Backend: Sendable, Hashable {

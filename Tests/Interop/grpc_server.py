@@ -3,7 +3,8 @@
 At start it compiles the proto with grpcio-tools into a temporary directory, writes the
 descriptor set there (protoc --include_imports --include_source_info), and prints
 "descriptor PATH", then "listening on PORT". With --token, calls need
-"authorization: Bearer <token>" metadata. Stops on SIGTERM.
+"authorization: Bearer <token>" metadata. With --tls CERT KEY CA, it serves TLS and requires a
+client certificate signed by CA (mutual TLS). Stops on SIGTERM.
 """
 
 import argparse
@@ -38,6 +39,7 @@ def compile_proto(out):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--token")
+    parser.add_argument("--tls", nargs=3, metavar=("CERT", "KEY", "CA"))
     args = parser.parse_args()
     out = tempfile.mkdtemp(prefix="reshapr-grpc-")
     descriptor, pb2, pb2_grpc = compile_proto(out)
@@ -75,7 +77,12 @@ def main():
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     pb2_grpc.add_PetStoreServicer_to_server(PetStore(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    if args.tls:
+        cert, key, ca = (open(path, "rb").read() for path in args.tls)
+        credentials = grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=True)
+        port = server.add_secure_port("127.0.0.1:0", credentials)
+    else:
+        port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
