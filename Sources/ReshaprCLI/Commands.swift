@@ -466,9 +466,18 @@ struct PlanOptions: ParsableArguments {
     @Option(help: "Secret for the backend security, as NAME/KEY.") var secret: String?
     @Option(help: "apiKey header name.") var apiKeyHeader = "X-API-Key"
     @Option(help: "basic: user name.") var username: String?
+    @Flag(inversion: .prefixedNo, help: "An audit line per tool call on the gateways (--audit-arguments: with the arguments' values).")
+    var audit: Bool?
+    @Flag(help: "Audit lines hold the arguments' values, not only their digest.") var auditArguments = false
 
     /// `spec` with what the flags set.
     func apply(to spec: inout JSONObject) throws {
+        if auditArguments {
+            guard audit != false else { throw ValidationError("--audit-arguments goes with --audit") }
+            spec["audit"] = ["arguments": true]
+        } else if let audit {
+            spec["audit"] = audit ? true : nil
+        }
         if mock { spec["backend"] = ["mock": true] }
         if let backendEndpoint { spec["backend"] = ["endpoint": .string(backendEndpoint)] }
         if let timeout {

@@ -120,7 +120,14 @@ enum EmbeddedSchemas {
         "prompts": { "$ref": "#/$defs/selection", "description": "Which prompts of the Service's Prompts artifacts the endpoint serves, by name; all when absent." },
         "resources": { "$ref": "#/$defs/selection", "description": "Which resources and resource templates of the Service's Resources artifacts the endpoint serves, by URI, URI template or name; all when absent." },
         "backendSecurity": { "$ref": "#/$defs/backendSecurity" },
-        "clientSecurity": { "$ref": "#/$defs/clientSecurity" }
+        "clientSecurity": { "$ref": "#/$defs/clientSecurity" },
+        "audit": {
+          "description": "An audit line per tool call (time, endpoint, tool, client, outcome, duration, backend status, request id, a digest of the arguments) to the gateway's --audit-log; arguments: true adds their values.",
+          "oneOf": [
+            { "type": "boolean" },
+            { "type": "object", "additionalProperties": false, "properties": { "arguments": { "type": "boolean" } } }
+          ]
+        }
       }
     }
   },

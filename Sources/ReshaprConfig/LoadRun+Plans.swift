@@ -141,6 +141,11 @@ extension LoadRun {
                 serviceVersion: serviceVersion, backend: backend, tools: tools, backendSecurity: backendSecurity,
                 clientSecurity: clientSecurity, listCacheTTL: listCacheTTL, source: at)
             plan.prompts = Self.itemSelection(spec["prompts"])
+            switch spec["audit"] {
+            case .bool(true)?: plan.audit = AuditSettings(arguments: false)
+            case .object(let settings)?: plan.audit = AuditSettings(arguments: settings["arguments"]?.boolValue ?? false)
+            default: break
+            }
             plan.resources = Self.itemSelection(spec["resources"])
             result[name] = (plan, service)
         }

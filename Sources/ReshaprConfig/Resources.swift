@@ -288,6 +288,14 @@ public struct ConfigurationPlan: Sendable, Hashable {
     /// How long MCP 2026-07-28 clients may cache `tools/list` (`spec.tools.cacheTtl`); nil: the default.
     public var listCacheTTL: Duration?
     public var source: SourceLocation
+    /// `spec.audit`: an audit line per tool call; nil when the plan does not audit.
+    public var audit: AuditSettings? = nil
+}
+
+/// What a plan's audit lines hold besides the call's facts.
+public struct AuditSettings: Sendable, Hashable {
+    /// The arguments' values, not only their digest.
+    public var arguments: Bool
 }
 
 public struct Exposition: Sendable, Hashable {

@@ -5,12 +5,15 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import ReshaprTelemetry
 import NIOSSL
 import ServiceLifecycle
 
 /// What reshapr-ctrl is told at start.
 public struct ControlPlaneOptions: Sendable {
     public var host: String
+    /// Where every change made through the REST API, and every login, is written as a JSON line.
+    public var auditLog: AuditLog?
     /// gRPC port for gateways; 0 picks a free one.
     public var grpcPort: Int
     /// REST/JSON port for the CLI; 0 picks a free one.
@@ -32,8 +35,9 @@ public struct ControlPlaneOptions: Sendable {
     public init(
         host: String = "0.0.0.0", grpcPort: Int = 5555, httpPort: Int = 5556, databasePath: String? = nil, evictAfter: Duration = .seconds(300),
         heartbeatInterval: Duration = .seconds(120), maintenanceInterval: Duration = .seconds(1),
-        tls: (certificatePath: String, keyPath: String)? = nil, allowPlaintextSecrets: Bool = false
+        tls: (certificatePath: String, keyPath: String)? = nil, allowPlaintextSecrets: Bool = false, auditLog: AuditLog? = nil
     ) {
+        self.auditLog = auditLog
         self.tls = tls
         self.allowPlaintextSecrets = allowPlaintextSecrets
         self.host = host
@@ -100,7 +104,7 @@ public final class ControlPlane: Sendable {
         // Passwords, sessions, secret values and exports travel on the REST API: TLS whenever
         // the control plane has a certificate.
         let api = Application(
-            router: RESTAPI(store: store, registry: registry).router(),
+            router: RESTAPI(store: store, registry: registry, audit: options.auditLog).router(),
             server: restServer,
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.httpPort), serverName: "reshapr-ctrl"),
             onServerRunning: { channel in

@@ -2032,6 +2032,22 @@ enum EmbeddedOpenAPI {
           },
           "clientSecurity": {
             "type": "object"
+          },
+          "audit": {
+            "description": "true, or {arguments: true}: an audit line per tool call on the gateways.",
+            "oneOf": [
+              {
+                "type": "boolean"
+              },
+              {
+                "type": "object",
+                "properties": {
+                  "arguments": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            ]
           }
         }
       },

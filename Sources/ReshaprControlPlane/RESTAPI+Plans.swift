@@ -23,7 +23,7 @@ extension RESTAPI {
     /// The plan spec of a request, checked against the ConfigurationPlan schema.
     func planSpec(_ input: JSONValue, service: ServiceRecord, name: String, organization: Organization) throws -> JSONValue {
         var spec: JSONObject = [:]
-        for key in ["description", "backend", "tools", "backendSecurity", "clientSecurity"] {
+        for key in ["description", "backend", "tools", "prompts", "resources", "backendSecurity", "clientSecurity", "audit"] {
             if let value = input[key] { spec[key] = value }
         }
         var withService = spec

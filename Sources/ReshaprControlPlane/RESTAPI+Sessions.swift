@@ -15,10 +15,12 @@ extension RESTAPI {
             throw APIError(status: .tooManyRequests, message: "too many failed logins for this user or address; retry in \(seconds) s", retryAfter: seconds)
         }
         guard let organization = try store.authenticate(username, password: password) else {
+            audit?.write(AuditMiddleware.line(user: username, organization: nil, action: "login", status: 401, address: address))
             loginThrottle.failed(user: username, address: address)
             throw APIError(status: .unauthorized, message: "wrong user name or password")
         }
         loginThrottle.succeeded(user: username)
+        audit?.write(AuditMiddleware.line(user: username, organization: organization.name, action: "login", status: 200, address: address))
         let (token, expires) = try store.openSession(username: username, organization: organization)
         return ["token": .string(token), "organization": .string(organization.name), "expiresAt": .string(expires.ISO8601Format())]
     }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import ReshaprConfig
 import ReshaprJSON
+import ReshaprTelemetry
 
 /// The REST/JSON API the `reshapr` CLI talks to, described in `api/openapi.json` (served at
 /// `/api/v1/openapi.json`). Every route but `POST /api/v1/login` needs
@@ -11,11 +12,13 @@ public struct RESTAPI: Sendable {
     let store: Store
     let registry: GatewayRegistry
     let loginThrottle: LoginThrottle
+    let audit: AuditLog?
 
-    init(store: Store, registry: GatewayRegistry, loginThrottle: LoginThrottle = LoginThrottle()) {
+    init(store: Store, registry: GatewayRegistry, loginThrottle: LoginThrottle = LoginThrottle(), audit: AuditLog? = nil) {
         self.store = store
         self.registry = registry
         self.loginThrottle = loginThrottle
+        self.audit = audit
     }
 
     struct APIError: Error {
@@ -27,6 +30,7 @@ public struct RESTAPI: Sendable {
 
     public func router() -> Router<ControlPlaneRequestContext> {
         let router = Router(context: ControlPlaneRequestContext.self)
+        if let audit { router.add(middleware: AuditMiddleware(audit: audit, store: store)) }
         let api = router.group("api/v1")
         api.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: EmbeddedOpenAPI.text + "\n")))

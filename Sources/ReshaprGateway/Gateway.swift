@@ -30,11 +30,15 @@ public struct GatewayOptions: Sendable {
     public var adminHost: String?
     /// How often an idle `subscriptions/listen` stream carries an SSE comment.
     public var keepAliveInterval: Duration
+    /// Where plans with `audit` write; standard output when nil.
+    public var auditLog: AuditLog?
 
     public init(
         configDirectory: String, host: String? = nil, port: Int? = nil, loader: LoaderOptions = LoaderOptions(), watch: Bool = true,
-        reloadDebounce: Duration = .milliseconds(25), adminPort: Int? = nil, adminHost: String? = nil, keepAliveInterval: Duration = .seconds(15)
+        reloadDebounce: Duration = .milliseconds(25), adminPort: Int? = nil, adminHost: String? = nil, keepAliveInterval: Duration = .seconds(15),
+        auditLog: AuditLog? = nil
     ) {
+        self.auditLog = auditLog
         self.keepAliveInterval = keepAliveInterval
         self.adminPort = adminPort
         self.adminHost = adminHost
@@ -95,7 +99,7 @@ public struct Gateway: Sendable {
         sessions = SessionStore()
         subscriptions = SubscriptionHub()
         listen = BoundAddress("\(options.host ?? configuration.gateway.host):\(options.port ?? configuration.gateway.port)")
-        let routing = RoutingTable.build(configuration, backend: backend, metrics: metrics, logger: logger)
+        let routing = RoutingTable.build(configuration, backend: backend, metrics: metrics, logger: logger, audit: options.auditLog ?? .standardOutput())
         store = ConfigurationStore(configuration, routing: routing)
         Self.log(store.current, to: logger)
     }

@@ -7,6 +7,7 @@ import ReshaprMCP
 import ReshaprOpenAPI
 import ReshaprGraphQL
 import ReshaprProtobuf
+import ReshaprTelemetry
 import ReshaprTools
 
 /// The MCP endpoints served, by path, built from one configuration. Immutable: a reload
@@ -21,6 +22,8 @@ public struct RoutingTable: Sendable {
     public var failed: Set<ResourceName>
     /// The endpoints by Service, for scripts calling other Services; shared with the tables built from this one.
     public var directory = EndpointDirectory()
+    /// Where plans with `audit` write their lines; shared with the tables built from this one.
+    public var audit: AuditLog?
 
     public static let empty = RoutingTable(endpoints: [:], issues: [], failed: [])
 
@@ -28,8 +31,10 @@ public struct RoutingTable: Sendable {
     /// tool selection share one `ToolSet`; an endpoint of `previous` whose exposition did not
     /// change is reused as it is.
     public static func build(
-        _ configuration: Configuration, backend: BackendClient, metrics: GatewayMetrics = GatewayMetrics(), logger: Logger, reusing previous: RoutingTable? = nil
+        _ configuration: Configuration, backend: BackendClient, metrics: GatewayMetrics = GatewayMetrics(), logger: Logger, reusing previous: RoutingTable? = nil,
+        audit: AuditLog? = nil
     ) -> RoutingTable {
+        let audit = audit ?? previous?.audit
         var endpoints: [String: ToolEndpoint] = [:]
         var aliases: [String: String] = [:]
         var issues: [ConfigIssue] = []
@@ -134,7 +139,7 @@ public struct RoutingTable: Sendable {
                 endpoint = ToolEndpoint(
                     exposition: exposition, toolSet: toolSet, backend: backend, callTimeout: settings.callTimeout,
                     maxConcurrentCalls: settings.maxConcurrentCalls, scriptGuardrails: settings.scripts, directory: directory, verifier: verifier,
-                    metrics: EndpointMetrics(metrics: metrics, endpoint: exposition.path), logger: logger)
+                    metrics: EndpointMetrics(metrics: metrics, endpoint: exposition.path), audit: audit, logger: logger)
             }
             endpoints[exposition.path] = endpoint
             for alias in exposition.aliases { aliases[alias] = exposition.path }
@@ -155,7 +160,7 @@ public struct RoutingTable: Sendable {
             }
         }
         directory.update(endpoints)
-        return RoutingTable(endpoints: endpoints, aliases: aliases, issues: issues, failed: failed, directory: directory)
+        return RoutingTable(endpoints: endpoints, aliases: aliases, issues: issues, failed: failed, directory: directory, audit: audit)
     }
 
     /// The endpoint a request path names, by its path or an alias, with its path.

@@ -35,6 +35,6 @@ extension ToolEndpoint {
         let (result, json) = ResultMapper.map(response, outputValidator: outputValidator)
         return CallOutcome(
             result: result, outcome: result.isError ? .toolError : .ok, answer: json, unauthorized: response.status == 401,
-            backendError: Self.errorReason(status: response.status))
+            backendError: Self.errorReason(status: response.status), backendStatus: response.status)
     }
 }

@@ -6,6 +6,7 @@ import ReshaprBackend
 import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
+import ReshaprTelemetry
 import ReshaprOpenAPI
 import ReshaprGraphQL
 import ReshaprProtobuf
@@ -38,6 +39,8 @@ public final class ToolEndpoint: MCPToolProvider {
     let directory: EndpointDirectory
     let verifier: JWTVerifier?
     let metrics: EndpointMetrics
+    /// Where the audit lines of a plan with `audit` go.
+    let audit: AuditLog?
     let logger: Logger
     /// Tool calls and resource reads of this endpoint in flight.
     private let inFlight = Atomic<Int>(0)
@@ -52,8 +55,9 @@ public final class ToolEndpoint: MCPToolProvider {
     init(
         exposition: ResolvedExposition, toolSet: ToolSet, backend: BackendClient, callTimeout: Duration, maxConcurrentCalls: Int,
         scriptGuardrails: GatewaySettings.ScriptGuardrails = GatewaySettings.ScriptGuardrails(), directory: EndpointDirectory = EndpointDirectory(),
-        verifier: JWTVerifier?, metrics: EndpointMetrics, logger: Logger
+        verifier: JWTVerifier?, metrics: EndpointMetrics, audit: AuditLog? = nil, logger: Logger
     ) {
+        self.audit = audit
         self.scriptGuardrails = scriptGuardrails
         self.directory = directory
         self.exposition = exposition
@@ -89,7 +93,11 @@ public final class ToolEndpoint: MCPToolProvider {
                     isError: true))
         }
         defer { releaseCallSlot() }
+        let started = ContinuousClock.now
         let call = await invoke(tool, arguments: arguments, context: context, nesting: 0)
+        if let settings = exposition.plan.audit, let audit {
+            audit.write(auditLine(tool: name, arguments: arguments, call: call, duration: ContinuousClock.now - started, context: context, settings: settings))
+        }
         var result = call.result
         // The backend refused the user's credential: a session must not keep offering it.
         if call.unauthorized, case .userCredential = exposition.plan.backendSecurity { result.userInputRejected = true }
@@ -165,6 +173,8 @@ public final class ToolEndpoint: MCPToolProvider {
         var unauthorized = false
         /// `reshapr_backend_errors_total` reason, if the backend failed.
         var backendError: String?
+        /// The backend's HTTP status, when one answered.
+        var backendStatus: Int?
     }
 
     /// The outcome of a call whose backend could not be reached or did not answer in time.

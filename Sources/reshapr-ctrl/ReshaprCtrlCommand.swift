@@ -25,6 +25,8 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
     @Option(help: "PEM certificate chain for gRPC and the REST API over TLS (with --tls-key).") var tlsCert: String?
     @Option(help: "PEM private key for gRPC and the REST API over TLS (with --tls-cert).") var tlsKey: String?
     @Flag(help: "Send Secret values to gateways over plaintext gRPC (development only).") var insecurePlaintextSecrets = false
+    @Option(help: "File for an audit line per change made through the REST API and per login (JSON lines, rotated at 100 MiB, 5 kept).")
+    var auditLog: String?
 
     func run() async throws {
         let (level, format): (Logger.Level, LogFormat)
@@ -42,11 +44,17 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
         let logger = Logger(label: "reshapr.ctrl")
         let environment = ProcessInfo.processInfo.environment
         let path = database ?? environment["RESHAPR_CTRL_DB"] ?? "reshapr-ctrl.sqlite"
+        let audit: AuditLog?
+        do {
+            audit = try auditLog.map { path throws(AuditLog.Failure) in try AuditLog(path: path) }
+        } catch {
+            throw ValidationError(error.description)
+        }
         let plane = try ControlPlane(
             options: ControlPlaneOptions(
                 host: host, grpcPort: grpcPort, httpPort: httpPort, databasePath: path, evictAfter: .seconds(evictAfter),
                 heartbeatInterval: .seconds(heartbeatInterval), tls: tlsCert.flatMap { cert in tlsKey.map { (cert, $0) } },
-                allowPlaintextSecrets: insecurePlaintextSecrets),
+                allowPlaintextSecrets: insecurePlaintextSecrets, auditLog: audit),
             logger: logger)
         // The administrator password comes from the environment only, never from the command line.
         if let password = environment["RESHAPR_ADMIN_PASSWORD"], !password.isEmpty {

@@ -94,6 +94,12 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var loader: LoaderFlags
 
+    @Option(help: "File for the audit lines of plans with audit (JSON, one per line; rotated by size, 5 kept). Default: standard output.")
+    var auditLog: String?
+
+    @Option(help: "Size in bytes at which the audit log is rotated.")
+    var auditLogMaxBytes = 100 << 20
+
     func run() async throws {
         let (level, format): (Logger.Level, LogFormat)
         do {
@@ -114,9 +120,10 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "reshapr.gateway")
         let gateway: Gateway
         do {
+            let audit = try auditLog.map { path throws(AuditLog.Failure) in try AuditLog(path: path, maxBytes: auditLogMaxBytes) }
             let options = GatewayOptions(
                 configDirectory: directory, host: host, port: port, loader: try loader.options(), watch: watch,
-                reloadDebounce: .milliseconds(reloadDebounceMs), adminPort: adminPort, adminHost: adminHost)
+                reloadDebounce: .milliseconds(reloadDebounceMs), adminPort: adminPort, adminHost: adminHost, auditLog: audit)
             gateway = try Gateway(options: options, logger: logger, metrics: metrics)
         } catch {
             printError("error: \(error)")
