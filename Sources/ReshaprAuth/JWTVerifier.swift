@@ -19,12 +19,15 @@ public struct JWTPolicy: Sendable, Hashable {
     public var algorithms: [String]
     /// Clock skew tolerated on `exp` and `nbf`.
     public var leeway: TimeInterval
+    /// False only with `disableAudienceValidation`: `aud` is not checked.
+    public var checksAudience: Bool
 
     public static let supportedAlgorithms = ["RS256", "ES256"]
 
-    public init(issuer: String, audiences: [String], algorithms: [String] = [], leeway: TimeInterval = 60) {
+    public init(issuer: String, audiences: [String], algorithms: [String] = [], leeway: TimeInterval = 60, checksAudience: Bool = true) {
         self.issuer = issuer
         self.audiences = audiences
+        self.checksAudience = checksAudience
         self.algorithms = algorithms.isEmpty ? Self.supportedAlgorithms : algorithms
         self.leeway = leeway
     }
@@ -72,6 +75,10 @@ public struct VerifiedToken: Sendable, Hashable {
     public var subject: String?
     public var issuer: String
     public var expiresAt: Date
+    /// OAuth2 scopes granted: the `scope` claim (space-separated) and the `scp` claim.
+    public var scopes: Set<String> = []
+    /// RFC 8707 resource indicators the token names (its `resource` claim).
+    public var resources: [String] = []
 }
 
 /// Fetches a URL's body; the gateway passes its HTTP client.
@@ -162,8 +169,10 @@ public struct JWTVerifier: Sendable {
         if let nbf = claims.nbf?.value, nbf.addingTimeInterval(-policy.leeway) > now { throw .notYetValid }
         guard let issuer = claims.iss?.value, issuer == policy.issuer else { throw .wrongIssuer(claims.iss?.value ?? "(none)") }
         let audiences = claims.aud?.value ?? []
-        guard audiences.contains(where: policy.audiences.contains) else { throw .wrongAudience(audiences) }
-        return VerifiedToken(subject: claims.sub?.value, issuer: issuer, expiresAt: exp)
+        guard !policy.checksAudience || audiences.contains(where: policy.audiences.contains) else { throw .wrongAudience(audiences) }
+        var scopes = Set((claims.scope ?? "").split(separator: " ").map(String.init))
+        scopes.formUnion(claims.scp?.values ?? [])
+        return VerifiedToken(subject: claims.sub?.value, issuer: issuer, expiresAt: exp, scopes: scopes, resources: claims.resource?.values ?? [])
     }
 
     // MARK: - Token parts
@@ -300,6 +309,28 @@ struct Claims: JWTPayload {
     var aud: AudienceClaim?
     var exp: ExpirationClaim?
     var nbf: NotBeforeClaim?
+    var scope: String?
+    var scp: StringOrList?
+    var resource: StringOrList?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// A claim that is a string or an array of strings (`scp`, `resource`).
+struct StringOrList: Codable, Sendable {
+    var values: [String]
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let one = try? container.decode(String.self) {
+            values = one.split(separator: " ").map(String.init)
+        } else {
+            values = try container.decode([String].self)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
+    }
 }

@@ -228,6 +228,11 @@ enum EmbeddedSchemas {
               "output": {
                 "description": "Deployment-time output filter of this tool (keyed by its name); it takes precedence over the Service's ToolsOutputFilters for this plan.",
                 "$ref": "tools-output-filters.schema.json#/$defs/filter"
+              },
+              "requiredScopes": {
+                "description": "jwt client security: the OAuth2 scopes a token needs to call this tool (instead of writeScopes).",
+                "type": "array",
+                "items": { "type": "string", "pattern": "^[^\\s\"\\\\]+$" }
               }
             }
           }
@@ -286,6 +291,21 @@ enum EmbeddedSchemas {
         "jwksFile": { "$ref": "common.schema.json#/$defs/relativePath" },
         "jwksUrl": { "type": "string", "pattern": "^https?://" },
         "algorithms": { "type": "array", "items": { "enum": ["RS256", "ES256"] }, "minItems": 1 },
+        "scopes": {
+          "description": "jwt: OAuth2 scopes every request needs; a token without them gets 403 insufficient_scope.",
+          "type": "array",
+          "items": { "type": "string", "pattern": "^[^\\s\"\\\\]+$" }
+        },
+        "writeScopes": {
+          "description": "jwt: scopes a call of a tool that is not read-only needs, unless tools.overrides.<tool>.requiredScopes says otherwise.",
+          "type": "array",
+          "items": { "type": "string", "pattern": "^[^\\s\"\\\\]+$" }
+        },
+        "filterToolsByScope": { "description": "jwt: tools/list shows only the tools the token may call (default true).", "type": "boolean" },
+        "disableAudienceValidation": {
+          "description": "jwt: accept tokens whatever their aud and resource claims (RFC 8707); a warning at load says so.",
+          "type": "boolean"
+        },
         "authorizationServers": {
           "description": "Advertised in /.well-known/oauth-protected-resource.",
           "type": "array",

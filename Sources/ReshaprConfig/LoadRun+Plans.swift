@@ -110,7 +110,7 @@ extension LoadRun {
                 }
                 overrides[operation] = ToolSelection.Override(
                     name: value["name"]?.stringValue, description: value["description"]?.stringValue, selection: value["selection"]?.stringValue,
-                    output: output)
+                    output: output, requiredScopes: value["requiredScopes"]?.arrayValue?.compactMap(\.stringValue))
             }
             let tools = ToolSelection(
                 include: toolsSpec?["include"]?.arrayValue?.compactMap(\.stringValue),
@@ -226,10 +226,20 @@ extension LoadRun {
             } else {
                 jwks = .url(spec["jwksUrl"]?.stringValue ?? "")
             }
+            var rules = ScopeRules()
+            rules.scopes = spec["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            rules.writeScopes = spec["writeScopes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            rules.filterTools = spec["filterToolsByScope"]?.boolValue ?? true
+            if spec["disableAudienceValidation"]?.boolValue == true {
+                rules.checksAudience = false
+                report(
+                    at, path.appending("disableAudienceValidation"),
+                    "tokens are accepted whatever audience and resource they name: a token issued for another service works here too", severity: .warning)
+            }
             return .jwt(
                 issuer: spec["issuer"]?.stringValue ?? "", audiences: spec["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 jwks: jwks, algorithms: spec["algorithms"]?.arrayValue?.compactMap(\.stringValue) ?? ["RS256", "ES256"],
-                authorizationServers: spec["authorizationServers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                authorizationServers: spec["authorizationServers"]?.arrayValue?.compactMap(\.stringValue) ?? [], scopes: rules)
         default:
             return ClientSecurity.none
         }

@@ -156,6 +156,8 @@ public struct ToolSelection: Sendable, Hashable {
         public var selection: String?
         /// The plan's own output filter of this tool, before the Service's.
         public var output: OutputFilter?
+        /// jwt client security: the scopes a call of this tool needs.
+        public var requiredScopes: [String]? = nil
     }
 
     /// Operations to expose; `nil` means all.
@@ -232,6 +234,20 @@ public enum ExpectedAPIKey: Sendable, Hashable {
     }
 }
 
+/// The OAuth2 scopes a JWT-protected endpoint asks for.
+public struct ScopeRules: Sendable, Hashable {
+    /// Needed by every request.
+    public var scopes: [String] = []
+    /// Needed to call a tool that is not read-only, unless its override names its own.
+    public var writeScopes: [String] = []
+    /// `tools/list` shows only the tools the token may call.
+    public var filterTools = true
+    /// False with `disableAudienceValidation`: neither `aud` nor `resource` is checked.
+    public var checksAudience = true
+
+    public init() {}
+}
+
 public enum ClientSecurity: Sendable, Hashable {
     public enum JWKSSource: Sendable, Hashable {
         /// The JWKS document, read from `jwksFile`.
@@ -243,7 +259,7 @@ public enum ClientSecurity: Sendable, Hashable {
     /// `header` nil: the key is read from `x-reshapr-key`, or from `X-API-Key` (the default of
     /// earlier versions, still accepted so that no client configuration breaks).
     case apiKey(header: String?, key: ExpectedAPIKey)
-    case jwt(issuer: String, audiences: [String], jwks: JWKSSource, algorithms: [String], authorizationServers: [String])
+    case jwt(issuer: String, audiences: [String], jwks: JWKSSource, algorithms: [String], authorizationServers: [String], scopes: ScopeRules)
 
     public var typeName: String {
         switch self {

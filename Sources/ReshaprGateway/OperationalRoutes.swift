@@ -44,7 +44,7 @@ struct OperationalRoutes: Sendable {
             let prefix = "/.well-known/oauth-protected-resource"
             let path = MCPServer.endpointPath(request.uri.path.dropFirst(prefix.count))
             guard let endpoint = store.current.routing.endpoint(at: path)?.endpoint,
-                case .jwt(let issuer, _, _, _, let servers) = endpoint.exposition.plan.clientSecurity
+                case .jwt(let issuer, _, _, _, let servers, _) = endpoint.exposition.plan.clientSecurity
             else {
                 return Self.json(["error": .string("no OAuth-protected MCP endpoint at \(path)")], status: .notFound)
             }
@@ -53,6 +53,7 @@ struct OperationalRoutes: Sendable {
                 "resource": .string(resource.url),
                 "authorization_servers": .array((servers.isEmpty ? [issuer] : servers).map(JSONValue.string)),
                 "bearer_methods_supported": ["header"],
+                "scopes_supported": .array(endpoint.scopesSupported.map(JSONValue.string)),
                 "resource_name": .string("\(endpoint.exposition.service.metadata.name) \(endpoint.exposition.service.version) (reShapr MCP)"),
             ])
         }

@@ -58,7 +58,7 @@ public struct RoutingTable: Sendable {
                 let service = exposition.service
                 // Fail closed: an endpoint whose client security cannot be enforced is not served.
                 var verifier: JWTVerifier?
-                if case .jwt(let issuer, let audiences, let jwks, let algorithms, _) = exposition.plan.clientSecurity {
+                if case .jwt(let issuer, let audiences, let jwks, let algorithms, _, let rules) = exposition.plan.clientSecurity {
                     let plan = exposition.plan.source
                     let field = JSONPath.root.appending("spec").appending("clientSecurity")
                     let source: ReshaprAuth.JWKSSource
@@ -77,7 +77,7 @@ public struct RoutingTable: Sendable {
                     }
                     let keys = keyStores[source] ?? JWKSKeyStore(source: source, fetch: { url in try await backend.fetch(url) })
                     keyStores[source] = keys
-                    verifier = JWTVerifier(policy: JWTPolicy(issuer: issuer, audiences: audiences, algorithms: algorithms), keys: keys)
+                    verifier = JWTVerifier(policy: JWTPolicy(issuer: issuer, audiences: audiences, algorithms: algorithms, checksAudience: rules.checksAudience), keys: keys)
                 }
                 let tools = exposition.plan.tools
                 guard let artifact = service.artifacts.first(where: { Self.compiles($0.type, for: service.type) }) else {

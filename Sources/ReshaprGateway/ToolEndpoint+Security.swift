@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import ReshaprAuth
 import ReshaprConfig
+import ReshaprJSON
 import ReshaprMCP
 
 /// Who may call an endpoint (the plan's `clientSecurity`), and the credentials a call sends to
@@ -71,7 +72,21 @@ extension ToolEndpoint {
             }
             do {
                 let token = try await verifier.verify(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-                return .allowed(client: "sub:\(token.issuer)#\(token.subject ?? "?")")
+                guard case .jwt(_, _, _, _, _, let rules) = exposition.plan.clientSecurity else { return .allowed(client: nil) }
+                // RFC 8707: a token issued for named resources is good for those only.
+                if rules.checksAudience, !token.resources.isEmpty, !token.resources.contains(resource.url) {
+                    return .refused(
+                        MCPAuthorizationFailure(
+                            message: "invalid bearer token: it was issued for \(token.resources.joined(separator: ", ")), not \(resource.url)",
+                            challenge: "Bearer \(metadata), error=\"invalid_token\", error_description=\"the token's resource is not this endpoint\""))
+                }
+                if !rules.scopes.allSatisfy(token.scopes.contains) {
+                    return .refused(
+                        MCPAuthorizationFailure(
+                            status: .forbidden, message: "the token lacks the scopes this endpoint needs: \(rules.scopes.joined(separator: " "))",
+                            challenge: "Bearer error=\"insufficient_scope\", scope=\"\(rules.scopes.joined(separator: " "))\", \(metadata)"))
+                }
+                return .allowed(client: "sub:\(token.issuer)#\(token.subject ?? "?")", scopes: token.scopes)
             } catch {
                 if error.isServerSide {
                     logger.error("cannot verify tokens", metadata: ["endpoint": "\(exposition.path)", "reason": "\(error)"])
@@ -84,5 +99,37 @@ extension ToolEndpoint {
                         challenge: "Bearer \(metadata), error=\"invalid_token\", error_description=\"\(description)\""))
             }
         }
+    }
+
+    /// The scopes each tool's calls need: its override's `requiredScopes`, else the plan's
+    /// `writeScopes` for a tool that is not read-only, and the plan's `scopes` always.
+    static func scopesByTool(_ tools: [JSONValue], plan: ConfigurationPlan) -> [String: [String]] {
+        guard case .jwt(_, _, _, _, _, let rules) = plan.clientSecurity else { return [:] }
+        var overridden: [String: [String]] = [:]
+        for (selector, override) in plan.tools.overrides {
+            if let scopes = override.requiredScopes { overridden[override.name ?? selector] = scopes }
+        }
+        var result: [String: [String]] = [:]
+        for tool in tools {
+            guard let name = tool["name"]?.stringValue else { continue }
+            let own = overridden[name] ?? (tool["annotations"]?["readOnlyHint"] == true ? [] : rules.writeScopes)
+            var needed = rules.scopes
+            for scope in own where !needed.contains(scope) { needed.append(scope) }
+            result[name] = needed
+        }
+        return result
+    }
+
+    public func requiredScopes(forTool name: String) -> [String] { scopesByTool[name] ?? [] }
+
+    public func tools(visibleWith scopes: Set<String>?) -> [JSONValue] {
+        guard let scopes, case .jwt(_, _, _, _, _, let rules) = exposition.plan.clientSecurity, rules.filterTools else { return tools }
+        return tools.filter { tool in requiredScopes(forTool: tool["name"]?.stringValue ?? "").allSatisfy(scopes.contains) }
+    }
+
+    /// Every scope the endpoint asks for, for its protected resource metadata.
+    public var scopesSupported: [String] {
+        guard case .jwt(_, _, _, _, _, let rules) = exposition.plan.clientSecurity else { return [] }
+        return Array(Set(rules.scopes + rules.writeScopes + scopesByTool.values.joined())).sorted()
     }
 }

@@ -46,6 +46,8 @@ public final class ToolEndpoint: MCPToolProvider {
     private let inFlight = Atomic<Int>(0)
     /// The prompts and resources the endpoint serves.
     public let content: EndpointContent
+    /// JWT client security: the scopes each tool's calls need.
+    let scopesByTool: [String: [String]]
 
     public var catalog: ToolCatalog<ToolBinding> { toolSet.catalog }
     public var tools: [JSONValue] { toolSet.tools }
@@ -69,6 +71,7 @@ public final class ToolEndpoint: MCPToolProvider {
         self.metrics = metrics
         self.logger = logger
         content = EndpointContent(service: exposition.service, plan: exposition.plan)
+        scopesByTool = Self.scopesByTool(toolSet.tools, plan: exposition.plan)
         let service = exposition.service
         serverInfo = [
             "name": .string("reshapr-\(service.metadata.name)"),

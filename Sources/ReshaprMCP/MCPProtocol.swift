@@ -112,6 +112,8 @@ public struct MCPCallContext: Sendable {
     public var logger: Logger
     /// The user's answers to the provider's ``MCPUserInput``, by key.
     public var userInputs: [String: String] = [:]
+    /// The caller's token scopes, when the endpoint checks scopes.
+    public var scopes: Set<String>? = nil
 }
 
 /// The outcome of `callTool` when the tool does not exist: a protocol error, not a tool error.
@@ -146,6 +148,11 @@ public protocol MCPToolProvider: Sendable {
     /// What the user must provide before the tool can be called, if anything; the MCP layer
     /// asks for it and puts the answer in `MCPCallContext.userInputs`.
     func userInput(forTool name: String) -> MCPUserInput?
+    /// The OAuth2 scopes a call of the tool needs (checked when the caller's token carries
+    /// scopes); empty when it needs none.
+    func requiredScopes(forTool name: String) -> [String]
+    /// The tools a caller with these scopes is shown (`nil`: the caller has no token scopes).
+    func tools(visibleWith scopes: Set<String>?) -> [JSONValue]
 
     /// Every prompt, as MCP `Prompt` objects, in a stable order.
     var prompts: [JSONValue] { get }
@@ -164,6 +171,8 @@ extension MCPToolProvider {
     public var authenticatesClients: Bool { false }
     public func paramHeaders(ofTool name: String) -> [MCPParamHeader] { [] }
     public func userInput(forTool name: String) -> MCPUserInput? { nil }
+    public func requiredScopes(forTool name: String) -> [String] { [] }
+    public func tools(visibleWith scopes: Set<String>?) -> [JSONValue] { tools }
     public var prompts: [JSONValue] { [] }
     public func getPrompt(name: String, arguments: JSONObject, context: MCPCallContext) async -> MCPPromptLookup { .unknownPrompt }
     public var resources: [JSONValue] { [] }
@@ -236,14 +245,16 @@ public struct MCPResourceURL: Sendable, Hashable {
 
 /// The outcome of checking a caller's credentials.
 public enum MCPAuthorization: Sendable {
-    /// The caller may go on; `client` names it (for rate limits and logs), nil for anonymous endpoints.
-    case allowed(client: String?)
+    /// The caller may go on; `client` names it (for rate limits and logs), nil for anonymous
+    /// endpoints; `scopes` are its token's OAuth2 scopes, nil when the endpoint checks none.
+    case allowed(client: String?, scopes: Set<String>? = nil)
     case refused(MCPAuthorizationFailure)
 }
 
 /// Why a caller is refused, and how it should authenticate (the `WWW-Authenticate` challenge).
 public struct MCPAuthorizationFailure: Sendable {
-    /// 401 for missing or bad credentials; 503 when the gateway cannot check them now.
+    /// 401 for missing or bad credentials; 403 for a token without the scopes needed; 503
+    /// when the gateway cannot check them now.
     public var status: HTTPResponse.Status
     public var message: String
     public var challenge: String?

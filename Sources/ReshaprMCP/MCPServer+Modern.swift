@@ -62,6 +62,7 @@ extension MCPServer {
         var context = MCPCallContext(
             headers: request.headers, sessionID: nil, protocolVersion: version, requestID: call.requestID, client: call.client,
             traceParent: call.traceParent, logger: call.logger)
+        context.scopes = call.scopes
         switch method {
         case "server/discover":
             var result = cacheable(provider)
@@ -70,7 +71,7 @@ extension MCPServer {
             if let instructions = provider.instructions { result["instructions"] = .string(instructions) }
             return complete(id: id, result, provider: provider)
         case "tools/list":
-            switch Self.page(provider.tools, cursor: params["cursor"], pageSize: options.pageSize) {
+            switch Self.page(provider.tools(visibleWith: call.scopes), cursor: params["cursor"], pageSize: options.pageSize) {
             case .failure(let invalid):
                 return Self.modernError(id: id, JSONRPCErrorCode.invalidParams, invalid.description)
             case .success(let (tools, next)):
@@ -80,6 +81,9 @@ extension MCPServer {
                 return complete(id: id, result, provider: provider)
             }
         case "tools/call":
+            if let name = params["name"]?.stringValue, let refused = insufficientScope(request, tool: name, provider: provider, scopes: call.scopes) {
+                return refused
+            }
             if let name = params["name"]?.stringValue,
                 let mismatch = MCPParamHeader.mismatch(
                     provider.paramHeaders(ofTool: name), arguments: params["arguments"]?.objectValue ?? [:], headers: request.headers)

@@ -93,11 +93,13 @@ extension MCPServer {
         var context = MCPCallContext(
             headers: request.headers, sessionID: sessionID, protocolVersion: negotiated, requestID: call.requestID, client: call.client,
             traceParent: call.traceParent, logger: call.logger)
+        context.scopes = call.scopes
         // A single tools/call may be answered as a stream: asking the user first for what its
         // tool needs (then the session keeps it), or reporting progress when the caller asked.
         if !isBatch, message["jsonrpc"] == "2.0", message["method"]?.stringValue == "tools/call", let id = message["id"], Self.isValidID(id),
             let params = message["params"], let name = params["name"]?.stringValue
         {
+            if let refused = insufficientScope(request, tool: name, provider: provider, scopes: call.scopes) { return refused }
             if let need = provider.userInput(forTool: name) {
                 guard let value = sessions.userInput(sessionID, key: need.key) else {
                     return elicitThenCall(id: id, tool: name, need: need, params: params, provider: provider, context: context, session: sessionID)
@@ -194,7 +196,7 @@ extension MCPServer {
         case "ping":
             return JSONRPC.result(id: id, .object([:]))
         case "tools/list":
-            return listTools(id: id, params: params, provider: provider, pageSize: pageSize)
+            return listTools(id: id, params: params, provider: provider, scopes: context.scopes, pageSize: pageSize)
         case "tools/call":
             return await callTool(id: id, params: params, provider: provider, context: context)
         case "initialize":
@@ -206,8 +208,8 @@ extension MCPServer {
         }
     }
 
-    func listTools(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, pageSize: Int) -> JSONValue {
-        switch Self.page(provider.tools, cursor: params["cursor"], pageSize: pageSize) {
+    func listTools(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, scopes: Set<String>?, pageSize: Int) -> JSONValue {
+        switch Self.page(provider.tools(visibleWith: scopes), cursor: params["cursor"], pageSize: pageSize) {
         case .failure(let invalid):
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: invalid.description)
         case .success(let (tools, next)):
@@ -220,6 +222,10 @@ extension MCPServer {
     func callTool(id: JSONValue, params: JSONValue, provider: any MCPToolProvider, context: MCPCallContext) async -> JSONValue {
         guard let name = params["name"]?.stringValue else {
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.name is required")
+        }
+        // Inside a batch there is no HTTP answer of its own: the scope refusal is a JSON-RPC error.
+        if let scopes = context.scopes, case let needed = provider.requiredScopes(forTool: name), !needed.allSatisfy(scopes.contains) {
+            return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidRequest, message: "insufficient_scope: calling \(name) needs the scopes \(needed.joined(separator: " "))")
         }
         let arguments: JSONObject
         switch params["arguments"] {

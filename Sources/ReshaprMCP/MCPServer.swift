@@ -119,20 +119,22 @@ public struct MCPServer: Sendable {
             return Self.httpError(.forbidden, "Origin \(origin) is not allowed")
         }
         let client: String?
+        let scopes: Set<String>?
         // The resource is the URL the client called, which may be an alias of `path`.
         switch await provider.authorize(request.headers, resource: Self.resourceURL(request, path: Self.endpointPath(request.uri.path))) {
-        case .allowed(let name):
+        case .allowed(let name, let granted):
             client = name
+            scopes = granted
         case .refused(let failure):
             logger.notice("refused request", metadata: ["path": "\(path)", "reason": "\(failure.message)", "remote": "\(remoteAddress ?? "?")"])
-            reject(failure.status == .serviceUnavailable ? "auth_unavailable" : "unauthorized")
+            reject(failure.status == .serviceUnavailable ? "auth_unavailable" : failure.status == .forbidden ? "insufficient_scope" : "unauthorized")
             var response = Self.jsonRPCError(failure.status, code: JSONRPCErrorCode.invalidRequest, failure.message)
             if let challenge = failure.challenge { response.headers[.wwwAuthenticate] = challenge }
             return response
         }
         let rateLimitKey = client ?? remoteAddress ?? "unknown"
         if let limited = admit(rateLimitKey, options: options) { return limited }
-        let call = CallInfo(client: client, rateLimitKey: rateLimitKey, traceParent: traceParent, requestID: requestID, logger: logger)
+        let call = CallInfo(client: client, scopes: scopes, rateLimitKey: rateLimitKey, traceParent: traceParent, requestID: requestID, logger: logger)
         switch request.method {
         case .post: return await post(request, path: path, provider: provider, options: options, call: call)
         case .get: return get(request, path: path)
@@ -161,8 +163,24 @@ public struct MCPServer: Sendable {
     }
 
     /// What a tool call needs to know of the request beyond its headers.
+    /// A 403 for a `tools/call` whose tool needs scopes the caller's token lacks, with the
+    /// challenge of the MCP authorization spec's step-up flow; nil when the call may go on.
+    func insufficientScope(_ request: Request, tool: String, provider: any MCPToolProvider, scopes: Set<String>?) -> Response? {
+        guard let scopes else { return nil }
+        let needed = provider.requiredScopes(forTool: tool)
+        guard !needed.allSatisfy(scopes.contains) else { return nil }
+        reject("insufficient_scope")
+        let resource = Self.resourceURL(request, path: Self.endpointPath(request.uri.path))
+        var response = Self.jsonRPCError(
+            .forbidden, code: JSONRPCErrorCode.invalidRequest, "calling \(tool) needs the scopes \(needed.joined(separator: " ")); the token lacks some")
+        response.headers[.wwwAuthenticate] =
+            "Bearer error=\"insufficient_scope\", scope=\"\(needed.joined(separator: " "))\", resource_metadata=\"\(resource.protectedResourceMetadata)\""
+        return response
+    }
+
     struct CallInfo {
         var client: String?
+        var scopes: Set<String>?
         /// Who the rate limit counts this request against.
         var rateLimitKey: String
         var traceParent: TraceParent

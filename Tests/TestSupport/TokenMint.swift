@@ -11,6 +11,10 @@ public struct TokenMint: Sendable {
         public var aud: [String]?
         public var exp: Int?
         public var nbf: Int?
+        /// OAuth2 scopes, space-separated.
+        public var scope: String?
+        /// RFC 8707 resource indicators.
+        public var resource: [String]?
 
         public func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
@@ -38,11 +42,13 @@ public struct TokenMint: Sendable {
 
     /// A token valid for `lifetime` seconds (negative: already expired) for `audience`.
     public func token(
-        audience: String?, subject: String = "agent-1", lifetime: Int = 300, kid: String = "rsa-1", issuer: String? = nil, notBefore: Int? = nil
+        audience: String?, subject: String = "agent-1", lifetime: Int = 300, kid: String = "rsa-1", issuer: String? = nil, notBefore: Int? = nil,
+        scope: String? = nil, resource: [String]? = nil
     ) async throws -> String {
         let now = Int(Date().timeIntervalSince1970)
         let claims = Claims(
-            iss: issuer ?? self.issuer, sub: subject, aud: audience.map { [$0] }, exp: now + lifetime, nbf: notBefore.map { now + $0 })
+            iss: issuer ?? self.issuer, sub: subject, aud: audience.map { [$0] }, exp: now + lifetime, nbf: notBefore.map { now + $0 }, scope: scope,
+            resource: resource)
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 }
