@@ -241,6 +241,7 @@ let package = Package(
             dependencies: [
                 "ReshaprGateway",
                 "ReshaprBackend",
+                "ReshaprMCP",
                 "ReshaprTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),

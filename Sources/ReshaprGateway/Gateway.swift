@@ -32,13 +32,17 @@ public struct GatewayOptions: Sendable {
     public var keepAliveInterval: Duration
     /// Where plans with `audit` write; standard output when nil.
     public var auditLog: AuditLog?
+    /// Seals legacy session ids so that replicas sharing the key accept each other's sessions;
+    /// nil keeps sessions in this process.
+    public var sessionSealer: SessionSealer?
 
     public init(
         configDirectory: String, host: String? = nil, port: Int? = nil, loader: LoaderOptions = LoaderOptions(), watch: Bool = true,
         reloadDebounce: Duration = .milliseconds(25), adminPort: Int? = nil, adminHost: String? = nil, keepAliveInterval: Duration = .seconds(15),
-        auditLog: AuditLog? = nil
+        auditLog: AuditLog? = nil, sessionSealer: SessionSealer? = nil
     ) {
         self.auditLog = auditLog
+        self.sessionSealer = sessionSealer
         self.keepAliveInterval = keepAliveInterval
         self.adminPort = adminPort
         self.adminHost = adminHost
@@ -96,7 +100,7 @@ public struct Gateway: Sendable {
             throw error
         }
         backend = BackendClient()
-        sessions = SessionStore()
+        sessions = SessionStore(sealer: options.sessionSealer)
         subscriptions = SubscriptionHub()
         listen = BoundAddress("\(options.host ?? configuration.gateway.host):\(options.port ?? configuration.gateway.port)")
         let routing = RoutingTable.build(configuration, backend: backend, metrics: metrics, logger: logger, audit: options.auditLog ?? .standardOutput())

@@ -45,7 +45,11 @@ public enum StatusReport {
             "generation": .integer(snapshot.generation),
             "reloads": reloads(snapshot.history),
             "sync": syncStatus(configuration.root),
-            "sessions": ["active": .integer(sessions.count), "notificationStreams": .integer(sessions.openStreams)],
+            "sessions": [
+                "active": .integer(sessions.count), "notificationStreams": .integer(sessions.openStreams),
+                // Sealed ids: every replica with the key takes them; else they live in this process only.
+                "shared": .bool(sessions.sealer != nil),
+            ],
             "subscriptions": ["active": .integer(subscriptions.count)],
             "filesScanned": .integer(configuration.filesScanned),
             "resources": resourceCounts(configuration),

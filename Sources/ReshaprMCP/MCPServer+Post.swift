@@ -56,7 +56,7 @@ extension MCPServer {
             guard !isBatch else {
                 return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "initialize must not be part of a batch")
             }
-            return initialize(first, path: path, provider: provider)
+            return initialize(first, path: path, provider: provider, client: call.client)
         }
         guard let sessionID = request.headers[.mcpSessionID] else {
             return Self.jsonRPCError(
@@ -64,7 +64,7 @@ extension MCPServer {
                 "Mcp-Session-Id header is required; send initialize first (MCP 2025-11-25 and earlier), "
                     + "or carry params._meta.\(MCPMetaKey.protocolVersion) (MCP 2026-07-28)")
         }
-        guard let negotiated = sessions.touch(sessionID, path: path) else {
+        guard let negotiated = sessions.touch(sessionID, path: path, client: call.client) else {
             return Self.jsonRPCError(.notFound, code: JSONRPCErrorCode.invalidRequest, "session not found; send initialize again")
         }
         if let version = request.headers[.mcpProtocolVersion], !MCPVersion.supported.contains(version) {
@@ -140,13 +140,14 @@ extension MCPServer {
     /// Bytes of answers one batch may produce before its remaining requests are refused.
     static let maxBatchAnswerBytes = 8 << 20
 
-    func initialize(_ message: JSONValue, path: String, provider: any MCPToolProvider) -> Response {
+    func initialize(_ message: JSONValue, path: String, provider: any MCPToolProvider, client: String?) -> Response {
         guard let id = message["id"], Self.isValidID(id) else {
             return Self.jsonRPCError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "initialize must be a request with an id")
         }
         let requested = message["params"]?["protocolVersion"]?.stringValue
         let version = MCPVersion.negotiate(requested)
-        let sessionID = sessions.create(path: path, protocolVersion: version, clientCapabilities: message["params"]?["capabilities"] ?? .object([:]))
+        let sessionID = sessions.create(
+            path: path, protocolVersion: version, clientCapabilities: message["params"]?["capabilities"] ?? .object([:]), client: client)
         var result: JSONObject = [
             "protocolVersion": .string(version),
             "capabilities": Self.capabilities(of: provider),

@@ -10,12 +10,12 @@ import Tracing
 
 /// GET: the notification stream of a session.
 extension MCPServer {
-    func get(_ request: Request, path: String) -> Response {
+    func get(_ request: Request, path: String, client: String?) -> Response {
         guard request.headers[.accept]?.lowercased().utf8.contains("text/event-stream".utf8) == true else {
             return Self.httpError(.notAcceptable, "Accept must include text/event-stream")
         }
         guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
-        guard sessions.touch(id, path: path) != nil else { return Self.httpError(.notFound, "unknown session") }
+        guard sessions.touch(id, path: path, client: client) != nil else { return Self.httpError(.notFound, "unknown session") }
         let key: UInt64
         let stream: AsyncStream<ByteBuffer>
         switch sessions.openStream(id) {

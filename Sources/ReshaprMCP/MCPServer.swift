@@ -137,10 +137,10 @@ public struct MCPServer: Sendable {
         let call = CallInfo(client: client, scopes: scopes, rateLimitKey: rateLimitKey, traceParent: traceParent, requestID: requestID, logger: logger)
         switch request.method {
         case .post: return await post(request, path: path, provider: provider, options: options, call: call)
-        case .get: return get(request, path: path)
+        case .get: return get(request, path: path, client: client)
         case .delete:
             guard let id = request.headers[.mcpSessionID] else { return Self.httpError(.badRequest, "Mcp-Session-Id header is required") }
-            guard sessions.touch(id, path: path) != nil else { return Self.httpError(.notFound, "unknown session") }
+            guard sessions.touch(id, path: path, client: client) != nil else { return Self.httpError(.notFound, "unknown session") }
             sessions.remove(id)
             return Response(status: .noContent)
         default:

@@ -14,6 +14,8 @@ public final class SessionStore: Sendable {
     struct Session {
         var path: String
         var protocolVersion: String
+        /// The client that opened it (see ``MCPAuthorization``); another client cannot use it.
+        var client: String?
         var lastUsed: ContinuousClock.Instant
         /// Open GET streams, for server-to-client notifications.
         var streams: [UInt64: AsyncStream<ByteBuffer>.Continuation] = [:]
@@ -69,11 +71,14 @@ public final class SessionStore: Sendable {
     /// GET streams open across all sessions.
     public let maxStreams: Int
     public let idleTimeout: Duration
+    /// With a sealer, session ids are self-contained and any replica with its key accepts them.
+    public let sealer: SessionSealer?
 
     public init(
         maxSessions: Int = 10_000, maxSessionsPerEndpoint: Int = 1_000, maxStreamsPerSession: Int = 4, maxStreams: Int = 10_000,
-        idleTimeout: Duration = .seconds(3600)
+        idleTimeout: Duration = .seconds(3600), sealer: SessionSealer? = nil
     ) {
+        self.sealer = sealer
         self.maxSessions = max(1, maxSessions)
         self.maxSessionsPerEndpoint = max(1, min(maxSessionsPerEndpoint, maxSessions))
         self.maxStreamsPerSession = max(1, maxStreamsPerSession)
@@ -90,8 +95,14 @@ public final class SessionStore: Sendable {
         }.joined()
     }
 
-    public func create(path: String, protocolVersion: String, clientCapabilities: JSONValue = .emptyObject) -> String {
-        let id = Self.newSessionID()
+    public func create(path: String, protocolVersion: String, clientCapabilities: JSONValue = .emptyObject, client: String? = nil) -> String {
+        let id =
+            sealer.map { sealer in
+                sealer.seal(
+                    SessionSealer.Facts(
+                        path: path, protocolVersion: protocolVersion, client: client,
+                        expires: Int(Date().timeIntervalSince1970) + Int(sealer.lifetime.components.seconds)))
+            } ?? Self.newSessionID()
         let now = ContinuousClock.now
         let evicted: [Session] = state.withLock { state in
             var evicted: [Session] = []
@@ -111,7 +122,7 @@ public final class SessionStore: Sendable {
             {
                 evicted.append(removed)
             }
-            state.insert(id, Session(path: path, protocolVersion: protocolVersion, lastUsed: now, clientCapabilities: clientCapabilities))
+            state.insert(id, Session(path: path, protocolVersion: protocolVersion, client: client, lastUsed: now, clientCapabilities: clientCapabilities))
             return evicted
         }
         for session in evicted { Self.close(session) }
@@ -121,14 +132,30 @@ public final class SessionStore: Sendable {
     /// Sessions bound to `path`.
     public func count(on path: String) -> Int { state.withLock { $0.perPath[path] ?? 0 } }
 
-    /// The session's negotiated version if it exists on `path`; refreshes its idle clock.
-    func touch(_ id: String, path: String) -> String? {
-        state.withLock { state in
-            guard var session = state.sessions[id], session.path == path else { return nil }
+    /// The session's negotiated version if it exists on `path` for `client`; refreshes its idle
+    /// clock. A sealed id another replica made is taken in here, with local state of its own
+    /// (streams, calls in flight, the user's answers).
+    func touch(_ id: String, path: String, client: String?) -> String? {
+        let known: String?? = state.withLock { state in
+            guard var session = state.sessions[id] else { return .none }
+            guard session.path == path, session.client == client else { return .some(nil) }
             session.lastUsed = .now
             state.sessions[id] = session
-            return session.protocolVersion
+            return .some(session.protocolVersion)
         }
+        if let known { return known }
+        guard let facts = sealer?.open(id), facts.path == path, facts.client == client else { return nil }
+        let evicted: Session? = state.withLock { state in
+            guard state.sessions[id] == nil else { return nil }
+            var evicted: Session?
+            if state.sessions.count >= maxSessions, let oldest = state.oldest(on: path) ?? state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+                evicted = state.remove(oldest)
+            }
+            state.insert(id, Session(path: path, protocolVersion: facts.protocolVersion, client: client, lastUsed: .now))
+            return evicted
+        }
+        if let evicted { Self.close(evicted) }
+        return facts.protocolVersion
     }
 
     @discardableResult

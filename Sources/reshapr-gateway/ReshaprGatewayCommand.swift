@@ -5,6 +5,7 @@ import ReshaprBackend
 import ReshaprConfig
 import ReshaprGateway
 import ReshaprJSON
+import ReshaprMCP
 import ReshaprTelemetry
 import Metrics
 import NIOCore
@@ -100,6 +101,32 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Size in bytes at which the audit log is rotated.")
     var auditLogMaxBytes = 100 << 20
 
+    @Option(
+        help: """
+            File with the key replicas share to seal legacy session ids (base64 of 32 bytes, openssl rand -base64 32), \
+            and optionally the previous key on a second line. Default: $RESHAPR_SESSION_KEY and $RESHAPR_SESSION_KEY_PREVIOUS; \
+            without a key, sessions live in this process only.
+            """)
+    var sessionKeyFile: String?
+
+    /// The session sealer the flags or the environment ask for.
+    func sessionSealer() throws -> SessionSealer? {
+        let environment = ProcessInfo.processInfo.environment
+        let keys: [String]
+        if let sessionKeyFile {
+            guard let text = try? String(contentsOfFile: sessionKeyFile, encoding: .utf8) else { throw ValidationError("cannot read --session-key-file \(sessionKeyFile)") }
+            keys = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+        } else {
+            keys = [environment["RESHAPR_SESSION_KEY"], environment["RESHAPR_SESSION_KEY_PREVIOUS"]].compactMap { $0 }.filter { !$0.isEmpty }
+        }
+        guard let current = keys.first else { return nil }
+        do {
+            return try SessionSealer(currentKey: current, previousKey: keys.dropFirst().first)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() async throws {
         let (level, format): (Logger.Level, LogFormat)
         do {
@@ -123,7 +150,8 @@ struct Serve: AsyncParsableCommand {
             let audit = try auditLog.map { path throws(AuditLog.Failure) in try AuditLog(path: path, maxBytes: auditLogMaxBytes) }
             let options = GatewayOptions(
                 configDirectory: directory, host: host, port: port, loader: try loader.options(), watch: watch,
-                reloadDebounce: .milliseconds(reloadDebounceMs), adminPort: adminPort, adminHost: adminHost, auditLog: audit)
+                reloadDebounce: .milliseconds(reloadDebounceMs), adminPort: adminPort, adminHost: adminHost, auditLog: audit,
+                sessionSealer: try sessionSealer())
             gateway = try Gateway(options: options, logger: logger, metrics: metrics)
         } catch {
             printError("error: \(error)")

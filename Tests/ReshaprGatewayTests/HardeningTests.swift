@@ -220,14 +220,14 @@ import Testing
         let store = SessionStore(maxSessions: 10, maxSessionsPerEndpoint: 4)
         let kept = (0..<3).map { _ in store.create(path: "/mcp/quiet", protocolVersion: "2025-06-18") }
         for _ in 0..<1_000 { _ = store.create(path: "/mcp/open", protocolVersion: "2025-06-18") }
-        for id in kept { #expect(store.touch(id, path: "/mcp/quiet") != nil) }
+        for id in kept { #expect(store.touch(id, path: "/mcp/quiet", client: nil) != nil) }
         #expect(store.count(on: "/mcp/open") == 4)
         #expect(store.count == 7)
         // A full store gives up a session of the busiest endpoint, never of the quiet one.
         let other = SessionStore(maxSessions: 5, maxSessionsPerEndpoint: 5)
         let quiet = other.create(path: "/mcp/quiet", protocolVersion: "2025-06-18")
         for _ in 0..<100 { _ = other.create(path: "/mcp/open", protocolVersion: "2025-06-18") }
-        #expect(other.touch(quiet, path: "/mcp/quiet") != nil)
+        #expect(other.touch(quiet, path: "/mcp/quiet", client: nil) != nil)
         #expect(other.count == 5)
     }
 
