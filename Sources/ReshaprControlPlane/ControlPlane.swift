@@ -62,6 +62,9 @@ public final class ControlPlane: Sendable {
     /// certificate or key fails the start rather than the first request.
     let restServer: HTTPServerBuilder
 
+    /// Concurrent RPCs one gateway connection may hold (Watch streams stay open).
+    public static let maxStreamsPerConnection = 10_000
+
     public init(options: ControlPlaneOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
@@ -119,7 +122,13 @@ public final class ControlPlane: Sendable {
         } else {
             security = .plaintext
         }
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: security)
+        // A bastion's sync may serve many gateways over one connection, each with its Watch
+        // stream open for good: HTTP/2's default of 100 concurrent streams would leave the
+        // 101st RPC waiting forever on the client.
+        var config = HTTP2ServerTransport.Posix.Config.defaults
+        config.http2.maxConcurrentStreams = Self.maxStreamsPerConnection
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: security, config: config)
         let grpc = GRPCServerService(
             server: GRPCServer(
                 transport: transport,
