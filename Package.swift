@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "reshapr", targets: ["reshapr"]),
         // For Benchmarks/ (filter-bench): the output filters and the TOON encoder.
         .library(name: "ReshaprFilters", targets: ["ReshaprFilters", "ReshaprJSON"]),
+        // For Benchmarks/ (sync-load): the gateway sync protocol's generated client.
+        .library(name: "ReshaprSyncProtocol", targets: ["ReshaprSyncProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

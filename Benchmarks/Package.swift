@@ -10,6 +10,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(name: "reshapr", path: ".."),
     ],
     targets: [
@@ -51,6 +53,18 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // Control-plane capacity: N syncs, each on its own HTTP/2 connection (Register, Watch).
+        .executableTarget(
+            name: "sync-load",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "ReshaprSyncProtocol", package: "reshapr"),
             ]
         ),
         // Load generator: N MCP clients calling one tool over Streamable HTTP, for a fixed time.

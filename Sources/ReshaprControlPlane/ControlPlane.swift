@@ -140,9 +140,10 @@ public final class ControlPlane: Sendable {
     /// Removes silent gateways and those whose token expired or was revoked.
     func maintain() {
         registry.evictSilent(after: options.evictAfter)
-        for info in registry.gateways {
-            let valid = (try? store.tokenIsValid(info.tokenID)) ?? false
-            if !valid { registry.dropGateways(usingToken: info.tokenID) }
+        // Once per token, not per gateway: a thousand gateways usually share a few tokens.
+        for tokenID in Set(registry.gateways.map(\.tokenID)) {
+            let valid = (try? store.tokenIsValid(tokenID)) ?? false
+            if !valid { registry.dropGateways(usingToken: tokenID) }
         }
     }
 }

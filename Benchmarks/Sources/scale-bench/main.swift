@@ -71,9 +71,10 @@ struct ScaleBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(5))
         }
         let ready = micros(ContinuousClock.now - started) / 1000
-        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-        let rssKB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? -1
-        let report: [String: Any] = ["benchmark": copies ? "coldStartDistinctSpecs" : "coldStart", "expositions": count, "readyMs": ready, "rssMB": Double(rssKB) / 1024]
+        let report: [String: Any] = [
+            "benchmark": copies ? "coldStartDistinctSpecs" : "coldStart", "expositions": count, "readyMs": ready,
+            "rssMB": Double(residentBytes(process.processIdentifier)) / (1 << 20),
+        ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
     }
 

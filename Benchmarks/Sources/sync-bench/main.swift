@@ -27,14 +27,14 @@ struct SyncBench: AsyncParsableCommand {
             ], waitingFor: "REST API listening")
             processes.append(ctrl)
             let api = "http://127.0.0.1:\(restPort)/api/v1"
-            let session = try await json(http, .POST, api + "/login", #"{"username":"admin","password":"benchmark-password"}"#, token: nil)["token"] as? String ?? ""
-            let token = try await json(http, .POST, api + "/api-tokens", #"{"name":"bench","validityDays":1}"#, token: session)["token"] as? String ?? ""
+            let session = try await restJSON(http, .POST, api + "/login", #"{"username":"admin","password":"benchmark-password"}"#, token: nil)["token"] as? String ?? ""
+            let token = try await restJSON(http, .POST, api + "/api-tokens", #"{"name":"bench","validityDays":1}"#, token: session)["token"] as? String ?? ""
             let spec = try String(contentsOfFile: samples + "/petstore/openapi.yaml", encoding: .utf8)
             let specJSON = String(decoding: try JSONSerialization.data(withJSONObject: spec, options: [.fragmentsAllowed]), as: UTF8.self)
-            let service = try await json(http, .POST, api + "/services", #"{"artifacts":[{"fileName":"openapi.yaml","content":\#(specJSON)}]}"#, token: session)
-            let plan = try await json(http, .POST, api + "/configuration-plans", #"{"name":"petstore","serviceId":"\#(service["id"] as? String ?? "")","backend":{"mock":true}}"#, token: session)
-            let groups = try await jsonArray(http, api + "/gateway-groups", token: session)
-            _ = try await json(http, .POST, api + "/expositions", #"{"configurationId":"\#(plan["id"] as? String ?? "")","gatewayGroupId":"\#(groups.first?["id"] as? String ?? "")"}"#, token: session)
+            let service = try await restJSON(http, .POST, api + "/services", #"{"artifacts":[{"fileName":"openapi.yaml","content":\#(specJSON)}]}"#, token: session)
+            let plan = try await restJSON(http, .POST, api + "/configuration-plans", #"{"name":"petstore","serviceId":"\#(service["id"] as? String ?? "")","backend":{"mock":true}}"#, token: session)
+            let groups = try await restJSONArray(http, api + "/gateway-groups", token: session)
+            _ = try await restJSON(http, .POST, api + "/expositions", #"{"configurationId":"\#(plan["id"] as? String ?? "")","gatewayGroupId":"\#(groups.first?["id"] as? String ?? "")"}"#, token: session)
 
             let (gateway, gatewayPort) = try await startGateway(bin + "/reshapr-gateway", ["--config-dir", dir + "/config", "--host", "127.0.0.1", "--port", "0"])
             processes.append(gateway)
@@ -60,7 +60,7 @@ struct SyncBench: AsyncParsableCommand {
                 let exclude = i % 2 == 0 ? #"["uploadFile","deletePet"]"# : #"["uploadFile"]"#
                 let expected = i % 2 == 0 ? 7 : 8
                 let start = ContinuousClock.now
-                _ = try await json(http, .PUT, api + "/configuration-plans/\(plan["id"] as? String ?? "")", #"{"backend":{"mock":true},"tools":{"exclude":\#(exclude)}}"#, token: session)
+                _ = try await restJSON(http, .PUT, api + "/configuration-plans/\(plan["id"] as? String ?? "")", #"{"backend":{"mock":true},"tools":{"exclude":\#(exclude)}}"#, token: session)
                 while try await client.toolCount() != expected {
                     if ContinuousClock.now - start > .seconds(10) { throw BenchError("change \(i) not served within 10 s") }
                 }
@@ -76,24 +76,5 @@ struct SyncBench: AsyncParsableCommand {
             throw error
         }
         try await http.shutdown()
-    }
-
-    func json(_ http: HTTPClient, _ method: NIOHTTP1.HTTPMethod, _ url: String, _ body: String, token: String?) async throws -> [String: Any] {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await http.execute(request, timeout: .seconds(10))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        guard response.status.code < 300 else { throw BenchError("\(method) \(url): \(response.status.code) \(String(buffer: bytes))") }
-        return (try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]) ?? [:]
-    }
-
-    func jsonArray(_ http: HTTPClient, _ url: String, token: String) async throws -> [[String: Any]] {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await http.execute(request, timeout: .seconds(10))
-        return (try JSONSerialization.jsonObject(with: Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)) as? [[String: Any]]) ?? []
     }
 }

@@ -1,0 +1,123 @@
+import ArgumentParser
+import AsyncHTTPClient
+import BenchSupport
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import ReshaprSyncProtocol
+import Synchronization
+
+/// N syncs against one reshapr-ctrl, each on its own HTTP/2 connection: Register, then Watch.
+/// Measures the time until every one has its snapshot, the control plane's memory per gateway,
+/// its idle CPU, and how long a change made through the REST API takes to reach all of them.
+@main
+struct SyncLoad: AsyncParsableCommand {
+    @Option(help: "Directory with the release binary reshapr-ctrl.") var bin: String
+    @Option(help: "The bundled samples directory.") var samples: String
+    @Option(help: "Syncs (gateways) to connect.") var gateways: Int = 1000
+    @Option(help: "Changes to time once all are connected.") var changes: Int = 5
+    @Option(help: "The control plane's gRPC port.") var grpcPort: Int = 5598
+
+    /// When each gateway got each of its events.
+    final class Arrivals: Sendable {
+        let times: Mutex<[[ContinuousClock.Instant]]>
+        init(_ count: Int) { times = Mutex(Array(repeating: [], count: count)) }
+        func record(_ index: Int) { times.withLock { $0[index].append(.now) } }
+        func count(atLeast events: Int) -> Int { times.withLock { $0.filter { $0.count >= events }.count } }
+        func latencies(event: Int, since start: ContinuousClock.Instant) -> [Double] {
+            times.withLock { $0.compactMap { $0.count > event ? micros($0[event] - start) / 1000 : nil } }
+        }
+    }
+
+    func run() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reshapr-sync-load-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        setenv("RESHAPR_ADMIN_PASSWORD", "benchmark-password", 1)
+        let (ctrl, restPort) = try await startProcess(
+            bin + "/reshapr-ctrl",
+            ["--host", "127.0.0.1", "--grpc-port", "\(grpcPort)", "--http-port", "0", "--database", dir + "/ctrl.sqlite", "--organization", "bench"],
+            waitingFor: "REST API listening")
+        defer { ctrl.terminate() }
+        do {
+            let api = "http://127.0.0.1:\(restPort)/api/v1"
+            let session = try await restJSON(http, .POST, api + "/login", #"{"username":"admin","password":"benchmark-password"}"#, token: nil)["token"] as? String ?? ""
+            let token = try await restJSON(http, .POST, api + "/api-tokens", #"{"name":"load","validityDays":1}"#, token: session)["token"] as? String ?? ""
+            let spec = try String(contentsOfFile: samples + "/petstore/openapi.yaml", encoding: .utf8)
+            let specJSON = String(decoding: try JSONSerialization.data(withJSONObject: spec, options: [.fragmentsAllowed]), as: UTF8.self)
+            let service = try await restJSON(http, .POST, api + "/services", #"{"artifacts":[{"fileName":"openapi.yaml","content":\#(specJSON)}]}"#, token: session)
+            let plan = try await restJSON(
+                http, .POST, api + "/configuration-plans", #"{"name":"petstore","serviceId":"\#(service["id"] as? String ?? "")","backend":{"mock":true}}"#,
+                token: session)
+            let groups = try await restJSONArray(http, api + "/gateway-groups", token: session)
+            _ = try await restJSON(
+                http, .POST, api + "/expositions", #"{"configurationId":"\#(plan["id"] as? String ?? "")","gatewayGroupId":"\#(groups.first?["id"] as? String ?? "")"}"#,
+                token: session)
+            let idleMemory = residentBytes(ctrl.processIdentifier)
+
+            let arrivals = Arrivals(gateways)
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<gateways {
+                    group.addTask { try await Self.gateway(index, port: grpcPort, token: token, arrivals: arrivals) }
+                }
+                // All snapshots in.
+                while arrivals.count(atLeast: 1) < gateways {
+                    if ContinuousClock.now - started > .seconds(120) { throw BenchError("\(arrivals.count(atLeast: 1)) of \(gateways) got a snapshot in 120 s") }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                let connected = micros(ContinuousClock.now - started) / 1000
+                try await Task.sleep(for: .seconds(1))
+                let memory = residentBytes(ctrl.processIdentifier)
+                let cpuBefore = cpuNanoseconds(ctrl.processIdentifier)
+                try await Task.sleep(for: .seconds(5))
+                let idleCPU = Double(cpuNanoseconds(ctrl.processIdentifier) - cpuBefore) / 5e9 * 100
+
+                var latencies: [Double] = []
+                for change in 0..<changes {
+                    let exclude = change % 2 == 0 ? #"["uploadFile","deletePet"]"# : #"["uploadFile"]"#
+                    let start = ContinuousClock.now
+                    _ = try await restJSON(
+                        http, .PUT, api + "/configuration-plans/\(plan["id"] as? String ?? "")", #"{"backend":{"mock":true},"tools":{"exclude":\#(exclude)}}"#,
+                        token: session)
+                    while arrivals.count(atLeast: change + 2) < gateways {
+                        if ContinuousClock.now - start > .seconds(30) { throw BenchError("change \(change) reached \(arrivals.count(atLeast: change + 2)) in 30 s") }
+                        try await Task.sleep(for: .milliseconds(2))
+                    }
+                    latencies += arrivals.latencies(event: change + 1, since: start)
+                }
+                let sorted = latencies.sorted()
+                let report: [String: Any] = [
+                    "benchmark": "syncLoad", "gateways": gateways, "allSnapshotsMs": connected,
+                    "ctrlMemoryPerGatewayKB": Double(memory - idleMemory) / 1024 / Double(gateways), "ctrlIdleCPUPercent": idleCPU,
+                    "changes": changes, "changeMedianMs": percentile(sorted, 0.5), "changeP99Ms": percentile(sorted, 0.99), "changeMaxMs": sorted.last ?? 0,
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+                group.cancelAll()
+            }
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    /// One gateway's sync: its own connection, Register, then Watch until cancelled.
+    static func gateway(_ index: Int, port: Int, token: String, arrivals: Arrivals) async throws {
+        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext)
+        try await withGRPCClient(transport: transport) { client in
+            let sync = Reshapr_Gateway_V1_GatewaySync.Client(wrapping: client)
+            var request = Reshapr_Gateway_V1_RegisterRequest()
+            request.gatewayID = "load-\(index)"
+            request.labels = ["env": "dev", "team": "reshapr"]
+            let metadata: Metadata = ["authorization": "Bearer \(token)"]
+            let registered = try await sync.register(request, metadata: metadata)
+            var watch = Reshapr_Gateway_V1_WatchRequest()
+            watch.sessionID = registered.sessionID
+            try await sync.watch(watch, metadata: metadata) { response in
+                for try await _ in response.messages { arrivals.record(index) }
+            }
+        }
+    }
+}
