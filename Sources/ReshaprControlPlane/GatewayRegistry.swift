@@ -30,8 +30,18 @@ public final class GatewayRegistry: Sendable {
         var sent: [String: String] = [:]
     }
 
+    /// Gateways with the same organization, labels and group receive the same directory: it is
+    /// rendered once for all of them, until the next change.
+    struct RenderKey: Hashable {
+        var orgID: String
+        var labels: [String: String]
+        var group: String?
+    }
+
     private let entries = Mutex<[String: Entry]>([:])
     private let revision = Atomic<Int64>(0)
+    /// Rendered directories, by key, with the catalogue generation they were rendered in.
+    private let rendered = Mutex<(generation: Int, files: [RenderKey: [String: RenderedFile]])>((0, [:]))
     let store: Store
     /// Whether Secret files are part of what gateways receive (only over TLS, unless told otherwise).
     let sendsSecrets: Bool
@@ -148,6 +158,8 @@ public final class GatewayRegistry: Sendable {
 
     /// Sends each watching gateway of the organization what changed for it, if anything.
     public func push(organizationID: String) {
+        // The catalogue changed: what was rendered before is stale.
+        rendered.withLock { $0 = ($0.generation + 1, [:]) }
         let watching = entries.withLock { $0.values.filter { $0.info.orgID == organizationID && $0.stream != nil }.map(\.info) }
         for info in watching {
             do {
@@ -172,9 +184,15 @@ public final class GatewayRegistry: Sendable {
     }
 
     func render(_ info: GatewayInfo) throws -> [String: RenderedFile] {
+        let key = RenderKey(orgID: info.orgID, labels: info.labels, group: info.boundGroupID)
+        let generation = rendered.withLock { $0.generation }
+        if let files = rendered.withLock({ $0.generation == generation ? $0.files[key] : nil }) { return files }
         guard let organization = try store.organization(id: info.orgID) else { return [:] }
-        return try ConfigurationRenderer.render(
+        let files = try ConfigurationRenderer.render(
             organization: organization, labels: info.labels, onlyGroup: info.boundGroupID, store: store, includeSecrets: sendsSecrets)
+        // Kept only if nothing changed while it was rendered.
+        rendered.withLock { if $0.generation == generation { $0.files[key] = files } }
+        return files
     }
 
     static func message(_ file: RenderedFile) -> Reshapr_Gateway_V1_File {
