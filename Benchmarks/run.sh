@@ -12,7 +12,7 @@
 #   Benchmarks/run.sh bigspec     # cold start on one 10.7 MB and one 13.5 MB description (1,383 and 1,736 operations), the latter also split in 1,139 files
 #   Benchmarks/run.sh reload      # reload latency and failed calls during reloads
 #   Benchmarks/run.sh sync        # REST change on reshapr-ctrl -> changed tool list served through reshapr-sync
-#   Benchmarks/run.sh syncload    # N syncs (SYNC_GATEWAYS, default 1000) on their own connections against one reshapr-ctrl:
+#   Benchmarks/run.sh syncload    # N syncs (SYNC_GATEWAYS, default 1000; SYNC_CONNECT at a time, default all) on their own connections against one reshapr-ctrl:
 #                                 # all snapshots in, ctrl memory per gateway, idle CPU, one change reaching all (p99)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -313,7 +313,8 @@ fi
 if [[ $what == syncload || $what == all ]]; then
   # Each sync holds a connection: the load tool needs a file descriptor per gateway.
   ulimit -n 65536 2>/dev/null || true
-  "$bin/sync-load" --bin "$root/.build/release" --samples "$root/samples" --gateways "${SYNC_GATEWAYS:-1000}" --changes 10
+  "$bin/sync-load" --bin "$root/.build/release" --samples "$root/samples" --gateways "${SYNC_GATEWAYS:-1000}" --changes 10 \
+    --connect-concurrency "${SYNC_CONNECT:-0}"
 fi
 } > >(tee "$work/lines.jsonl")
 # The group above runs in this shell (not a pipeline's subshell), so the EXIT trap stops every

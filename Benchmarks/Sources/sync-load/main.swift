@@ -17,11 +17,13 @@ struct SyncLoad: AsyncParsableCommand {
     @Option(help: "Syncs (gateways) to connect.") var gateways: Int = 1000
     @Option(help: "Changes to time once all are connected.") var changes: Int = 5
     @Option(help: "The control plane's gRPC port.") var grpcPort: Int = 5598
+    @Option(help: "Syncs connecting at once (0: all at once, as after a control-plane restart).") var connectConcurrency: Int = 0
 
     /// When each gateway got each of its events.
     final class Arrivals: Sendable {
         let times: Mutex<[[ContinuousClock.Instant]]>
         init(_ count: Int) { times = Mutex(Array(repeating: [], count: count)) }
+        let registered = Atomic<Int>(0)
         func record(_ index: Int) { times.withLock { $0[index].append(.now) } }
         func count(atLeast events: Int) -> Int { times.withLock { $0.filter { $0.count >= events }.count } }
         func latencies(event: Int, since start: ContinuousClock.Instant) -> [Double] {
@@ -60,6 +62,9 @@ struct SyncLoad: AsyncParsableCommand {
             let started = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<gateways {
+                    while connectConcurrency > 0, index - arrivals.registered.load(ordering: .relaxed) >= connectConcurrency {
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
                     group.addTask { try await Self.gateway(index, port: grpcPort, token: token, arrivals: arrivals) }
                 }
                 // All snapshots in.
@@ -113,6 +118,7 @@ struct SyncLoad: AsyncParsableCommand {
             request.labels = ["env": "dev", "team": "reshapr"]
             let metadata: Metadata = ["authorization": "Bearer \(token)"]
             let registered = try await sync.register(request, metadata: metadata)
+            arrivals.registered.wrappingAdd(1, ordering: .relaxed)
             var watch = Reshapr_Gateway_V1_WatchRequest()
             watch.sessionID = registered.sessionID
             try await sync.watch(watch, metadata: metadata) { response in
