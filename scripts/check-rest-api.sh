@@ -36,7 +36,9 @@ echo "correct horse" | "$bin/reshapr" login --server "http://127.0.0.1:$port" --
 "$bin/reshapr" api-token create sync -v 1 > /dev/null
 token="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$work/cli.json")"
 
-# Logging out would end the session the run uses.
+# Logging out would end the session the run uses. schemathesis keeps a cache in its working
+# directory: run it in the temporary one.
+cd "$work"
 HOME="$work" python3 -m schemathesis.cli run "http://127.0.0.1:$port/api/v1/openapi.json" --url "http://127.0.0.1:$port" \
     -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
