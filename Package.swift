@@ -150,7 +150,6 @@ let package = Package(
                 "ReshaprWatch",
                 "ReshaprAuth",
                 "ReshaprTelemetry",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),

@@ -28,6 +28,11 @@ public enum APIKey {
     /// A short, non-reversible name for a key (the first 12 hex digits of its SHA-256), to tell
     /// clients apart in rate limits and logs without keeping the key.
     public static func fingerprint(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).prefix(6).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        String(sha256Hex(Array(key.utf8)).prefix(12))
+    }
+
+    /// The SHA-256 of `bytes` as lowercase hex.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 }

@@ -114,7 +114,8 @@ public final class BackendClient: Sendable {
     /// The plan's `backend.headers` for this call, references resolved.
     public static func pinnedHeaders(_ backend: HTTPBackend) throws(BackendFailure) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
-        for (name, value) in backend.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, try resolve(value))) }
+        headers.reserveCapacity(backend.headers.count)
+        for (name, value) in backend.headers { headers.append((name, try resolve(value))) }
         return headers
     }
 

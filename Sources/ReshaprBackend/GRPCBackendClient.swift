@@ -28,7 +28,15 @@ public final class GRPCBackendClient: Sendable {
         let connections: Task<Void, Never>
     }
 
-    private let clients = Mutex<[String: Pooled]>([:])
+    /// Calls to one backend share a client when they go to the same place with the same TLS settings.
+    private struct PoolKey: Hashable {
+        var scheme: String
+        var host: String
+        var port: Int
+        var tls: TLSSettings?
+    }
+
+    private let clients = Mutex<[PoolKey: Pooled]>([:])
 
     public init() {}
 
@@ -79,7 +87,9 @@ public final class GRPCBackendClient: Sendable {
         }
         let secure = scheme == "https"
         let port = url.port ?? (secure ? 443 : 80)
-        // TLS material is resolved once, when the connection is set up.
+        let key = PoolKey(scheme: scheme, host: host, port: port, tls: backend.tls)
+        if let existing = clients.withLock({ $0[key] }) { return existing.client }
+        // TLS material is resolved once, when the connection is set up (not at every call).
         var ca = backend.tls?.caPEM
         let identity: (certificate: String, key: String)?
         do throws(SecretReferenceError) {
@@ -92,7 +102,6 @@ public final class GRPCBackendClient: Sendable {
         } catch {
             throw .invalidEndpoint("cannot set up TLS to \(backend.displayEndpoint): \(error)")
         }
-        let key = "\(scheme)://\(host):\(port)|\(backend.tls.map { "\($0.insecureSkipVerify)" } ?? "")|\(ca ?? "")|\(identity.map { $0.certificate + $0.key } ?? "")"
         return try clients.withLock { clients throws(GRPCCallFailure) in
             if let existing = clients[key] { return existing.client }
             let security: HTTP2ClientTransport.Posix.TransportSecurity

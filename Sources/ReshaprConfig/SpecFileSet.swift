@@ -49,6 +49,8 @@ public struct SpecFileSet: Sendable {
         var contents: [URL: [UInt8]] = [:]
         var documents: [URL: JSONValue] = [:]
         var queue: [(url: URL, from: URL?)] = [(root, nil)]
+        /// Files with a ref to another origin: their refs are rewritten to the stored tree.
+        var crossOriginReferrers: Set<URL> = []
         var total = 0
         while let (url, referrer) = queue.popLast() {
             guard contents[url] == nil else { continue }
@@ -77,6 +79,7 @@ public struct SpecFileSet: Sendable {
             for ref in refs {
                 let target = try resolve(ref, in: url)
                 if !sameOrigin(target, url) {
+                    crossOriginReferrers.insert(url)
                     if case .refuse(let advice) = remote { throw Failure(description: "\(display(url)): $ref \(ref) is remote; \(advice)") }
                     guard ["http", "https"].contains(target.scheme?.lowercased() ?? "") else {
                         throw Failure(description: "\(display(url)): $ref \(ref) is neither a relative path nor an http(s) URL")
@@ -89,7 +92,7 @@ public struct SpecFileSet: Sendable {
         var files: [File] = []
         for url in order {
             guard let path = paths[url], let bytes = contents[url] else { continue }
-            if let document = documents[url], !sameOrigin(url, root) || containsCrossOriginRef(document, in: url, root: root) {
+            if let document = documents[url], !sameOrigin(url, root) || crossOriginReferrers.contains(url) {
                 let rewritten = rewrite(document, in: url, paths: paths, depth: 0)
                 files.append(File(path: path, content: rewritten.serializedBytes(pretty: true)))
             } else {
@@ -166,16 +169,6 @@ public struct SpecFileSet: Sendable {
 
     static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
         a.scheme?.lowercased() == b.scheme?.lowercased() && a.host?.lowercased() == b.host?.lowercased() && a.port == b.port
-    }
-
-    static func containsCrossOriginRef(_ document: JSONValue, in file: URL, root: URL) -> Bool {
-        var refs: [String] = []
-        do throws(Failure) {
-            try collectRefs(document, into: &refs, file: file, depth: 0)
-        } catch {
-            return false
-        }
-        return refs.contains { (try? resolve($0, in: file)).map { !sameOrigin($0, file) } ?? false }
     }
 
     static func display(_ url: URL) -> String { url.isFileURL ? url.path : url.absoluteString }

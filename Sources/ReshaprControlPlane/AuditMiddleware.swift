@@ -28,7 +28,7 @@ struct AuditMiddleware: RouterMiddleware {
 
     static func line(user: String?, organization: String?, action: String, status: Int, address: String?) -> String {
         let line: JSONObject = [
-            "time": .string(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))),
+            "time": .string(AuditLog.timestamp()),
             "user": user.map(JSONValue.string) ?? .null,
             "organization": organization.map(JSONValue.string) ?? .null,
             "action": .string(action),

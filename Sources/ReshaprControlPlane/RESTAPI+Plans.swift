@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
-import Crypto
 import ReshaprConfig
 import ReshaprJSON
+import ReshaprSyncProtocol
 
 /// Configuration plans.
 extension RESTAPI {
@@ -89,7 +89,7 @@ extension RESTAPI {
         let encoded = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
         let key = "rsk_" + encoded
-        security["keyHash"] = .string("sha256:" + SHA256.hash(data: Array(key.utf8)).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined())
+        security["keyHash"] = .string("sha256:" + Reshapr_Gateway_V1_File.sha256Hex(Data(key.utf8)))
         return (key, .object(security))
     }
 

@@ -1,19 +1,19 @@
-import Crypto
 import Foundation
+import ReshaprAuth
 import ReshaprConfig
 import ReshaprJSON
 import ReshaprMCP
+import ReshaprTelemetry
 
 /// Audit lines of plans with `audit`: one JSON object per tool call, never a credential.
 extension ToolEndpoint {
     func auditLine(
         tool: String, arguments: JSONObject, call: CallOutcome, duration: Duration, context: MCPCallContext, settings: AuditSettings
     ) -> String {
-        let canonical = JSONValue.object(arguments).serializedBytes()
-        let digest = SHA256.hash(data: canonical).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        let digest = APIKey.sha256Hex(JSONValue.object(arguments).serializedBytes())
         let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         var line: JSONObject = [
-            "time": .string(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))),
+            "time": .string(AuditLog.timestamp()),
             "endpoint": .string(exposition.path),
             "exposition": .string(exposition.name.description),
             "tool": .string(tool),

@@ -225,7 +225,7 @@ extension MCPServer {
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidParams, message: "params.name is required")
         }
         // Inside a batch there is no HTTP answer of its own: the scope refusal is a JSON-RPC error.
-        if let scopes = context.scopes, case let needed = provider.requiredScopes(forTool: name), !needed.allSatisfy(scopes.contains) {
+        if let needed = Self.scopesLacking(tool: name, provider: provider, scopes: context.scopes) {
             return JSONRPC.error(id: id, code: JSONRPCErrorCode.invalidRequest, message: "insufficient_scope: calling \(name) needs the scopes \(needed.joined(separator: " "))")
         }
         let arguments: JSONObject

@@ -163,12 +163,18 @@ public struct MCPServer: Sendable {
     }
 
     /// What a tool call needs to know of the request beyond its headers.
+    /// The scopes a call of `tool` needs when the caller's token lacks some of them; nil when it
+    /// may call it (or the endpoint checks no scopes).
+    static func scopesLacking(tool: String, provider: any MCPToolProvider, scopes: Set<String>?) -> [String]? {
+        guard let scopes else { return nil }
+        let needed = provider.requiredScopes(forTool: tool)
+        return needed.allSatisfy(scopes.contains) ? nil : needed
+    }
+
     /// A 403 for a `tools/call` whose tool needs scopes the caller's token lacks, with the
     /// challenge of the MCP authorization spec's step-up flow; nil when the call may go on.
     func insufficientScope(_ request: Request, tool: String, provider: any MCPToolProvider, scopes: Set<String>?) -> Response? {
-        guard let scopes else { return nil }
-        let needed = provider.requiredScopes(forTool: tool)
-        guard !needed.allSatisfy(scopes.contains) else { return nil }
+        guard let needed = Self.scopesLacking(tool: tool, provider: provider, scopes: scopes) else { return nil }
         reject("insufficient_scope")
         let resource = Self.resourceURL(request, path: Self.endpointPath(request.uri.path))
         var response = Self.jsonRPCError(

@@ -51,6 +51,21 @@ public final class SessionStore: Sendable {
         }
 
         /// The least recently used session of `path`.
+        /// Room for one more session on `path`: past the endpoint's cap, its oldest session goes;
+        /// when the store is full, the busiest endpoint gives one up.
+        mutating func makeRoom(on path: String, perPath cap: Int, total: Int) -> [Session] {
+            var evicted: [Session] = []
+            if (perPath[path] ?? 0) >= cap, let oldest = oldest(on: path), let removed = remove(oldest) {
+                evicted.append(removed)
+            }
+            while sessions.count >= total, let busiest = perPath.max(by: { $0.value < $1.value })?.key,
+                let oldest = oldest(on: busiest), let removed = remove(oldest)
+            {
+                evicted.append(removed)
+            }
+            return evicted
+        }
+
         func oldest(on path: String) -> String? {
             sessions.lazy.filter { $0.value.path == path }.min { $0.value.lastUsed < $1.value.lastUsed }?.key
         }
@@ -114,14 +129,7 @@ public final class SessionStore: Sendable {
                     if let removed = state.remove(key) { evicted.append(removed) }
                 }
             }
-            if (state.perPath[path] ?? 0) >= maxSessionsPerEndpoint, let oldest = state.oldest(on: path), let removed = state.remove(oldest) {
-                evicted.append(removed)
-            }
-            while state.sessions.count >= maxSessions, let busiest = state.perPath.max(by: { $0.value < $1.value })?.key,
-                let oldest = state.oldest(on: busiest), let removed = state.remove(oldest)
-            {
-                evicted.append(removed)
-            }
+            evicted += state.makeRoom(on: path, perPath: maxSessionsPerEndpoint, total: maxSessions)
             state.insert(id, Session(path: path, protocolVersion: protocolVersion, client: client, lastUsed: now, clientCapabilities: clientCapabilities))
             return evicted
         }
@@ -145,16 +153,13 @@ public final class SessionStore: Sendable {
         }
         if let known { return known }
         guard let facts = sealer?.open(id), facts.path == path, facts.client == client else { return nil }
-        let evicted: Session? = state.withLock { state in
-            guard state.sessions[id] == nil else { return nil }
-            var evicted: Session?
-            if state.sessions.count >= maxSessions, let oldest = state.oldest(on: path) ?? state.sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
-                evicted = state.remove(oldest)
-            }
+        let evicted: [Session] = state.withLock { state in
+            guard state.sessions[id] == nil else { return [] }
+            let evicted = state.makeRoom(on: path, perPath: maxSessionsPerEndpoint, total: maxSessions)
             state.insert(id, Session(path: path, protocolVersion: facts.protocolVersion, client: client, lastUsed: .now))
             return evicted
         }
-        if let evicted { Self.close(evicted) }
+        for session in evicted { Self.close(session) }
         return facts.protocolVersion
     }
 

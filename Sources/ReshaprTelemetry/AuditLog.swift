@@ -45,6 +45,11 @@ public final class AuditLog: Sendable {
         if path != nil { state.withLock { _ = close($0.descriptor) } }
     }
 
+    /// The time of an audit line: ISO 8601, UTC, milliseconds.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    }
+
     /// Lines that could not be written (a full disk, a removed folder).
     public var failedWrites: Int { failures.load(ordering: .relaxed) }
 

@@ -36,4 +36,14 @@ import Testing
         #expect(before.open("s1.not-base64!") == nil && before.open("plain") == nil && before.open("s1." + String(repeating: "A", count: 5000)) == nil)
         #expect(throws: SessionSealer.KeyError.self) { try SessionSealer(currentKey: "too-short") }
     }
+
+    @Test func takingSessionsInIsFairBetweenEndpoints() throws {
+        let key = Self.key()
+        let maker = SessionStore(sealer: try SessionSealer(currentKey: key))
+        let store = SessionStore(maxSessions: 4, maxSessionsPerEndpoint: 2, sealer: try SessionSealer(currentKey: key))
+        let quiet = (0..<2).map { _ in store.create(path: "/mcp/quiet", protocolVersion: "2025-06-18") }
+        for _ in 0..<5 { #expect(store.touch(maker.create(path: "/mcp/open", protocolVersion: "2025-06-18"), path: "/mcp/open", client: nil) != nil) }
+        #expect(store.count(on: "/mcp/open") == 2, "an endpoint's cap holds for sessions taken in too")
+        for id in quiet { #expect(store.touch(id, path: "/mcp/quiet", client: nil) != nil, "another endpoint's sessions stay") }
+    }
 }

@@ -40,3 +40,31 @@ public func cpuNanoseconds(_ pid: Int32) -> Int {
         return total + (Int(text.split(separator: " ").first ?? "") ?? 0)
     }
 }
+
+/// What `publishPetstore` set up on a control plane.
+public struct PublishedPetstore: Sendable {
+    /// The administrator's REST session.
+    public var session: String
+    /// An API token for syncs.
+    public var token: String
+    /// The mock plan's id, for changes.
+    public var planID: String
+}
+
+/// Logs in as the benchmark administrator, makes an API token, and serves the samples' Petstore
+/// (mock backend) on the default gateway group.
+public func publishPetstore(_ http: HTTPClient, api: String, samples: String, password: String) async throws -> PublishedPetstore {
+    let session = try await restJSON(http, .POST, api + "/login", #"{"username":"admin","password":"\#(password)"}"#, token: nil)["token"] as? String ?? ""
+    let token = try await restJSON(http, .POST, api + "/api-tokens", #"{"name":"bench","validityDays":1}"#, token: session)["token"] as? String ?? ""
+    let spec = try String(contentsOfFile: samples + "/petstore/openapi.yaml", encoding: .utf8)
+    let specJSON = String(decoding: try JSONSerialization.data(withJSONObject: spec, options: [.fragmentsAllowed]), as: UTF8.self)
+    let service = try await restJSON(http, .POST, api + "/services", #"{"artifacts":[{"fileName":"openapi.yaml","content":\#(specJSON)}]}"#, token: session)
+    let plan = try await restJSON(
+        http, .POST, api + "/configuration-plans", #"{"name":"petstore","serviceId":"\#(service["id"] as? String ?? "")","backend":{"mock":true}}"#,
+        token: session)
+    let groups = try await restJSONArray(http, api + "/gateway-groups", token: session)
+    _ = try await restJSON(
+        http, .POST, api + "/expositions", #"{"configurationId":"\#(plan["id"] as? String ?? "")","gatewayGroupId":"\#(groups.first?["id"] as? String ?? "")"}"#,
+        token: session)
+    return PublishedPetstore(session: session, token: token, planID: plan["id"] as? String ?? "")
+}

@@ -44,18 +44,8 @@ struct SyncLoad: AsyncParsableCommand {
         defer { ctrl.terminate() }
         do {
             let api = "http://127.0.0.1:\(restPort)/api/v1"
-            let session = try await restJSON(http, .POST, api + "/login", #"{"username":"admin","password":"benchmark-password"}"#, token: nil)["token"] as? String ?? ""
-            let token = try await restJSON(http, .POST, api + "/api-tokens", #"{"name":"load","validityDays":1}"#, token: session)["token"] as? String ?? ""
-            let spec = try String(contentsOfFile: samples + "/petstore/openapi.yaml", encoding: .utf8)
-            let specJSON = String(decoding: try JSONSerialization.data(withJSONObject: spec, options: [.fragmentsAllowed]), as: UTF8.self)
-            let service = try await restJSON(http, .POST, api + "/services", #"{"artifacts":[{"fileName":"openapi.yaml","content":\#(specJSON)}]}"#, token: session)
-            let plan = try await restJSON(
-                http, .POST, api + "/configuration-plans", #"{"name":"petstore","serviceId":"\#(service["id"] as? String ?? "")","backend":{"mock":true}}"#,
-                token: session)
-            let groups = try await restJSONArray(http, api + "/gateway-groups", token: session)
-            _ = try await restJSON(
-                http, .POST, api + "/expositions", #"{"configurationId":"\#(plan["id"] as? String ?? "")","gatewayGroupId":"\#(groups.first?["id"] as? String ?? "")"}"#,
-                token: session)
+            let petstore = try await publishPetstore(http, api: api, samples: samples, password: "benchmark-password")
+            let (session, token) = (petstore.session, petstore.token)
             let idleMemory = residentBytes(ctrl.processIdentifier)
 
             let arrivals = Arrivals(gateways)
@@ -84,7 +74,7 @@ struct SyncLoad: AsyncParsableCommand {
                     let exclude = change % 2 == 0 ? #"["uploadFile","deletePet"]"# : #"["uploadFile"]"#
                     let start = ContinuousClock.now
                     _ = try await restJSON(
-                        http, .PUT, api + "/configuration-plans/\(plan["id"] as? String ?? "")", #"{"backend":{"mock":true},"tools":{"exclude":\#(exclude)}}"#,
+                        http, .PUT, api + "/configuration-plans/\(petstore.planID)", #"{"backend":{"mock":true},"tools":{"exclude":\#(exclude)}}"#,
                         token: session)
                     while arrivals.count(atLeast: change + 2) < gateways {
                         if ContinuousClock.now - start > .seconds(30) { throw BenchError("change \(change) reached \(arrivals.count(atLeast: change + 2)) in 30 s") }
