@@ -17,7 +17,7 @@ struct AuditMiddleware: RouterMiddleware {
         guard request.method != .get, request.method != .head, request.uri.path != "/api/v1/login" else { return try await next(request, context) }
         // Before the route: a logout ends the session it is asked with.
         var session: Store.Session?
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { session = try? store.session(String(header.dropFirst(7))) }
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { session = try? await store.session(String(header.dropFirst(7))) }
         let response = try await next(request, context)
         audit.write(
             Self.line(

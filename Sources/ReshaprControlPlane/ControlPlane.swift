@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import ReshaprDatabase
 import ReshaprTelemetry
 import NIOSSL
 import ServiceLifecycle
@@ -18,8 +19,8 @@ public struct ControlPlaneOptions: Sendable {
     public var grpcPort: Int
     /// REST/JSON port for the CLI; 0 picks a free one.
     public var httpPort: Int
-    /// SQLite file; `nil` keeps everything in memory (tests).
-    public var databasePath: String?
+    /// Where the store is: a SQLite file, memory (tests), or PostgreSQL shared by replicas.
+    public var database: DatabaseLocation
     /// A gateway with no heartbeat for this long is removed and must register again.
     public var evictAfter: Duration
     /// The heartbeat period gateways are told to use.
@@ -33,7 +34,7 @@ public struct ControlPlaneOptions: Sendable {
     public var allowPlaintextSecrets: Bool
 
     public init(
-        host: String = "0.0.0.0", grpcPort: Int = 5555, httpPort: Int = 5556, databasePath: String? = nil, evictAfter: Duration = .seconds(300),
+        host: String = "0.0.0.0", grpcPort: Int = 5555, httpPort: Int = 5556, database: DatabaseLocation = .sqliteMemory, evictAfter: Duration = .seconds(300),
         heartbeatInterval: Duration = .seconds(120), maintenanceInterval: Duration = .seconds(1),
         tls: (certificatePath: String, keyPath: String)? = nil, allowPlaintextSecrets: Bool = false, auditLog: AuditLog? = nil
     ) {
@@ -43,7 +44,7 @@ public struct ControlPlaneOptions: Sendable {
         self.host = host
         self.grpcPort = grpcPort
         self.httpPort = httpPort
-        self.databasePath = databasePath
+        self.database = database
         self.evictAfter = evictAfter
         self.heartbeatInterval = heartbeatInterval
         self.maintenanceInterval = maintenanceInterval
@@ -61,11 +62,15 @@ public final class ControlPlane: Sendable {
     /// How the REST API serves: over TLS when `options.tls` is set, read at start so that a bad
     /// certificate or key fails the start rather than the first request.
     let restServer: HTTPServerBuilder
+    /// Catalogue changes, in commit order, from this replica and the others: pushed one at a time.
+    let changes: AsyncStream<(String, Int64)>
+    let changesContinuation: AsyncStream<(String, Int64)>.Continuation
 
     /// Concurrent RPCs one gateway connection may hold (Watch streams stay open).
     public static let maxStreamsPerConnection = 10_000
 
-    public init(options: ControlPlaneOptions, logger: Logger) throws {
+    /// Opens and migrates the store; fails when the database cannot be reached.
+    public init(options: ControlPlaneOptions, logger: Logger) async throws {
         self.options = options
         self.logger = logger
         if let tls = options.tls {
@@ -76,7 +81,7 @@ public final class ControlPlane: Sendable {
         } else {
             restServer = .http1()
         }
-        store = try Store(path: options.databasePath)
+        store = try await Store(location: options.database, logger: logger)
         registry = GatewayRegistry(store: store, sendsSecrets: options.tls != nil || options.allowPlaintextSecrets, logger: logger)
         if options.tls == nil {
             logger.warning(
@@ -86,15 +91,18 @@ public final class ControlPlane: Sendable {
                 ])
             logger.warning("the REST API is plaintext: passwords and sessions travel in clear; use --tls-cert and --tls-key")
         }
-        let registry = self.registry
-        store.onChange { organizationID in registry.push(organizationID: organizationID) }
+        let (changes, continuation) = AsyncStream<(String, Int64)>.makeStream(bufferingPolicy: .unbounded)
+        self.changes = changes
+        changesContinuation = continuation
+        store.onChange { organizationID, revision in continuation.yield((organizationID, revision)) }
+        try await registry.load()
     }
 
     /// Creates the organization and its administrator if they do not exist (or sets the password).
-    public func bootstrap(organization name: String, username: String, password: String) throws {
+    public func bootstrap(organization name: String, username: String, password: String) async throws {
         guard password.count >= 8 else { throw StoreError.invalid("the administrator password must have at least 8 characters") }
-        let organization = try store.organization(named: name)
-        try store.setUser(username, password: password, organization: organization)
+        let organization = try await store.organization(named: name)
+        try await store.setUser(username, password: password, organization: organization)
     }
 
     /// The services of a running control plane: the gRPC server (gateways), the REST API
@@ -134,16 +142,21 @@ public final class ControlPlane: Sendable {
                 transport: transport,
                 services: [GatewaySyncService(store: store, registry: registry, heartbeatInterval: options.heartbeatInterval)]),
             transport: transport, registry: registry, logger: logger, onListening: onListening)
-        return [grpc, api, MaintenanceService(plane: self)]
+        // Shut down in reverse order: the store closes last.
+        return [StoreService(plane: self), grpc, api, MaintenanceService(plane: self)]
     }
 
-    /// Removes silent gateways and those whose token expired or was revoked.
-    func maintain() {
-        registry.evictSilent(after: options.evictAfter)
-        // Once per token, not per gateway: a thousand gateways usually share a few tokens.
-        for tokenID in Set(registry.gateways.map(\.tokenID)) {
-            let valid = (try? store.tokenIsValid(tokenID)) ?? false
-            if !valid { registry.dropGateways(usingToken: tokenID) }
+    /// Removes silent gateways (whichever replica they are on) and this replica's gateways
+    /// whose token expired or was revoked.
+    func maintain() async {
+        do {
+            try await registry.evictSilent(after: options.evictAfter)
+            // Once per token, not per gateway: a thousand gateways usually share a few tokens.
+            for tokenID in registry.localTokens {
+                if try await !store.tokenIsValid(tokenID) { try await registry.dropGateways(usingToken: tokenID) }
+            }
+        } catch {
+            logger.warning("gateway maintenance failed; trying again", metadata: ["error": "\(error)"])
         }
     }
 }
@@ -185,8 +198,49 @@ struct MaintenanceService: ServiceLifecycle.Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: interval)
-                plane.maintain()
+                await plane.maintain()
             }
         }
+    }
+}
+
+/// The store's life: changes pushed to the gateways in commit order, the other replicas' events
+/// (through the database's notifications), and the database closed at the very end.
+struct StoreService: ServiceLifecycle.Service {
+    let plane: ControlPlane
+
+    func run() async throws {
+        let registry = plane.registry
+        let store = plane.store
+        let logger = plane.logger
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await (organizationID, revision) in plane.changes {
+                    await registry.push(organizationID: organizationID, revision: revision)
+                }
+            }
+            group.addTask {
+                await store.listen(
+                    onReconnect: {
+                        logger.info("notifications from the other replicas resumed; catching up")
+                        do {
+                            try await registry.catchUp()
+                            try await registry.reconcile()
+                        } catch {
+                            logger.warning("cannot catch up with the other replicas", metadata: ["error": "\(error)"])
+                        }
+                    },
+                    onEvent: { event in
+                        switch event {
+                        case .catalogue(let organizationID, let revision): plane.changesContinuation.yield((organizationID, revision))
+                        case .gatewayRemoved(let sessionID, let reason): registry.dropLocal(sessionID, reason: reason)
+                        }
+                    })
+            }
+            try? await gracefulShutdown()
+            plane.changesContinuation.finish()
+            group.cancelAll()
+        }
+        await store.close()
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import ReshaprDatabase
+import ReshaprJSON
 import ReshaprSyncProtocol
 import Synchronization
 
@@ -18,10 +20,15 @@ public struct GatewayInfo: Sendable, Hashable {
     public var lastHeartbeat: Date
     public var appliedRevision: Int64
     public var watching: Bool
+    /// The control-plane replica the gateway registered with.
+    public var replicaID: String
 }
 
 /// Live gateways: registration, heartbeats, eviction of silent ones, and the change streams.
-/// In memory on purpose: after a restart of the control plane, gateways register again.
+///
+/// Gateways are rows of the store's `gateway` table, so that every replica lists them all and
+/// one replica alone evicts a silent one (the `DELETE` decides). A replica keeps in memory only
+/// what cannot be shared: the change streams open on it, and what each was last sent.
 public final class GatewayRegistry: Sendable {
     struct Entry {
         var info: GatewayInfo
@@ -39,6 +46,7 @@ public final class GatewayRegistry: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// The newest catalogue revision this replica knows of: what a snapshot is labelled with.
     private let revision = Atomic<Int64>(0)
     /// Rendered directories, by key, with the catalogue generation they were rendered in.
     private let rendered = Mutex<(generation: Int, files: [RenderKey: [String: RenderedFile]])>((0, [:]))
@@ -53,62 +61,103 @@ public final class GatewayRegistry: Sendable {
         self.logger = logger
     }
 
-    public var gateways: [GatewayInfo] {
-        entries.withLock { $0.values.map { entry in
-            var info = entry.info
-            info.watching = entry.stream != nil
+    /// Every registered gateway, whichever replica it is connected to.
+    public func gateways() async throws -> [GatewayInfo] {
+        let rows = try await store.read { db in try await db.query("SELECT * FROM gateway ORDER BY org_id, gateway_id") }
+        let local = entries.withLock { $0.mapValues { $0.stream != nil } }
+        let replicaID = store.replicaID
+        return try rows.map { row in
+            var info = try Self.info(row)
+            if info.replicaID == replicaID { info.watching = local[info.sessionID] ?? false }
             return info
-        } }.sorted { ($0.orgID, $0.gatewayID) < ($1.orgID, $1.gatewayID) }
+        }
     }
 
-    func nextRevision() -> Int64 {
-        revision.wrappingAdd(1, ordering: .relaxed).newValue
+    /// Starts from the catalogue revision stored (at start).
+    func load() async throws {
+        note(revision: try await store.revision())
     }
 
-    /// Registers a gateway; a gateway id registered again replaces its previous session.
-    func register(gatewayID: String, token: APIToken, labels: [String: String], fqdns: [String], groups: [String]) -> GatewayInfo {
-        register(gatewayID: gatewayID, token: token, labels: labels, fqdns: fqdns, groups: groups, boundGroupID: token.gatewayGroupID)
+    func note(revision newRevision: Int64) {
+        revision.max(newRevision, ordering: .relaxed)
     }
 
-    private func register(
-        gatewayID: String, token: APIToken, labels: [String: String], fqdns: [String], groups: [String], boundGroupID: String?
-    ) -> GatewayInfo {
+    /// Registers a gateway; a gateway id registered again replaces its previous session, on
+    /// whichever replica it was.
+    func register(gatewayID: String, token: APIToken, labels: [String: String], fqdns: [String], groups: [String]) async throws -> GatewayInfo {
         let now = Date()
         let info = GatewayInfo(
             sessionID: Secrets.randomHex(bytes: 16), gatewayID: gatewayID, orgID: token.orgID, tokenID: token.id, labels: labels, fqdns: fqdns,
-            groups: groups, boundGroupID: boundGroupID, registeredAt: now, lastHeartbeat: now, appliedRevision: 0, watching: false)
-        let replaced: [Entry] = entries.withLock { entries in
-            let previous = entries.filter { $0.value.info.orgID == token.orgID && $0.value.info.gatewayID == gatewayID }
-            for key in previous.keys { entries.removeValue(forKey: key) }
-            entries[info.sessionID] = Entry(info: info)
-            return Array(previous.values)
+            groups: groups, boundGroupID: token.gatewayGroupID, registeredAt: now, lastHeartbeat: now, appliedRevision: 0, watching: false,
+            replicaID: store.replicaID)
+        let replaced = try await store.write { db in
+            let previous = try await db.query(
+                "DELETE FROM gateway WHERE org_id = ? AND gateway_id = ? RETURNING session_id, replica", token.orgID, gatewayID)
+            try await db.execute(
+                """
+                INSERT INTO gateway (session_id, gateway_id, org_id, token_id, labels, fqdns, group_names, bound_group_id,
+                    registered_at, last_heartbeat, applied_revision, watching, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, info.sessionID, gatewayID, info.orgID, info.tokenID, Self.json(labels), Self.json(fqdns), Self.json(groups),
+                info.boundGroupID, now, now, Int64(0), false, info.replicaID)
+            return try previous.map { (try $0.string("session_id"), try $0.string("replica")) }
         }
-        for entry in replaced { entry.stream?.finish() }
+        entries.withLock { $0[info.sessionID] = Entry(info: info) }
+        await ended(replaced, reason: "registered again")
         logger.info("gateway registered", metadata: ["gateway": "\(gatewayID)", "org": "\(token.orgID)", "groups": "\(groups)"])
         return info
     }
 
-    func session(_ id: String) -> GatewayInfo? {
-        entries.withLock { $0[id]?.info }
+    /// The session `id`: this replica's, or one registered on another.
+    func session(_ id: String) async throws -> GatewayInfo? {
+        if let info = entries.withLock({ $0[id]?.info }) { return info }
+        return try await store.read { db in try await db.queryOne("SELECT * FROM gateway WHERE session_id = ?", id) }.map(Self.info)
     }
 
+    /// Records a heartbeat; `false` when the session is gone (evicted, replaced).
     @discardableResult
-    func heartbeat(_ id: String, appliedRevision: Int64) -> Bool {
+    func heartbeat(_ id: String, appliedRevision: Int64) async throws -> Bool {
+        let now = Date()
+        let found = try await store.write { db in
+            try await db.query(
+                "UPDATE gateway SET last_heartbeat = ?, applied_revision = ? WHERE session_id = ? RETURNING session_id", now, appliedRevision, id
+            ).isEmpty == false
+        }
         entries.withLock { entries in
-            guard entries[id] != nil else { return false }
-            entries[id]?.info.lastHeartbeat = Date()
+            entries[id]?.info.lastHeartbeat = now
             entries[id]?.info.appliedRevision = appliedRevision
-            return true
+        }
+        return found
+    }
+
+    /// Removes a gateway at once (termination, revoked token); its stream ends, on whichever
+    /// replica it is.
+    @discardableResult
+    func remove(_ id: String, reason: String) async throws -> Bool {
+        let removed = try await store.write { db in
+            try await db.query("DELETE FROM gateway WHERE session_id = ? RETURNING session_id, replica", id).map {
+                (try $0.string("session_id"), try $0.string("replica"))
+            }
+        }
+        await ended(removed, reason: reason)
+        return !removed.isEmpty
+    }
+
+    /// Ends the streams of sessions removed from the table: here, or by telling their replica.
+    private func ended(_ sessions: [(sessionID: String, replicaID: String)], reason: String) async {
+        for (sessionID, replicaID) in sessions {
+            if replicaID == store.replicaID {
+                dropLocal(sessionID, reason: reason)
+            } else {
+                await store.announce(.gatewayRemoved(sessionID: sessionID, reason: reason))
+            }
         }
     }
 
-    /// Removes a gateway at once (termination, eviction, revoked token); its stream ends.
-    @discardableResult
-    func remove(_ id: String, reason: String) -> Bool {
-        guard let entry = entries.withLock({ $0.removeValue(forKey: id) }) else { return false }
+    /// Forgets a session held here and ends its stream.
+    func dropLocal(_ id: String, reason: String) {
+        guard let entry = entries.withLock({ $0.removeValue(forKey: id) }) else { return }
         entry.stream?.finish()
         logger.info("gateway removed", metadata: ["gateway": "\(entry.info.gatewayID)", "reason": "\(reason)"])
-        return true
     }
 
     /// Ends every change stream (at shutdown: gateways keep their files and reconnect later).
@@ -121,27 +170,67 @@ public final class GatewayRegistry: Sendable {
         for stream in streams { stream.finish() }
     }
 
-    /// Removes gateways silent for longer than `after`; returns their ids.
+    /// Removes gateways silent for longer than `after`, whichever replica they are on; returns
+    /// their session ids. Replicas may all run it: each row is deleted once.
     @discardableResult
-    public func evictSilent(after: Duration, now: Date = Date()) -> [String] {
+    public func evictSilent(after: Duration, now: Date = Date()) async throws -> [String] {
         let limit = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
-        let silent = entries.withLock { entries in entries.filter { now.timeIntervalSince($0.value.info.lastHeartbeat) > limit }.map(\.key) }
-        return silent.filter { remove($0, reason: "no heartbeat for \(after)") }
+        let cutoff = now.addingTimeInterval(-limit)
+        let silent = try await store.write { db in
+            try await db.query("DELETE FROM gateway WHERE last_heartbeat < ? RETURNING session_id, replica", cutoff).map {
+                (try $0.string("session_id"), try $0.string("replica"))
+            }
+        }
+        await ended(silent, reason: "no heartbeat for \(after)")
+        return silent.map(\.0)
     }
 
     /// Drops the gateways registered with a token that is no longer valid.
-    public func dropGateways(usingToken tokenID: String) {
-        let ids = entries.withLock { $0.filter { $0.value.info.tokenID == tokenID }.map(\.key) }
-        for id in ids { remove(id, reason: "API token \(tokenID) revoked") }
+    public func dropGateways(usingToken tokenID: String) async throws {
+        let removed = try await store.write { db in
+            try await db.query("DELETE FROM gateway WHERE token_id = ? RETURNING session_id, replica", tokenID).map {
+                (try $0.string("session_id"), try $0.string("replica"))
+            }
+        }
+        await ended(removed, reason: "API token \(tokenID) revoked")
     }
 
-    /// Opens the change stream of a session and queues its full snapshot.
-    func openStream(_ id: String) throws -> AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>? {
-        guard let info = session(id) else { return nil }
+    /// The tokens of the gateways registered on this replica.
+    var localTokens: Set<String> {
+        entries.withLock { Set($0.values.map(\.info.tokenID)) }
+    }
+
+    /// After notifications may have been missed: ends the local streams whose session is gone.
+    func reconcile() async throws {
+        let local = entries.withLock { Array($0.keys) }
+        guard !local.isEmpty else { return }
+        let replicaID = store.replicaID
+        let alive = Set(
+            try await store.read { db in try await db.query("SELECT session_id FROM gateway WHERE replica = ?", replicaID) }.map {
+                try $0.string("session_id")
+            })
+        for id in local where !alive.contains(id) { dropLocal(id, reason: "removed by another replica") }
+    }
+
+    /// Opens the change stream of a session and queues its full snapshot. A session registered
+    /// on another replica moves here.
+    func openStream(_ id: String) async throws -> AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>? {
+        guard var info = try await session(id) else { return nil }
+        if info.replicaID != store.replicaID {
+            let replicaID = store.replicaID
+            let moved = try await store.write { db in
+                try await db.query("UPDATE gateway SET replica = ? WHERE session_id = ? RETURNING session_id", replicaID, id).isEmpty == false
+            }
+            guard moved else { return nil }
+            info.replicaID = replicaID
+            let adopted = info
+            entries.withLock { $0[id] = $0[id] ?? Entry(info: adopted) }
+        }
         let (stream, continuation) = AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.makeStream(bufferingPolicy: .unbounded)
-        let files = try render(info)
+        let snapshotRevision = revision.load(ordering: .relaxed)
+        let files = try await render(info)
         var event = Reshapr_Gateway_V1_ConfigurationEvent()
-        event.revision = nextRevision()
+        event.revision = snapshotRevision
         event.snapshot.files = files.values.sorted { $0.path < $1.path }.map(Self.message)
         let previous: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.Continuation?? = entries.withLock { entries in
             guard entries[id] != nil else { return nil }
@@ -153,17 +242,25 @@ public final class GatewayRegistry: Sendable {
         guard let previous else { return nil }
         previous?.finish()
         continuation.yield(event)
+        let store = self.store
+        try await store.write { db in try await db.execute("UPDATE gateway SET watching = ? WHERE session_id = ?", true, id) }
+        continuation.onTermination = { @Sendable _ in
+            // The RPC ended (or a newer Watch replaced it): said in the table for `gateway list`.
+            Task { try? await store.write { db in try await db.execute("UPDATE gateway SET watching = ? WHERE session_id = ?", false, id) } }
+        }
         return stream
     }
 
-    /// Sends each watching gateway of the organization what changed for it, if anything.
-    public func push(organizationID: String) {
+    /// Sends each watching gateway of the organization on this replica what changed for it,
+    /// if anything, labelled with the catalogue revision of the change.
+    public func push(organizationID: String, revision newRevision: Int64) async {
+        note(revision: newRevision)
         // The catalogue changed: what was rendered before is stale.
         rendered.withLock { $0 = ($0.generation + 1, [:]) }
         let watching = entries.withLock { $0.values.filter { $0.info.orgID == organizationID && $0.stream != nil }.map(\.info) }
         for info in watching {
             do {
-                let files = try render(info)
+                let files = try await render(info)
                 entries.withLock { entries in
                     guard var entry = entries[info.sessionID], let stream = entry.stream else { return }
                     var change = Reshapr_Gateway_V1_Change()
@@ -171,7 +268,7 @@ public final class GatewayRegistry: Sendable {
                     change.deletions = entry.sent.keys.filter { files[$0] == nil }.sorted()
                     guard !change.upserts.isEmpty || !change.deletions.isEmpty else { return }
                     var event = Reshapr_Gateway_V1_ConfigurationEvent()
-                    event.revision = nextRevision()
+                    event.revision = newRevision
                     event.change = change
                     entry.sent = files.mapValues(\.sha256)
                     entries[info.sessionID] = entry
@@ -183,12 +280,22 @@ public final class GatewayRegistry: Sendable {
         }
     }
 
-    func render(_ info: GatewayInfo) throws -> [String: RenderedFile] {
+    /// After notifications may have been missed: every organization with a stream here is
+    /// pushed again (gateways get only what differs from what they were sent).
+    func catchUp() async throws {
+        let current = try await store.revision()
+        guard current > revision.load(ordering: .relaxed) else { return }
+        let organizations = entries.withLock { Set($0.values.filter { $0.stream != nil }.map(\.info.orgID)) }
+        for organization in organizations { await push(organizationID: organization, revision: current) }
+        note(revision: current)
+    }
+
+    func render(_ info: GatewayInfo) async throws -> [String: RenderedFile] {
         let key = RenderKey(orgID: info.orgID, labels: info.labels, group: info.boundGroupID)
         let generation = rendered.withLock { $0.generation }
         if let files = rendered.withLock({ $0.generation == generation ? $0.files[key] : nil }) { return files }
-        guard let organization = try store.organization(id: info.orgID) else { return [:] }
-        let files = try ConfigurationRenderer.render(
+        guard let organization = try await store.organization(id: info.orgID) else { return [:] }
+        let files = try await ConfigurationRenderer.render(
             organization: organization, labels: info.labels, onlyGroup: info.boundGroupID, store: store, includeSecrets: sendsSecrets)
         // Kept only if nothing changed while it was rendered.
         rendered.withLock { if $0.generation == generation { $0.files[key] = files } }
@@ -201,5 +308,24 @@ public final class GatewayRegistry: Sendable {
         message.content = file.content
         message.sha256 = file.sha256
         return message
+    }
+
+    static func json(_ labels: [String: String]) -> String {
+        JSONValue(labels.mapValues(JSONValue.string)).serialized()
+    }
+
+    static func json(_ names: [String]) -> String {
+        JSONValue.array(names.map(JSONValue.string)).serialized()
+    }
+
+    static func info(_ row: SQLRow) throws -> GatewayInfo {
+        let labels = (try? JSONParser.parse(try row.string("labels")))?.stringMembers ?? [:]
+        let fqdns = (try? JSONParser.parse(try row.string("fqdns")))?.arrayValue?.compactMap(\.stringValue) ?? []
+        let groups = (try? JSONParser.parse(try row.string("group_names")))?.arrayValue?.compactMap(\.stringValue) ?? []
+        return GatewayInfo(
+            sessionID: try row.string("session_id"), gatewayID: try row.string("gateway_id"), orgID: try row.string("org_id"),
+            tokenID: try row.string("token_id"), labels: labels, fqdns: fqdns, groups: groups, boundGroupID: try row.optionalString("bound_group_id"),
+            registeredAt: try row.date("registered_at"), lastHeartbeat: try row.date("last_heartbeat"), appliedRevision: try row.integer("applied_revision"),
+            watching: try row.integer("watching") != 0, replicaID: try row.string("replica"))
     }
 }

@@ -16,14 +16,14 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
     }
 
     /// The token of the `authorization: Bearer ...` metadata, checked.
-    func authenticate(_ metadata: Metadata) throws(RPCError) -> APIToken {
+    func authenticate(_ metadata: Metadata) async throws(RPCError) -> APIToken {
         guard let header = metadata["authorization"].first(where: { _ in true }), case .string(let value) = header else {
             throw RPCError(code: .unauthenticated, message: "missing API token: send 'authorization: Bearer <token>'")
         }
         let token = value.hasPrefix("Bearer ") ? String(value.dropFirst(7)) : value
         let result: Result<APIToken, Store.TokenRejection>
         do {
-            result = try store.verifyToken(token)
+            result = try await store.verifyToken(token)
         } catch {
             throw RPCError(code: .internalError, message: "cannot check the API token")
         }
@@ -33,8 +33,14 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
         }
     }
 
-    func session(_ id: String, token: APIToken) throws(RPCError) -> GatewayInfo {
-        guard let info = registry.session(id), info.orgID == token.orgID else {
+    func session(_ id: String, token: APIToken) async throws(RPCError) -> GatewayInfo {
+        let found: GatewayInfo?
+        do {
+            found = try await registry.session(id)
+        } catch {
+            throw RPCError(code: .unavailable, message: "cannot look the gateway session up; try again")
+        }
+        guard let info = found, info.orgID == token.orgID else {
             throw RPCError(code: .notFound, message: "unknown or expired gateway session; register again")
         }
         return info
@@ -43,15 +49,15 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
     public func register(
         request: ServerRequest<Reshapr_Gateway_V1_RegisterRequest>, context: ServerContext
     ) async throws -> ServerResponse<Reshapr_Gateway_V1_RegisterResponse> {
-        let token = try authenticate(request.metadata)
+        let token = try await authenticate(request.metadata)
         let message = request.message
         guard !message.gatewayID.isEmpty else { throw RPCError(code: .invalidArgument, message: "gateway_id is required") }
-        guard let organization = try store.organization(id: token.orgID) else { throw RPCError(code: .notFound, message: "organization not found") }
-        var groups = try store.groups(of: organization).filter { $0.matches(message.labels) }
+        guard let organization = try await store.organization(id: token.orgID) else { throw RPCError(code: .notFound, message: "organization not found") }
+        var groups = try await store.groups(of: organization).filter { $0.matches(message.labels) }
         // A token bound to a group registers only gateways that belong to it, and they get that
         // group alone: a token for env=dev cannot register as env=prod, or add labels to reach more.
         if let bound = token.gatewayGroupID {
-            guard let group = try store.group(bound, organization: organization) else {
+            guard let group = try await store.group(bound, organization: organization) else {
                 throw RPCError(code: .permissionDenied, message: "the API token's gateway group \(bound) no longer exists")
             }
             guard group.matches(message.labels) else {
@@ -62,7 +68,7 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
             }
             groups = [group]
         }
-        let info = registry.register(
+        let info = try await registry.register(
             gatewayID: message.gatewayID, token: token, labels: message.labels, fqdns: message.fqdns, groups: groups.map(\.name))
         var response = Reshapr_Gateway_V1_RegisterResponse()
         response.sessionID = info.sessionID
@@ -81,10 +87,12 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
     public func heartbeat(
         request: ServerRequest<Reshapr_Gateway_V1_HeartbeatRequest>, context: ServerContext
     ) async throws -> ServerResponse<Reshapr_Gateway_V1_HeartbeatResponse> {
-        let token = try authenticate(request.metadata)
+        let token = try await authenticate(request.metadata)
         let message = request.message
-        let info = try session(message.sessionID, token: token)
-        registry.heartbeat(info.sessionID, appliedRevision: message.appliedRevision)
+        let info = try await session(message.sessionID, token: token)
+        guard try await registry.heartbeat(info.sessionID, appliedRevision: message.appliedRevision) else {
+            throw RPCError(code: .notFound, message: "unknown or expired gateway session; register again")
+        }
         var response = Reshapr_Gateway_V1_HeartbeatResponse()
         response.revision = info.appliedRevision
         response.acknowledgedAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
@@ -94,10 +102,10 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
     public func watch(
         request: ServerRequest<Reshapr_Gateway_V1_WatchRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Reshapr_Gateway_V1_ConfigurationEvent> {
-        let token = try authenticate(request.metadata)
+        let token = try await authenticate(request.metadata)
         let message = request.message
-        let info = try session(message.sessionID, token: token)
-        guard let events = try registry.openStream(info.sessionID) else {
+        let info = try await session(message.sessionID, token: token)
+        guard let events = try await registry.openStream(info.sessionID) else {
             throw RPCError(code: .notFound, message: "unknown or expired gateway session; register again")
         }
         let registry = self.registry
@@ -107,7 +115,7 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
             }
             // The stream ended because the gateway was removed (evicted, terminated, token
             // revoked), or because the control plane is shutting down.
-            if registry.session(info.sessionID) == nil {
+            if (try? await registry.session(info.sessionID)) ?? nil == nil {
                 throw RPCError(code: .notFound, message: "gateway session ended; register again")
             }
             throw RPCError(code: .unavailable, message: "the change stream was closed (control plane shutting down, or a newer Watch on this session); reconnect")
@@ -117,10 +125,10 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
     public func terminate(
         request: ServerRequest<Reshapr_Gateway_V1_TerminateRequest>, context: ServerContext
     ) async throws -> ServerResponse<Reshapr_Gateway_V1_TerminateResponse> {
-        let token = try authenticate(request.metadata)
+        let token = try await authenticate(request.metadata)
         let message = request.message
-        let info = try session(message.sessionID, token: token)
-        registry.remove(info.sessionID, reason: "terminated: \(message.reason)")
+        let info = try await session(message.sessionID, token: token)
+        try await registry.remove(info.sessionID, reason: "terminated: \(message.reason)")
         return ServerResponse(message: Reshapr_Gateway_V1_TerminateResponse())
     }
 }

@@ -5,13 +5,13 @@ import ReshaprJSON
 
 /// Expositions, and the gateways connected now.
 extension RESTAPI {
-    func listExpositions(_ organization: Organization) throws -> JSONValue {
-        let plans = Dictionary(uniqueKeysWithValues: try store.plans(of: organization).map { ($0.id, $0) })
-        let services = Dictionary(uniqueKeysWithValues: try store.services(of: organization).map { ($0.id, $0) })
-        let groups = Dictionary(uniqueKeysWithValues: try store.groups(of: organization).map { ($0.id, $0) })
-        let gateways = registry.gateways.filter { $0.orgID == organization.id }
+    func listExpositions(_ organization: Organization) async throws -> JSONValue {
+        let plans = Dictionary(uniqueKeysWithValues: try await store.plans(of: organization).map { ($0.id, $0) })
+        let services = Dictionary(uniqueKeysWithValues: try await store.services(of: organization).map { ($0.id, $0) })
+        let groups = Dictionary(uniqueKeysWithValues: try await store.groups(of: organization).map { ($0.id, $0) })
+        let gateways = try await registry.gateways().filter { $0.orgID == organization.id }
         return .array(
-            try store.expositions(of: organization).map { exposition in
+            try await store.expositions(of: organization).map { exposition in
                 let plan = plans[exposition.planID]
                 let service = plan.flatMap { services[$0.serviceID] }
                 let group = groups[exposition.gatewayGroupID]
@@ -31,19 +31,19 @@ extension RESTAPI {
     }
 
     func createExposition(_ request: Request) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         let input = try await body(request)
         let path = try string(input, "path", required: false)
         if let path, !path.hasPrefix("/") { throw APIError(status: .badRequest, message: "path must start with /") }
-        let exposition = try store.createExposition(
+        let exposition = try await store.createExposition(
             planID: try string(input, "configurationId") ?? "", groupID: try string(input, "gatewayGroupId") ?? "", name: try string(input, "name", required: false),
             path: path, organization: organization)
         return ["id": .string(exposition.id), "name": .string(exposition.name)]
     }
 
-    func listGateways(_ organization: Organization) throws -> JSONValue {
+    func listGateways(_ organization: Organization) async throws -> JSONValue {
         .array(
-            registry.gateways.filter { $0.orgID == organization.id }.map { gateway in
+            try await registry.gateways().filter { $0.orgID == organization.id }.map { gateway in
                 [
                     "gatewayId": .string(gateway.gatewayID), "labels": JSONValue(gateway.labels.mapValues(JSONValue.string)),
                     "groups": .array(gateway.groups.map(JSONValue.string)), "fqdns": .array(gateway.fqdns.map(JSONValue.string)),

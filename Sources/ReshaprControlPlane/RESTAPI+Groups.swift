@@ -12,28 +12,28 @@ extension RESTAPI {
         ]
     }
 
-    func listGroups(_ organization: Organization) throws -> JSONValue {
-        .array(try store.groups(of: organization).map { Self.group($0, organization: organization) })
+    func listGroups(_ organization: Organization) async throws -> JSONValue {
+        .array(try await store.groups(of: organization).map { Self.group($0, organization: organization) })
     }
 
     func createGroup(_ request: Request) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         let input = try await body(request)
         var labels: [String: String] = [:]
         for (key, value) in input["labels"]?.objectValue ?? [:] {
             guard let text = value.stringValue else { throw APIError(status: .badRequest, message: "labels.\(key) must be a string") }
             labels[key] = text
         }
-        return Self.group(try store.createGroup(name: try string(input, "name") ?? "", labels: labels, organization: organization), organization: organization)
+        return Self.group(try await store.createGroup(name: try string(input, "name") ?? "", labels: labels, organization: organization), organization: organization)
     }
 
     /// The configuration directory a gateway of the group (labels exactly the group's) would
     /// receive, as files; secrets included (the caller is an authenticated administrator).
-    func export(_ request: Request, _ context: ControlPlaneRequestContext) throws -> JSONValue {
-        let organization = try organization(request)
+    func export(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
+        let organization = try await organization(request)
         let id = try id(context)
-        guard let group = try store.groups(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no gateway group \(id)") }
-        let files = try ConfigurationRenderer.render(organization: organization, labels: group.labelMap, store: store, includeSecrets: true)
+        guard let group = try await store.groups(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no gateway group \(id)") }
+        let files = try await ConfigurationRenderer.render(organization: organization, labels: group.labelMap, store: store, includeSecrets: true)
         return [
             "gatewayGroup": .string(group.name),
             "files": .array(files.values.sorted { $0.path < $1.path }.map {

@@ -6,10 +6,10 @@ import ReshaprSyncProtocol
 
 /// Configuration plans.
 extension RESTAPI {
-    func listPlans(_ organization: Organization) throws -> JSONValue {
-        let services = Dictionary(uniqueKeysWithValues: try store.services(of: organization).map { ($0.id, $0) })
+    func listPlans(_ organization: Organization) async throws -> JSONValue {
+        let services = Dictionary(uniqueKeysWithValues: try await store.services(of: organization).map { ($0.id, $0) })
         return .array(
-            try store.plans(of: organization).map { plan in
+            try await store.plans(of: organization).map { plan in
                 let service = services[plan.serviceID]
                 var object = (try? JSONParser.parse(plan.spec))?.objectValue ?? [:]
                 object["id"] = .string(plan.id)
@@ -21,7 +21,7 @@ extension RESTAPI {
     }
 
     /// The plan spec of a request, checked against the ConfigurationPlan schema.
-    func planSpec(_ input: JSONValue, service: ServiceRecord, name: String, organization: Organization) throws -> JSONValue {
+    func planSpec(_ input: JSONValue, service: ServiceRecord, name: String, organization: Organization) async throws -> JSONValue {
         var spec: JSONObject = [:]
         for key in ["description", "backend", "tools", "prompts", "resources", "backendSecurity", "clientSecurity", "audit"] {
             if let value = input[key] { spec[key] = value }
@@ -42,11 +42,11 @@ extension RESTAPI {
     /// Creates a plan; with `generateApiKey: true`, its clients need an API key generated here,
     /// answered once and kept only as its SHA-256.
     func createPlan(_ request: Request) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         var input = try await body(request)
         let name = try string(input, "name") ?? ""
         let serviceID = try string(input, "serviceId") ?? ""
-        let service = try store.service(serviceID, organization: organization)
+        let service = try await store.service(serviceID, organization: organization)
         var key: String?
         if input["generateApiKey"] == true, case .object(var members) = input {
             let generated = try Self.withGeneratedKey(members["clientSecurity"])
@@ -54,7 +54,7 @@ extension RESTAPI {
             input = .object(members)
             key = generated.key
         }
-        let plan = try store.createPlan(name: name, serviceID: serviceID, spec: try planSpec(input, service: service, name: name, organization: organization), organization: organization)
+        let plan = try await store.createPlan(name: name, serviceID: serviceID, spec: try planSpec(input, service: service, name: name, organization: organization), organization: organization)
         var answer: JSONObject = ["id": .string(plan.id), "name": .string(plan.name), "serviceId": .string(plan.serviceID)]
         if let key { answer["apiKey"] = .string(key) }
         return .object(answer)
@@ -62,14 +62,14 @@ extension RESTAPI {
 
     /// `POST /configuration-plans/{id}/renew-api-key`: a new generated key replaces the plan's
     /// (the old one stops working as soon as the gateways get the change).
-    func renewAPIKey(_ request: Request, _ context: ControlPlaneRequestContext) throws -> JSONValue {
-        let organization = try organization(request)
+    func renewAPIKey(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
+        let organization = try await organization(request)
         let id = try id(context)
-        guard let plan = try store.plans(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no configuration plan \(id)") }
+        guard let plan = try await store.plans(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no configuration plan \(id)") }
         var spec = (try? JSONParser.parse(plan.spec))?.objectValue ?? [:]
         let generated = try Self.withGeneratedKey(spec["clientSecurity"])
         spec["clientSecurity"] = generated.security
-        let updated = try store.updatePlan(id, spec: .object(spec), organization: organization)
+        let updated = try await store.updatePlan(id, spec: .object(spec), organization: organization)
         return ["id": .string(updated.id), "name": .string(updated.name), "apiKey": .string(generated.key)]
     }
 
@@ -94,12 +94,12 @@ extension RESTAPI {
     }
 
     func updatePlan(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         let id = try id(context)
-        guard let plan = try store.plans(of: organization).first(where: { $0.id == id }),
-            let service = try store.services(of: organization).first(where: { $0.id == plan.serviceID })
+        guard let plan = try await store.plans(of: organization).first(where: { $0.id == id }),
+            let service = try await store.services(of: organization).first(where: { $0.id == plan.serviceID })
         else { throw APIError(status: .notFound, message: "no configuration plan \(id)") }
-        let updated = try store.updatePlan(id, spec: try planSpec(try await body(request), service: service, name: plan.name, organization: organization), organization: organization)
+        let updated = try await store.updatePlan(id, spec: try planSpec(try await body(request), service: service, name: plan.name, organization: organization), organization: organization)
         return ["id": .string(updated.id), "name": .string(updated.name)]
     }
 }

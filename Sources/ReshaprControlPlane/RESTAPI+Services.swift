@@ -6,14 +6,16 @@ import ReshaprJSON
 
 /// Services (imported from API descriptions) and secrets.
 extension RESTAPI {
-    func listServices(_ organization: Organization) throws -> JSONValue {
-        .array(
-            try store.services(of: organization).map { service in
-                [
-                    "id": .string(service.id), "name": .string(service.name), "version": .string(service.version), "type": .string(service.type),
-                    "artifacts": .array(try store.artifacts(of: service).map { ["type": .string($0.type), "fileName": .string($0.fileName)] }),
-                ]
-            })
+    func listServices(_ organization: Organization) async throws -> JSONValue {
+        var services: [JSONValue] = []
+        for service in try await store.services(of: organization) {
+            let artifacts = try await store.artifacts(of: service)
+            services.append([
+                "id": .string(service.id), "name": .string(service.name), "version": .string(service.version), "type": .string(service.type),
+                "artifacts": .array(artifacts.map { ["type": .string($0.type), "fileName": .string($0.fileName)] }),
+            ])
+        }
+        return .array(services)
     }
 
     /// Imports a service from artifacts (the first is the API description), with the files its
@@ -21,7 +23,7 @@ extension RESTAPI {
     /// optional `secret` for a protected URL). Name, version and type default to what the
     /// description says.
     func importService(_ request: Request) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         let input = try await body(request)
         var sources = try uploads(input["artifacts"], field: "artifacts", nameKey: "fileName")
         var files = try uploads(input["files"], field: "files", nameKey: "path")
@@ -50,7 +52,7 @@ extension RESTAPI {
         guard let version = (try string(input, "version", required: false)) ?? first.version else {
             throw APIError(status: .badRequest, message: "version is required (the artifact has no version)")
         }
-        let service = try store.createService(
+        let service = try await store.createService(
             name: name, version: version, type: (try string(input, "type", required: false)) ?? first.serviceType.rawValue,
             description: try string(input, "description", required: false), artifacts: artifacts, organization: organization)
         return ["id": .string(service.id), "name": .string(service.name), "version": .string(service.version), "type": .string(service.type)]
@@ -94,7 +96,7 @@ extension RESTAPI {
         }
         var download = Download()
         if let secret {
-            guard let data = try store.secretData(named: secret, organization: organization) else {
+            guard let data = try await store.secretData(named: secret, organization: organization) else {
                 throw APIError(status: .badRequest, message: "secret: no secret named \(secret)")
             }
             guard let headers = Download.credentialHeaders(fromSecret: data) else {
@@ -113,11 +115,11 @@ extension RESTAPI {
     }
 
     func createSecret(_ request: Request) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         let input = try await body(request)
         let data = input["data"]?.stringMembers ?? [:]
         guard !data.isEmpty else { throw APIError(status: .badRequest, message: "data: at least one key is required") }
-        let secret = try store.createSecret(
+        let secret = try await store.createSecret(
             name: try string(input, "name") ?? "", data: data, description: try string(input, "description", required: false), organization: organization)
         return Self.describe(secret)
     }

@@ -14,28 +14,28 @@ extension RESTAPI {
             let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
             throw APIError(status: .tooManyRequests, message: "too many failed logins for this user or address; retry in \(seconds) s", retryAfter: seconds)
         }
-        guard let organization = try store.authenticate(username, password: password) else {
+        guard let organization = try await store.authenticate(username, password: password) else {
             audit?.write(AuditMiddleware.line(user: username, organization: nil, action: "login", status: 401, address: address))
             loginThrottle.failed(user: username, address: address)
             throw APIError(status: .unauthorized, message: "wrong user name or password")
         }
         loginThrottle.succeeded(user: username)
         audit?.write(AuditMiddleware.line(user: username, organization: organization.name, action: "login", status: 200, address: address))
-        let (token, expires) = try store.openSession(username: username, organization: organization)
+        let (token, expires) = try await store.openSession(username: username, organization: organization)
         return ["token": .string(token), "organization": .string(organization.name), "expiresAt": .string(expires.ISO8601Format())]
     }
 
     /// `GET /api/v1/session`: who the caller is, in which organization, until when.
-    func describeSession(_ request: Request) throws -> JSONValue {
-        let session = try session(request)
+    func describeSession(_ request: Request) async throws -> JSONValue {
+        let session = try await session(request)
         return [
             "username": .string(session.username), "organization": .string(session.organization.name),
             "expiresAt": .string(session.expiresAt.ISO8601Format()),
         ]
     }
 
-    func logout(_ request: Request) throws -> JSONValue? {
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { try store.closeSession(String(header.dropFirst(7))) }
+    func logout(_ request: Request) async throws -> JSONValue? {
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { try await store.closeSession(String(header.dropFirst(7))) }
         return nil
     }
 }

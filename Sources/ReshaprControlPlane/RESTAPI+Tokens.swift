@@ -15,14 +15,14 @@ extension RESTAPI {
         return .object(object)
     }
 
-    func listTokens(_ organization: Organization) throws -> JSONValue {
-        .array(try store.tokens(of: organization).map(Self.token))
+    func listTokens(_ organization: Organization) async throws -> JSONValue {
+        .array(try await store.tokens(of: organization).map(Self.token))
     }
 
     func createToken(_ request: Request) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         let input = try await body(request)
-        let (record, token) = try store.createToken(
+        let (record, token) = try await store.createToken(
             name: try string(input, "name") ?? "", days: input["validityDays"]?.intValue ?? 90, organization: organization,
             gatewayGroupID: try string(input, "gatewayGroupId", required: false))
         guard case .object(var object) = Self.token(record) else { return Self.token(record) }
@@ -31,14 +31,14 @@ extension RESTAPI {
     }
 
     func renewToken(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
-        let organization = try organization(request)
+        let organization = try await organization(request)
         let input = try await body(request)
-        return Self.token(try store.renewToken(try id(context), days: input["validityDays"]?.intValue ?? 90, organization: organization))
+        return Self.token(try await store.renewToken(try id(context), days: input["validityDays"]?.intValue ?? 90, organization: organization))
     }
 
-    func revokeToken(_ request: Request, _ context: ControlPlaneRequestContext) throws -> JSONValue {
-        let token = try store.revokeToken(try id(context), organization: try organization(request))
-        registry.dropGateways(usingToken: token.id)
+    func revokeToken(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> JSONValue {
+        let token = try await store.revokeToken(try id(context), organization: try organization(request))
+        try await registry.dropGateways(usingToken: token.id)
         return Self.token(token)
     }
 }

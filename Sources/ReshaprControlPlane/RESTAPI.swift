@@ -36,51 +36,51 @@ public struct RESTAPI: Sendable {
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: EmbeddedOpenAPI.text + "\n")))
         }
         api.post("login") { request, context in try await self.handle { try await self.login(request, context) } }
-        api.post("logout") { request, _ in try await self.handle { try self.logout(request) } }
-        api.get("session") { request, _ in try await self.handle { try self.describeSession(request) } }
-        api.get("api-tokens") { request, _ in try await self.handle { try self.listTokens(try self.organization(request)) } }
+        api.post("logout") { request, _ in try await self.handle { try await self.logout(request) } }
+        api.get("session") { request, _ in try await self.handle { try await self.describeSession(request) } }
+        api.get("api-tokens") { request, _ in try await self.handle { try await self.listTokens(try await self.organization(request)) } }
         api.post("api-tokens") { request, _ in try await self.handle { try await self.createToken(request) } }
         api.post("api-tokens/:id/renew") { request, context in try await self.handle { try await self.renewToken(request, context) } }
-        api.delete("api-tokens/:id") { request, context in try await self.handle { try self.revokeToken(request, context) } }
-        api.get("gateway-groups") { request, _ in try await self.handle { try self.listGroups(try self.organization(request)) } }
+        api.delete("api-tokens/:id") { request, context in try await self.handle { try await self.revokeToken(request, context) } }
+        api.get("gateway-groups") { request, _ in try await self.handle { try await self.listGroups(try await self.organization(request)) } }
         api.post("gateway-groups") { request, _ in try await self.handle { try await self.createGroup(request) } }
-        api.get("gateway-groups/:id/export") { request, context in try await self.handle { try self.export(request, context) } }
+        api.get("gateway-groups/:id/export") { request, context in try await self.handle { try await self.export(request, context) } }
         api.delete("gateway-groups/:id") { request, context in
-            try await self.handle { try self.store.deleteGroup(try self.id(context), organization: try self.organization(request)); return nil }
+            try await self.handle { try await self.store.deleteGroup(try self.id(context), organization: try await self.organization(request)); return nil }
         }
-        api.get("services") { request, _ in try await self.handle { try self.listServices(try self.organization(request)) } }
+        api.get("services") { request, _ in try await self.handle { try await self.listServices(try await self.organization(request)) } }
         api.post("services") { request, _ in try await self.handle { try await self.importService(request) } }
         api.delete("services/:id") { request, context in
-            try await self.handle { try self.store.deleteService(try self.id(context), organization: try self.organization(request)); return nil }
+            try await self.handle { try await self.store.deleteService(try self.id(context), organization: try await self.organization(request)); return nil }
         }
-        api.get("services/:id/artifacts") { request, context in try await self.handle { try self.listArtifacts(request, context) } }
+        api.get("services/:id/artifacts") { request, context in try await self.handle { try await self.listArtifacts(request, context) } }
         api.post("services/:id/artifacts") { request, context in try await self.handle { try await self.attachArtifact(request, context) } }
         api.get("artifacts/:id") { request, context in
-            try await self.handle { Self.describe(try self.store.artifact(try self.id(context), organization: try self.organization(request)), content: true) }
+            try await self.handle { Self.describe(try await self.store.artifact(try self.id(context), organization: try await self.organization(request)), content: true) }
         }
         api.delete("artifacts/:id") { request, context in
-            try await self.handle { try self.store.deleteArtifact(try self.id(context), organization: try self.organization(request)); return nil }
+            try await self.handle { try await self.store.deleteArtifact(try self.id(context), organization: try await self.organization(request)); return nil }
         }
         api.get("secrets") { request, _ in
-            try await self.handle { .array(try self.store.secrets(of: try self.organization(request)).map(Self.describe)) }
+            try await self.handle { .array(try await self.store.secrets(of: try await self.organization(request)).map(Self.describe)) }
         }
         api.post("secrets") { request, _ in try await self.handle { try await self.createSecret(request) } }
         api.delete("secrets/:id") { request, context in
-            try await self.handle { try self.store.deleteSecret(try self.id(context), organization: try self.organization(request)); return nil }
+            try await self.handle { try await self.store.deleteSecret(try self.id(context), organization: try await self.organization(request)); return nil }
         }
-        api.get("configuration-plans") { request, _ in try await self.handle { try self.listPlans(try self.organization(request)) } }
+        api.get("configuration-plans") { request, _ in try await self.handle { try await self.listPlans(try await self.organization(request)) } }
         api.post("configuration-plans") { request, _ in try await self.handle { try await self.createPlan(request) } }
-        api.post("configuration-plans/:id/renew-api-key") { request, context in try await self.handle { try self.renewAPIKey(request, context) } }
+        api.post("configuration-plans/:id/renew-api-key") { request, context in try await self.handle { try await self.renewAPIKey(request, context) } }
         api.put("configuration-plans/:id") { request, context in try await self.handle { try await self.updatePlan(request, context) } }
         api.delete("configuration-plans/:id") { request, context in
-            try await self.handle { try self.store.deletePlan(try self.id(context), organization: try self.organization(request)); return nil }
+            try await self.handle { try await self.store.deletePlan(try self.id(context), organization: try await self.organization(request)); return nil }
         }
-        api.get("expositions") { request, _ in try await self.handle { try self.listExpositions(try self.organization(request)) } }
+        api.get("expositions") { request, _ in try await self.handle { try await self.listExpositions(try await self.organization(request)) } }
         api.post("expositions") { request, _ in try await self.handle { try await self.createExposition(request) } }
         api.delete("expositions/:id") { request, context in
-            try await self.handle { try self.store.deleteExposition(try self.id(context), organization: try self.organization(request)); return nil }
+            try await self.handle { try await self.store.deleteExposition(try self.id(context), organization: try await self.organization(request)); return nil }
         }
-        api.get("gateways") { request, _ in try await self.handle { try self.listGateways(try self.organization(request)) } }
+        api.get("gateways") { request, _ in try await self.handle { try await self.listGateways(try await self.organization(request)) } }
         return router
     }
 
@@ -114,13 +114,13 @@ public struct RESTAPI: Sendable {
         }
     }
 
-    func organization(_ request: Request) throws -> Organization {
-        try session(request).organization
+    func organization(_ request: Request) async throws -> Organization {
+        try await session(request).organization
     }
 
     /// The caller's session, from `Authorization: Bearer <session token>`.
-    func session(_ request: Request) throws -> Store.Session {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), let session = try store.session(String(header.dropFirst(7))) else {
+    func session(_ request: Request) async throws -> Store.Session {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), let session = try await store.session(String(header.dropFirst(7))) else {
             throw APIError(status: .unauthorized, message: "not logged in or session expired: run reshapr login")
         }
         return session

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import ReshaprDatabase
 import ReshaprConfig
 import ReshaprJSON
 import ReshaprSyncProtocol
@@ -31,24 +31,24 @@ public enum ConfigurationRenderer {
     /// `onlyGroup` restricts what is rendered to one group (for a gateway whose token is bound to it).
     public static func render(
         organization: Organization, labels: [String: String], onlyGroup: String? = nil, store: Store, includeSecrets: Bool
-    ) throws -> [String: RenderedFile] {
-        try store.database.read { db in
-            let groups = try GatewayGroupRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter {
+    ) async throws -> [String: RenderedFile] {
+        try await store.read { db in
+            let groups = try await GatewayGroupRecord.fetchAll(db, where: "org_id = ?", organization.id).filter {
                 $0.matches(labels) && (onlyGroup == nil || $0.id == onlyGroup)
             }
             let groupIDs = Set(groups.map(\.id))
-            let expositions = try ExpositionRecord.filter(Column("org_id") == organization.id).fetchAll(db).filter { groupIDs.contains($0.gatewayGroupID) }
+            let expositions = try await ExpositionRecord.fetchAll(db, where: "org_id = ?", organization.id, orderBy: "id").filter { groupIDs.contains($0.gatewayGroupID) }
             var files: [String: RenderedFile] = [:]
             func add(_ file: RenderedFile) { files[file.path] = file }
             let metadata: (String) -> JSONValue = { name in ["name": .string(name), "org": .string(organization.name)] }
             for exposition in expositions {
-                guard let plan = try PlanRecord.fetchOne(db, key: exposition.planID),
-                    let service = try ServiceRecord.fetchOne(db, key: plan.serviceID)
+                guard let plan = try await PlanRecord.fetchOne(db, id: exposition.planID),
+                    let service = try await ServiceRecord.fetchOne(db, id: plan.serviceID)
                 else { continue }
                 let directory = "services/\(service.name)-\(service.version)"
                 if files[directory + "/service.json"] == nil {
                     var artifacts: [JSONValue] = []
-                    for artifact in try ArtifactRecord.filter(Column("service_id") == service.id).order(Column("id")).fetchAll(db) {
+                    for artifact in try await ArtifactRecord.fetchAll(db, where: "service_id = ?", service.id, orderBy: "id") {
                         let fileName = SpecFileSet.isStorablePath(artifact.fileName) ? artifact.fileName : safeFileName(artifact.fileName, fallback: artifact.id)
                         add(RenderedFile(path: "\(directory)/\(fileName)", content: artifact.content))
                         if artifact.type != ArtifactRecord.referencedFileType {
@@ -63,7 +63,7 @@ public enum ConfigurationRenderer {
                 planSpec["service"] = ["name": .string(service.name), "version": .string(service.version)]
                 add(RenderedFile(path: "plans/\(plan.name).json", json: resource("ConfigurationPlan", metadata(plan.name), .object(planSpec))))
                 for secretName in referencedSecrets(JSONValue.object(planSpec)) where includeSecrets && files["secrets/\(secretName).json"] == nil {
-                    guard let secret = try SecretRecord.filter(Column("org_id") == organization.id && Column("name") == secretName).fetchOne(db) else { continue }
+                    guard let secret = try await SecretRecord.fetchAll(db, where: "org_id = ? AND name = ?", organization.id, secretName).first else { continue }
                     let data = (try? JSONParser.parse(secret.data)) ?? [:]
                     add(RenderedFile(path: "secrets/\(secretName).json", json: resource("Secret", metadata(secretName), ["data": data])))
                 }

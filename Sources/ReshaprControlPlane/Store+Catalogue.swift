@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import ReshaprDatabase
 import ReshaprConfig
 import ReshaprJSON
 
@@ -8,7 +8,7 @@ extension Store {
     public func createService(
         name: String, version: String, type: String, description: String?, artifacts: [(type: String, fileName: String, content: Data)],
         organization: Organization
-    ) throws -> ServiceRecord {
+    ) async throws -> ServiceRecord {
         guard ["REST", "GRAPHQL", "GRPC"].contains(type) else { throw StoreError.invalid("service type must be REST, GRAPHQL or GRPC, got \(type)") }
         guard !artifacts.isEmpty else { throw StoreError.invalid("a service needs at least one artifact") }
         // The name and version become a folder of every gateway's configuration: check them
@@ -22,39 +22,35 @@ extension Store {
             throw StoreError.invalid("service \(field): \(violation.message)")
         }
         let service = ServiceRecord(id: Identifier.make(), orgID: organization.id, name: name, version: version, type: type, description: description)
-        try database.write { db in
+        let records = artifacts.map { ArtifactRecord(id: Identifier.make(), serviceID: service.id, type: $0.type, fileName: $0.fileName, content: $0.content) }
+        try await change(organization.id) { db in
             do {
-                try service.insert(db)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                try await service.insert(db)
+            } catch SQLError.constraint {
                 throw StoreError.conflict("service \(name) \(version) already exists")
             }
-            for artifact in artifacts {
-                try ArtifactRecord(id: Identifier.make(), serviceID: service.id, type: artifact.type, fileName: artifact.fileName, content: artifact.content).insert(db)
-            }
+            for artifact in records { try await artifact.insert(db) }
         }
-        changed(organization.id)
         return service
     }
 
     /// Adds an artifact to a service of the organization; its file name must be new to the service.
-    public func attachArtifact(serviceID: String, type: String, fileName: String, content: Data, organization: Organization) throws -> ArtifactRecord {
-        let artifact = try database.write { db in
-            guard try ServiceRecord.fetchOne(db, key: serviceID)?.orgID == organization.id else { throw StoreError.notFound("no service \(serviceID)") }
-            if try ArtifactRecord.filter(Column("service_id") == serviceID && Column("file_name") == fileName).fetchCount(db) > 0 {
+    public func attachArtifact(serviceID: String, type: String, fileName: String, content: Data, organization: Organization) async throws -> ArtifactRecord {
+        try await change(organization.id) { db in
+            guard try await ServiceRecord.fetchOne(db, id: serviceID)?.orgID == organization.id else { throw StoreError.notFound("no service \(serviceID)") }
+            if try await db.queryOne("SELECT id FROM artifact WHERE service_id = ? AND file_name = ?", serviceID, fileName) != nil {
                 throw StoreError.conflict("service \(serviceID) already has an artifact named \(fileName); rename the file or delete that artifact")
             }
             let artifact = ArtifactRecord(id: Identifier.make(), serviceID: serviceID, type: type, fileName: fileName, content: content)
-            try artifact.insert(db)
+            try await artifact.insert(db)
             return artifact
         }
-        changed(organization.id)
-        return artifact
     }
 
     /// An artifact of a service of the organization.
-    public func artifact(_ id: String, organization: Organization) throws -> ArtifactRecord {
-        try database.read { db in
-            guard let artifact = try ArtifactRecord.fetchOne(db, key: id), try ServiceRecord.fetchOne(db, key: artifact.serviceID)?.orgID == organization.id else {
+    public func artifact(_ id: String, organization: Organization) async throws -> ArtifactRecord {
+        try await read { db in
+            guard let artifact = try await ArtifactRecord.fetchOne(db, id: id), try await ServiceRecord.fetchOne(db, id: artifact.serviceID)?.orgID == organization.id else {
                 throw StoreError.notFound("no artifact \(id)")
             }
             return artifact
@@ -63,75 +59,71 @@ extension Store {
 
     /// Deletes an artifact attached to a service; the API description a service was imported
     /// from stays (delete the service instead).
-    public func deleteArtifact(_ id: String, organization: Organization) throws {
-        let artifact = try artifact(id, organization: organization)
+    public func deleteArtifact(_ id: String, organization: Organization) async throws {
+        let artifact = try await artifact(id, organization: organization)
         guard artifact.type.hasPrefix("RESHAPR_") else {
             throw StoreError.invalid("artifact \(id) is the service's \(artifact.type) description; delete the service instead")
         }
-        _ = try database.write { try ArtifactRecord.deleteOne($0, key: id) }
-        changed(organization.id)
+        try await change(organization.id) { db in try await db.execute("DELETE FROM artifact WHERE id = ?", id) }
     }
 
-    public func service(_ id: String, organization: Organization) throws -> ServiceRecord {
-        guard let service = try database.read({ try ServiceRecord.fetchOne($0, key: id) }), service.orgID == organization.id else {
+    public func service(_ id: String, organization: Organization) async throws -> ServiceRecord {
+        guard let service = try await read({ db in try await ServiceRecord.fetchOne(db, id: id) }), service.orgID == organization.id else {
             throw StoreError.notFound("no service \(id)")
         }
         return service
     }
 
-    public func services(of organization: Organization) throws -> [ServiceRecord] {
-        try database.read { try ServiceRecord.filter(Column("org_id") == organization.id).order(Column("name"), Column("version")).fetchAll($0) }
+    public func services(of organization: Organization) async throws -> [ServiceRecord] {
+        try await read { db in try await ServiceRecord.fetchAll(db, where: "org_id = ?", organization.id, orderBy: "name, version") }
     }
 
-    public func deleteService(_ id: String, organization: Organization) throws {
-        try delete(ServiceRecord.self, id: id, organization: organization, what: "service")
+    public func deleteService(_ id: String, organization: Organization) async throws {
+        try await delete(ServiceRecord.self, id: id, organization: organization, what: "service")
     }
 
-    public func createSecret(name: String, data: [String: String], description: String? = nil, organization: Organization) throws -> SecretRecord {
+    public func createSecret(name: String, data: [String: String], description: String? = nil, organization: Organization) async throws -> SecretRecord {
         let secret = SecretRecord(
             id: Identifier.make(), orgID: organization.id, name: name, data: JSONValue(data.mapValues(JSONValue.string)).serialized(), description: description)
-        try insert(secret, conflict: "a secret named \(name) already exists")
-        changed(organization.id)
+        try await insert(secret, organization: organization.id, conflict: "a secret named \(name) already exists")
         return secret
     }
 
-    public func createPlan(name: String, serviceID: String, spec: JSONValue, organization: Organization) throws -> PlanRecord {
-        guard try database.read({ try ServiceRecord.fetchOne($0, key: serviceID) })?.orgID == organization.id else {
+    public func createPlan(name: String, serviceID: String, spec: JSONValue, organization: Organization) async throws -> PlanRecord {
+        guard try await read({ db in try await ServiceRecord.fetchOne(db, id: serviceID) })?.orgID == organization.id else {
             throw StoreError.notFound("no service \(serviceID)")
         }
         guard case .object = spec, spec["backend"] != nil else { throw StoreError.invalid("a configuration plan needs a backend") }
         let plan = PlanRecord(id: Identifier.make(), orgID: organization.id, name: name, serviceID: serviceID, spec: spec.serialized())
-        try insert(plan, conflict: "a configuration plan named \(name) already exists")
-        changed(organization.id)
+        try await insert(plan, organization: organization.id, conflict: "a configuration plan named \(name) already exists")
         return plan
     }
 
-    public func plans(of organization: Organization) throws -> [PlanRecord] {
-        try database.read { try PlanRecord.filter(Column("org_id") == organization.id).order(Column("name")).fetchAll($0) }
+    public func plans(of organization: Organization) async throws -> [PlanRecord] {
+        try await read { db in try await PlanRecord.fetchAll(db, where: "org_id = ?", organization.id, orderBy: "name") }
     }
 
     /// Replaces a plan's spec (backend, tools, security).
-    public func updatePlan(_ id: String, spec: JSONValue, organization: Organization) throws -> PlanRecord {
-        let plan = try database.write { db in
-            guard var plan = try PlanRecord.fetchOne(db, key: id), plan.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(id)") }
-            plan.spec = spec.serialized()
-            try plan.update(db)
+    public func updatePlan(_ id: String, spec: JSONValue, organization: Organization) async throws -> PlanRecord {
+        let serialized = spec.serialized()
+        return try await change(organization.id) { db in
+            guard var plan = try await PlanRecord.fetchOne(db, id: id), plan.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(id)") }
+            plan.spec = serialized
+            try await db.execute("UPDATE configuration_plan SET spec = ? WHERE id = ?", serialized, id)
             return plan
         }
-        changed(organization.id)
-        return plan
     }
 
-    public func deletePlan(_ id: String, organization: Organization) throws {
-        try delete(PlanRecord.self, id: id, organization: organization, what: "configuration plan")
+    public func deletePlan(_ id: String, organization: Organization) async throws {
+        try await delete(PlanRecord.self, id: id, organization: organization, what: "configuration plan")
     }
 
     /// An exposition of a plan on a gateway group; `name` defaults to `<service>-<version>-<plan>`.
-    public func createExposition(planID: String, groupID: String, name: String? = nil, path: String?, organization: Organization) throws -> ExpositionRecord {
-        let defaultName = try database.read { db in
-            guard let plan = try PlanRecord.fetchOne(db, key: planID), plan.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(planID)") }
-            guard try GatewayGroupRecord.fetchOne(db, key: groupID)?.orgID == organization.id else { throw StoreError.notFound("no gateway group \(groupID)") }
-            let service = try ServiceRecord.fetchOne(db, key: plan.serviceID)
+    public func createExposition(planID: String, groupID: String, name: String? = nil, path: String?, organization: Organization) async throws -> ExpositionRecord {
+        let defaultName = try await read { db in
+            guard let plan = try await PlanRecord.fetchOne(db, id: planID), plan.orgID == organization.id else { throw StoreError.notFound("no configuration plan \(planID)") }
+            guard try await GatewayGroupRecord.fetchOne(db, id: groupID)?.orgID == organization.id else { throw StoreError.notFound("no gateway group \(groupID)") }
+            let service = try await ServiceRecord.fetchOne(db, id: plan.serviceID)
             return Self.slug("\(service?.name ?? "")-\(service?.version ?? "")-\(plan.name)")
         }
         let name = name ?? defaultName
@@ -140,17 +132,16 @@ extension Store {
             throw StoreError.invalid("exposition name \(name): \(violation.message)")
         }
         let exposition = ExpositionRecord(id: Identifier.make(), name: name, orgID: organization.id, planID: planID, gatewayGroupID: groupID, path: path)
-        try insert(exposition, conflict: "an exposition named \(name) already exists; choose another name")
-        changed(organization.id)
+        try await insert(exposition, organization: organization.id, conflict: "an exposition named \(name) already exists; choose another name")
         return exposition
     }
 
-    public func expositions(of organization: Organization) throws -> [ExpositionRecord] {
-        try database.read { try ExpositionRecord.filter(Column("org_id") == organization.id).order(Column("id")).fetchAll($0) }
+    public func expositions(of organization: Organization) async throws -> [ExpositionRecord] {
+        try await read { db in try await ExpositionRecord.fetchAll(db, where: "org_id = ?", organization.id, orderBy: "id") }
     }
 
-    public func deleteExposition(_ id: String, organization: Organization) throws {
-        try delete(ExpositionRecord.self, id: id, organization: organization, what: "exposition")
+    public func deleteExposition(_ id: String, organization: Organization) async throws {
+        try await delete(ExpositionRecord.self, id: id, organization: organization, what: "exposition")
     }
 
     /// Text made into a resource name: `Swagger Petstore - OpenAPI 3.0` → `swagger-petstore-openapi-3.0`.

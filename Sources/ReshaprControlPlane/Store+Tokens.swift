@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import ReshaprDatabase
 import ReshaprJSON
 
 /// API tokens: created, renewed, revoked, verified; stored hashed.
@@ -26,12 +26,12 @@ extension Store {
     /// and cannot be shown again.
     public func createToken(
         name: String, days: Int, organization: Organization, gatewayGroupID: String? = nil, now: Date = Date()
-    ) throws -> (APIToken, String) {
+    ) async throws -> (APIToken, String) {
         guard (1...Self.maxTokenValidityDays).contains(days) else {
             throw StoreError.invalid("validity must be between 1 and \(Self.maxTokenValidityDays) days, got \(days)")
         }
         guard !name.isEmpty else { throw StoreError.invalid("a token needs a name") }
-        if let gatewayGroupID, try group(gatewayGroupID, organization: organization) == nil {
+        if let gatewayGroupID, try await group(gatewayGroupID, organization: organization) == nil {
             throw StoreError.notFound("no gateway group \(gatewayGroupID)")
         }
         let id = Identifier.make(now: now)
@@ -39,52 +39,51 @@ extension Store {
         let token = APIToken(
             id: id, orgID: organization.id, name: name, secretHash: Secrets.sha256(secret), createdAt: now,
             expiresAt: now.addingTimeInterval(Double(days) * 86_400), revokedAt: nil, gatewayGroupID: gatewayGroupID)
-        try database.write { try token.insert($0) }
+        try await write { db in try await token.insert(db) }
         return (token, "rsh_\(id)_\(secret)")
     }
 
-    public func tokens(of organization: Organization) throws -> [APIToken] {
-        try database.read { try APIToken.filter(Column("org_id") == organization.id).order(Column("created_at")).fetchAll($0) }
+    public func tokens(of organization: Organization) async throws -> [APIToken] {
+        try await read { db in try await APIToken.fetchAll(db, where: "org_id = ?", organization.id, orderBy: "created_at, id") }
     }
 
     /// Extends a token: it expires `days` (1 to 90) from now. A revoked token cannot be renewed.
-    public func renewToken(_ id: String, days: Int, organization: Organization, now: Date = Date()) throws -> APIToken {
+    public func renewToken(_ id: String, days: Int, organization: Organization, now: Date = Date()) async throws -> APIToken {
         guard (1...Self.maxTokenValidityDays).contains(days) else {
             throw StoreError.invalid("validity must be between 1 and \(Self.maxTokenValidityDays) days, got \(days)")
         }
-        return try database.write { db in
-            guard var token = try APIToken.fetchOne(db, key: id), token.orgID == organization.id else { throw StoreError.notFound("no API token \(id)") }
+        return try await write { db in
+            guard var token = try await APIToken.fetchOne(db, id: id), token.orgID == organization.id else { throw StoreError.notFound("no API token \(id)") }
             if token.revokedAt != nil { throw StoreError.conflict("API token \(id) is revoked and cannot be renewed") }
             token.expiresAt = now.addingTimeInterval(Double(days) * 86_400)
-            try token.update(db)
+            try await db.execute("UPDATE api_token SET expires_at = ? WHERE id = ?", token.expiresAt, id)
             return token
         }
     }
 
-    public func revokeToken(_ id: String, organization: Organization, now: Date = Date()) throws -> APIToken {
-        let token = try database.write { db in
-            guard var token = try APIToken.fetchOne(db, key: id), token.orgID == organization.id else { throw StoreError.notFound("no API token \(id)") }
+    public func revokeToken(_ id: String, organization: Organization, now: Date = Date()) async throws -> APIToken {
+        try await change(organization.id) { db in
+            guard var token = try await APIToken.fetchOne(db, id: id), token.orgID == organization.id else { throw StoreError.notFound("no API token \(id)") }
             if token.revokedAt == nil {
                 token.revokedAt = now
-                try token.update(db)
+                try await db.execute("UPDATE api_token SET revoked_at = ? WHERE id = ?", now, id)
             }
             return token
         }
-        changed(organization.id)
-        return token
     }
 
     /// Whether the token exists, is not revoked and has not expired.
-    public func tokenIsValid(_ id: String, now: Date = Date()) throws -> Bool {
-        guard let token = try database.read({ try APIToken.fetchOne($0, key: id) }) else { return false }
+    public func tokenIsValid(_ id: String, now: Date = Date()) async throws -> Bool {
+        guard let token = try await read({ db in try await APIToken.fetchOne(db, id: id) }) else { return false }
         return token.revokedAt == nil && token.expiresAt > now
     }
 
     /// Checks a presented token (`rsh_<id>_<secret>`), in constant time once its id is known.
-    public func verifyToken(_ presented: String, now: Date = Date()) throws -> Result<APIToken, TokenRejection> {
+    public func verifyToken(_ presented: String, now: Date = Date()) async throws -> Result<APIToken, TokenRejection> {
         let parts = presented.split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "rsh", Identifier.isValid(String(parts[1])), parts[2].count == 64 else { return .failure(.malformed) }
-        guard let token = try database.read({ try APIToken.fetchOne($0, key: String(parts[1])) }) else { return .failure(.unknown) }
+        let id = String(parts[1])
+        guard let token = try await read({ db in try await APIToken.fetchOne(db, id: id) }) else { return .failure(.unknown) }
         guard Secrets.constantTimeEqual(Secrets.sha256(String(parts[2])), token.secretHash) else { return .failure(.unknown) }
         if let revoked = token.revokedAt { return .failure(.revoked(revoked)) }
         if token.expiresAt <= now { return .failure(.expired(token.expiresAt)) }

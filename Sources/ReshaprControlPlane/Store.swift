@@ -1,5 +1,6 @@
 import Foundation
-import GRDB
+import Logging
+import ReshaprDatabase
 import ReshaprJSON
 import Synchronization
 
@@ -21,180 +22,104 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     static func invalid(_ message: String) -> StoreError { StoreError(kind: .invalid, message: message) }
 }
 
-public struct Organization: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public var id: String
-    public var name: String
-}
-
-public struct APIToken: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "api_token"
-    public var id: String
-    public var orgID: String
-    public var name: String
-    public var secretHash: Data
-    public var createdAt: Date
-    public var expiresAt: Date
-    public var revokedAt: Date?
-    /// The gateway group whose gateways alone may register with the token; `nil`: any labels.
-    public var gatewayGroupID: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name
-        case orgID = "org_id"
-        case secretHash = "secret_hash"
-        case createdAt = "created_at"
-        case expiresAt = "expires_at"
-        case revokedAt = "revoked_at"
-        case gatewayGroupID = "gateway_group_id"
-    }
-}
-
-public struct GatewayGroupRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "gateway_group"
-    public var id: String
-    public var orgID: String
-    public var name: String
-    /// JSON object of string labels.
-    public var labels: String
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, labels
-        case orgID = "org_id"
-    }
-
-    public var labelMap: [String: String] {
-        (try? JSONParser.parse(labels))?.stringMembers ?? [:]
-    }
-
-    /// A group matches a gateway when every label of the group is among the gateway's labels.
-    public func matches(_ gatewayLabels: [String: String]) -> Bool {
-        labelMap.allSatisfy { gatewayLabels[$0.key] == $0.value }
-    }
-}
-
-public struct ServiceRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "service"
-    public var id: String
-    public var orgID: String
-    public var name: String
-    public var version: String
-    public var type: String
-    public var description: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, version, type, description
-        case orgID = "org_id"
-    }
-}
-
-public struct ArtifactRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "artifact"
-    public var id: String
-    public var serviceID: String
-    public var type: String
-    public var fileName: String
-    public var content: Data
-
-    /// The type of a file an API description's `$ref`s name: written into the service folder
-    /// at its path, not listed among the Service's artifacts.
-    public static let referencedFileType = "FILE"
-
-    enum CodingKeys: String, CodingKey {
-        case id, type, content
-        case serviceID = "service_id"
-        case fileName = "file_name"
-    }
-}
-
-public struct PlanRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "configuration_plan"
-    public var id: String
-    public var orgID: String
-    public var name: String
-    public var serviceID: String
-    /// The plan's `spec` as the configuration directory has it, without `service`.
-    public var spec: String
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, spec
-        case orgID = "org_id"
-        case serviceID = "service_id"
-    }
-}
-
-public struct SecretRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "secret"
-    public var id: String
-    public var orgID: String
-    public var name: String
-    /// JSON object of string values.
-    public var data: String
-    /// What the secret is for, shown in lists (never its values).
-    public var description: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, data, description
-        case orgID = "org_id"
-    }
-}
-
-public struct ExpositionRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "exposition"
-    public var id: String
-    /// Unique in the organization; the endpoint is served at `/mcp/{org}/{name}` too.
-    public var name: String
-    public var orgID: String
-    public var planID: String
-    public var gatewayGroupID: String
-    public var path: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, path
-        case orgID = "org_id"
-        case planID = "plan_id"
-        case gatewayGroupID = "gateway_group_id"
-    }
-}
-
 /// The catalogue: organizations, API tokens, gateway groups, services and artifacts, secrets,
-/// configuration plans and expositions, in SQLite. Every change calls `onChange` with the
-/// organization, so that connected gateways get it at once.
+/// configuration plans and expositions, and the live gateways, in SQLite (one process) or
+/// PostgreSQL (shared by replicas). Every change of an organization's catalogue moves the
+/// catalogue revision on and calls `onChange`, in this process and, through the database's
+/// notifications, in every other replica.
 public final class Store: Sendable {
     public static let defaultGroupName = "Default Gateway Group"
     public static let defaultGroupLabels = ["env": "dev", "team": "reshapr"]
     public static let maxTokenValidityDays = 90
+    /// The notification channel replicas share.
+    static let channel = "reshapr_events"
 
-    let database: DatabaseQueue
-    private let changeHandler: Mutex<(@Sendable (String) -> Void)?> = Mutex(nil)
+    let database: any SQLDatabase
+    /// This process, among the replicas: its own notifications are not handled twice.
+    public let replicaID = Secrets.randomHex(bytes: 8)
+    private let changeHandler: Mutex<(@Sendable (String, Int64) -> Void)?> = Mutex(nil)
 
-    /// Opens (creating and migrating) the database at `path`; `nil` keeps it in memory.
-    public init(path: String?) throws {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        if let path {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-        } else {
-            database = try DatabaseQueue(configuration: configuration)
-        }
-        try Self.migrator.migrate(database)
+    /// Uses `database`, migrating it first.
+    public init(database: any SQLDatabase) async throws {
+        self.database = database
+        try await database.migrate(Self.migrations)
     }
 
-    /// Called after every committed change, with the organization it concerns.
-    public func onChange(_ handler: @escaping @Sendable (String) -> Void) {
+    /// Opens (creating and migrating) the database at `location`.
+    public convenience init(location: DatabaseLocation, logger: Logger) async throws {
+        try await self.init(database: try await openDatabase(location, logger: logger))
+    }
+
+    /// A SQLite file, or memory when `path` is `nil` (tests).
+    public convenience init(path: String?) async throws {
+        try await self.init(location: path.map { .sqliteFile($0) } ?? .sqliteMemory, logger: Logger(label: "reshapr.store"))
+    }
+
+    /// Whether other replicas share the database.
+    public var isShared: Bool { database.isShared }
+
+    /// Called after every committed change of a catalogue, with the organization and the new
+    /// catalogue revision, whichever replica made it.
+    public func onChange(_ handler: @escaping @Sendable (String, Int64) -> Void) {
         changeHandler.withLock { $0 = handler }
     }
 
-    func changed(_ orgID: String) {
-        changeHandler.withLock { $0 }?(orgID)
+    func changed(_ orgID: String, revision: Int64) {
+        changeHandler.withLock { $0 }?(orgID, revision)
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(
-                sql: """
+    public func close() async {
+        await database.close()
+    }
+
+    /// The catalogue revision: moved on by every change, in every organization.
+    public func revision() async throws -> Int64 {
+        try await database.read { db in try await db.queryOne("SELECT revision FROM catalogue_revision WHERE id = 1")?.integer("revision") ?? 0 }
+    }
+
+    /// Runs `body` in a transaction that also moves the catalogue revision on and tells the
+    /// other replicas; then tells this one.
+    @discardableResult
+    func change<Result: Sendable>(_ orgID: String, _ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        let database = self.database
+        let replicaID = self.replicaID
+        let (result, revision) = try await mapConflicts {
+            try await database.transaction { db in
+                let result = try await body(db)
+                let revision = try await db.queryOne("UPDATE catalogue_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")?
+                    .integer("revision") ?? 0
+                try await database.notify(channel: Self.channel, payload: StoreEvent.catalogue(orgID: orgID, revision: revision).payload(from: replicaID), in: db)
+                return (result, revision)
+            }
+        }
+        changed(orgID, revision: revision)
+        return result
+    }
+
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await database.read(body)
+    }
+
+    func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await mapConflicts { try await self.database.transaction(body) }
+    }
+
+    /// A constraint the database enforces, said as a conflict when nothing more precise was said.
+    func mapConflicts<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch SQLError.constraint(let message) {
+            throw StoreError.conflict("the change conflicts with what is stored: \(message)")
+        }
+    }
+
+    static var migrations: [Migration] {
+        [
+            Migration("v1") { dialect in
+                dialect.schema(
+                    """
                     CREATE TABLE organization (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-                    CREATE TABLE user (
+                    CREATE TABLE "user" (
                         id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organization(id) ON DELETE CASCADE,
                         username TEXT NOT NULL UNIQUE, password_hash BLOB NOT NULL, salt BLOB NOT NULL);
                     CREATE TABLE api_token (
@@ -223,55 +148,133 @@ public final class Store: Sendable {
                         plan_id TEXT NOT NULL REFERENCES configuration_plan(id) ON DELETE CASCADE,
                         gateway_group_id TEXT NOT NULL REFERENCES gateway_group(id) ON DELETE CASCADE, path TEXT);
                     """)
-        }
-        migrator.registerMigration("v2-user-sessions") { db in
-            try db.execute(
-                sql: """
+            },
+            Migration("v2-user-sessions") { dialect in
+                dialect.schema(
+                    """
                     CREATE TABLE user_session (
                         token_hash BLOB PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organization(id) ON DELETE CASCADE,
                         username TEXT NOT NULL, expires_at DATETIME NOT NULL);
                     """)
-        }
-        // Tokens bound to a gateway group; deleting the group deletes them (never unbinds them).
-        migrator.registerMigration("v3-token-groups") { db in
-            try db.execute(sql: "ALTER TABLE api_token ADD COLUMN gateway_group_id TEXT REFERENCES gateway_group(id) ON DELETE CASCADE")
-        }
-        // Expositions get names (existing ones are named by their id); secrets, descriptions.
-        migrator.registerMigration("v4-exposition-names") { db in
-            try db.execute(
-                sql: """
+            },
+            // Tokens bound to a gateway group; deleting the group deletes them (never unbinds them).
+            Migration("v3-token-groups") { dialect in
+                dialect.schema("ALTER TABLE api_token ADD COLUMN gateway_group_id TEXT REFERENCES gateway_group(id) ON DELETE CASCADE")
+            },
+            // Expositions get names (existing ones are named by their id); secrets, descriptions.
+            Migration("v4-exposition-names") { dialect in
+                dialect.schema(
+                    """
                     ALTER TABLE exposition ADD COLUMN name TEXT;
                     UPDATE exposition SET name = id;
                     CREATE UNIQUE INDEX exposition_name ON exposition(org_id, name);
                     ALTER TABLE secret ADD COLUMN description TEXT;
                     """)
+            },
+            // The catalogue revision, and the live gateways, shared by the replicas.
+            Migration("v5-shared-registry") { dialect in
+                dialect.schema(
+                    """
+                    CREATE TABLE catalogue_revision (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL);
+                    INSERT INTO catalogue_revision (id, revision) VALUES (1, 0);
+                    CREATE TABLE gateway (
+                        session_id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL,
+                        org_id TEXT NOT NULL REFERENCES organization(id) ON DELETE CASCADE,
+                        token_id TEXT NOT NULL, labels TEXT NOT NULL, fqdns TEXT NOT NULL, group_names TEXT NOT NULL,
+                        bound_group_id TEXT, registered_at DATETIME NOT NULL, last_heartbeat DATETIME NOT NULL,
+                        applied_revision BIGINT NOT NULL, watching INTEGER NOT NULL, replica TEXT NOT NULL);
+                    CREATE INDEX gateway_by_org ON gateway(org_id, gateway_id);
+                    CREATE INDEX gateway_by_heartbeat ON gateway(last_heartbeat);
+                    """)
+            },
+        ]
+    }
+}
+
+extension SQLDialect {
+    /// A schema script written for SQLite, in this dialect: PostgreSQL gets `BYTEA`,
+    /// `TIMESTAMPTZ` and byte-order text (`COLLATE "C"`, as SQLite sorts).
+    func schema(_ script: String) -> String {
+        switch self {
+        case .sqlite: return script
+        case .postgres:
+            return script.replacingOccurrences(of: " BLOB", with: " BYTEA").replacingOccurrences(of: " DATETIME", with: " TIMESTAMPTZ")
+                .replacingOccurrences(of: " TEXT", with: " TEXT COLLATE \"C\"")
         }
-        return migrator
+    }
+}
+
+/// What replicas tell each other through the database.
+enum StoreEvent: Equatable {
+    /// The catalogue of an organization changed.
+    case catalogue(orgID: String, revision: Int64)
+    /// A gateway session was removed (evicted, replaced, token revoked): its replica ends its stream.
+    case gatewayRemoved(sessionID: String, reason: String)
+
+    func payload(from replicaID: String) -> String {
+        switch self {
+        case .catalogue(let orgID, let revision): return "\(replicaID) catalogue \(orgID) \(revision)"
+        case .gatewayRemoved(let sessionID, let reason): return "\(replicaID) removed \(sessionID) \(reason)"
+        }
+    }
+
+    /// The sender and the event; `nil` for a payload that is not ours.
+    static func parse(_ payload: String) -> (replicaID: String, event: StoreEvent)? {
+        let parts = payload.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 3 else { return nil }
+        switch parts[1] {
+        case "catalogue":
+            guard parts.count == 4, let revision = Int64(parts[3]) else { return nil }
+            return (parts[0], .catalogue(orgID: parts[2], revision: revision))
+        case "removed":
+            return (parts[0], .gatewayRemoved(sessionID: parts[2], reason: parts.count == 4 ? parts[3] : ""))
+        default:
+            return nil
+        }
     }
 }
 
 extension Store {
     // MARK: - Helpers
 
-    func insert(_ record: some PersistableRecord, conflict: String) throws {
-        try database.write { db in
-            do {
-                try record.insert(db)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                throw StoreError.conflict(conflict)
-            }
+    func insert(_ record: some StoreRecord, organization orgID: String, conflict: String) async throws {
+        do {
+            try await change(orgID) { db in try await record.insert(db) }
+        } catch let error as StoreError where error.kind == .conflict {
+            throw StoreError.conflict(conflict)
         }
     }
 
-    func delete<Record: PersistableRecord & FetchableRecord & Decodable>(
-        _ type: Record.Type, id: String, organization: Organization, what: String
-    ) throws {
-        try database.write { db in
-            guard let orgID = try String.fetchOne(db, sql: "SELECT org_id FROM \"\(Record.databaseTableName)\" WHERE id = ?", arguments: [id]),
-                orgID == organization.id
+    func delete<Record: StoreRecord>(_ type: Record.Type, id: String, organization: Organization, what: String) async throws {
+        try await change(organization.id) { db in
+            guard let row = try await db.queryOne("SELECT org_id FROM \(Record.table) WHERE id = ?", id), try row.string("org_id") == organization.id
             else { throw StoreError.notFound("no \(what) \(id)") }
-            _ = try Record.deleteOne(db, key: id)
+            try await db.execute("DELETE FROM \(Record.table) WHERE id = ?", id)
         }
-        changed(organization.id)
+    }
+}
+
+extension Store {
+    /// Tells the other replicas; nothing where the database is not shared.
+    func announce(_ event: StoreEvent) async {
+        guard database.isShared else { return }
+        let database = self.database
+        let payload = event.payload(from: replicaID)
+        do {
+            try await database.transaction { db in try await database.notify(channel: Self.channel, payload: payload, in: db) }
+        } catch {
+            // The other replica learns of it at its next reconciliation.
+            return
+        }
+    }
+
+    /// Hands the other replicas' events to `onEvent`, and calls `onReconnect` after listening
+    /// was interrupted, until cancelled. Returns at once where the database is not shared.
+    func listen(onReconnect: @escaping @Sendable () async -> Void, onEvent: @escaping @Sendable (StoreEvent) async -> Void) async {
+        let replicaID = self.replicaID
+        await database.listen(channel: Self.channel, onReconnect: onReconnect) { payload in
+            guard let (sender, event) = StoreEvent.parse(payload), sender != replicaID else { return }
+            await onEvent(event)
+        }
     }
 }

@@ -36,6 +36,8 @@ public final class SyncAgent: Sendable {
         var lastAck: Date?
         var syncState = "starting"
         var lastError: String?
+        /// The index, in `configuration.addresses`, of the replica tried now.
+        var addressIndex = 0
     }
 
     public init(configuration: SyncConfiguration, directory: String, heartbeatInterval: Duration? = nil, logger: Logger) {
@@ -62,6 +64,15 @@ public final class SyncAgent: Sendable {
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 let reason = Self.describe(error)
                 writeStatus("unsynchronized", error: reason)
+                // The next replica at once, unless every one has just been tried.
+                let (next, wrapped) = state.withLock { state in
+                    state.addressIndex = (state.addressIndex + 1) % max(1, configuration.addresses.count)
+                    return (currentAddress(state), state.addressIndex == 0)
+                }
+                if !wrapped {
+                    logger.warning("control plane unreachable; trying the next replica", metadata: ["reason": "\(reason)", "next": "\(next)"])
+                    continue
+                }
                 logger.warning("control plane unreachable; keeping the configuration directory as it is", metadata: ["reason": "\(reason)", "retryInSeconds": "\(backoff)"])
                 let jittered = backoff * Double.random(in: 0.5...1.5)
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int(jittered * 1000))) }
@@ -97,11 +108,23 @@ public final class SyncAgent: Sendable {
                 names: [MethodConfig.Name(service: Reshapr_Gateway_V1_GatewaySync.descriptor.fullyQualifiedService)],
                 maxRequestMessageBytes: Self.maxMessageBytes, maxResponseMessageBytes: Self.maxMessageBytes)
         ])
+        let address = currentAddress
         let transport = try HTTP2ClientTransport.Posix(
-            target: .dns(host: configuration.host, port: configuration.port), transportSecurity: security, serviceConfig: limits)
+            target: .dns(host: address.host, port: address.port), transportSecurity: security, serviceConfig: limits)
         return try await withGRPCClient(transport: transport) { client in
             try await body(Reshapr_Gateway_V1_GatewaySync.Client(wrapping: client))
         }
+    }
+
+    /// The control-plane replica this agent talks to (or tries to).
+    var currentAddress: SyncConfiguration.Address {
+        currentAddress(state.withLock { $0 })
+    }
+
+    private func currentAddress(_ state: State) -> SyncConfiguration.Address {
+        let addresses = configuration.addresses
+        guard !addresses.isEmpty else { return SyncConfiguration.Address(host: "localhost", port: SyncConfiguration.defaultPort) }
+        return addresses[state.addressIndex % addresses.count]
     }
 
     var metadata: Metadata { ["authorization": "Bearer \(configuration.token)"] }
@@ -213,7 +236,7 @@ public final class SyncAgent: Sendable {
         }
         var status: JSONObject = [
             "state": .string(snapshot.syncState), "revision": .integer(Int(snapshot.revision)),
-            "controlPlane": .string("\(configuration.host):\(configuration.port)"), "gatewayId": .string(configuration.gatewayID),
+            "controlPlane": .string("\(currentAddress)"), "gatewayId": .string(configuration.gatewayID),
             "updatedAt": .string(Date().ISO8601Format()), "files": .integer(snapshot.files.count),
         ]
         if let organization = snapshot.organization { status["organization"] = .string(organization) }

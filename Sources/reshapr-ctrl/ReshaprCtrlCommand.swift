@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReshaprControlPlane
+import ReshaprDatabase
 import ReshaprTelemetry
 import ServiceLifecycle
 
@@ -15,7 +16,12 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
     @Option(help: "Listen host.") var host = "0.0.0.0"
     @Option(help: "gRPC port for gateways (0 picks a free port).") var grpcPort = 5555
     @Option(help: "REST port for the CLI (0 picks a free port).") var httpPort = 5556
-    @Option(help: "SQLite database file (default: $RESHAPR_CTRL_DB, else reshapr-ctrl.sqlite).") var database: String?
+    @Option(
+        help: """
+            The store: a SQLite file, or postgres://user@host:5432/database[?sslmode=disable|prefer|require|verify-full] \
+            shared by replicas, the password in $PGPASSWORD (default: $RESHAPR_CTRL_DB, else reshapr-ctrl.sqlite).
+            """)
+    var database: String?
     @Option(help: "Organization of the bootstrap administrator.") var organization = "default"
     @Option(help: "Bootstrap administrator user name (default: $RESHAPR_ADMIN_USERNAME, else admin).") var adminUsername: String?
     @Option(help: "Seconds without heartbeat before a gateway is removed.") var evictAfter = 300
@@ -43,27 +49,32 @@ struct ReshaprCtrlCommand: AsyncParsableCommand {
         LogSetup.bootstrap(format: format, level: level)
         let logger = Logger(label: "reshapr.ctrl")
         let environment = ProcessInfo.processInfo.environment
-        let path = database ?? environment["RESHAPR_CTRL_DB"] ?? "reshapr-ctrl.sqlite"
+        let location: DatabaseLocation
+        do {
+            location = try DatabaseLocation(parsing: database ?? environment["RESHAPR_CTRL_DB"] ?? "reshapr-ctrl.sqlite")
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
         let audit: AuditLog?
         do {
             audit = try auditLog.map { path throws(AuditLog.Failure) in try AuditLog(path: path) }
         } catch {
             throw ValidationError(error.description)
         }
-        let plane = try ControlPlane(
+        logger.info("control plane starting", metadata: ["database": "\(location)"])
+        let plane = try await ControlPlane(
             options: ControlPlaneOptions(
-                host: host, grpcPort: grpcPort, httpPort: httpPort, databasePath: path, evictAfter: .seconds(evictAfter),
+                host: host, grpcPort: grpcPort, httpPort: httpPort, database: location, evictAfter: .seconds(evictAfter),
                 heartbeatInterval: .seconds(heartbeatInterval), tls: tlsCert.flatMap { cert in tlsKey.map { (cert, $0) } },
                 allowPlaintextSecrets: insecurePlaintextSecrets, auditLog: audit),
             logger: logger)
         // The administrator password comes from the environment only, never from the command line.
         if let password = environment["RESHAPR_ADMIN_PASSWORD"], !password.isEmpty {
-            try plane.bootstrap(organization: organization, username: adminUsername ?? environment["RESHAPR_ADMIN_USERNAME"] ?? "admin", password: password)
+            try await plane.bootstrap(organization: organization, username: adminUsername ?? environment["RESHAPR_ADMIN_USERNAME"] ?? "admin", password: password)
         } else {
-            try plane.store.organization(named: organization)
+            try await plane.store.organization(named: organization)
             logger.notice("RESHAPR_ADMIN_PASSWORD is not set: no administrator was created or changed")
         }
-        logger.info("control plane starting", metadata: ["database": "\(path)"])
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: plane.services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -50,9 +50,9 @@ import Testing
         try await withREST { plane, _, rest in
             #expect(try await rest.call(.get, "/api/v1/api-tokens").0 == .ok)
             // The same password again (a restart) keeps the session; a new one ends it.
-            try plane.bootstrap(organization: "acme", username: "admin", password: "correct horse")
+            try await plane.bootstrap(organization: "acme", username: "admin", password: "correct horse")
             #expect(try await rest.call(.get, "/api/v1/api-tokens").0 == .ok)
-            try plane.bootstrap(organization: "acme", username: "admin", password: "another horse")
+            try await plane.bootstrap(organization: "acme", username: "admin", password: "another horse")
             let (status, body) = try await rest.call(.get, "/api/v1/api-tokens")
             #expect(status == .unauthorized)
             #expect(body["error"] == "not logged in or session expired: run reshapr login")
@@ -78,12 +78,12 @@ import Testing
 @Suite struct TokenBindingTests {
     @Test func aTokenBoundToAGroupRegistersOnlyThatGroupsGatewaysAndRendersOnlyIt() async throws {
         try await withControlPlane { plane, sync in
-            let org = try plane.store.organization(named: "acme")
-            let dev = try plane.store.createGroup(name: "dev", labels: ["env": "dev"], organization: org)
-            let prod = try plane.store.createGroup(name: "prod", labels: ["tier": "prod"], organization: org)
-            _ = try publish(plane.store, organization: org, group: dev, name: "devpets")
-            _ = try publish(plane.store, organization: org, group: prod, name: "prodpets")
-            let (record, token) = try plane.store.createToken(name: "dev-gw", days: 30, organization: org, gatewayGroupID: dev.id)
+            let org = try await plane.store.organization(named: "acme")
+            let dev = try await plane.store.createGroup(name: "dev", labels: ["env": "dev"], organization: org)
+            let prod = try await plane.store.createGroup(name: "prod", labels: ["tier": "prod"], organization: org)
+            _ = try await publish(plane.store, organization: org, group: dev, name: "devpets")
+            _ = try await publish(plane.store, organization: org, group: prod, name: "prodpets")
+            let (record, token) = try await plane.store.createToken(name: "dev-gw", days: 30, organization: org, gatewayGroupID: dev.id)
             #expect(record.gatewayGroupID == dev.id)
 
             // Claiming prod's labels is refused with a message naming the bound group.
@@ -97,18 +97,18 @@ import Testing
             // Adding prod's label to dev's does not reach prod either: the gateway gets dev alone.
             let response = try await sync.register(registration("gw-dev", labels: ["env": "dev", "tier": "prod"]), metadata: bearer(token))
             #expect(response.groups.map(\.name) == ["dev"])
-            let info = try #require(plane.registry.gateways.first { $0.gatewayID == "gw-dev" })
-            let paths = try plane.registry.render(info).keys.sorted()
+            let info = try #require(try await plane.registry.gateways().first { $0.gatewayID == "gw-dev" })
+            let paths = try await plane.registry.render(info).keys.sorted()
             #expect(paths.contains { $0.hasPrefix("plans/devpets") })
             #expect(!paths.contains { $0.contains("prodpets") })
 
             // An unbound token keeps today's behaviour.
-            let (_, unbound) = try plane.store.createToken(name: "any", days: 30, organization: org)
+            let (_, unbound) = try await plane.store.createToken(name: "any", days: 30, organization: org)
             let both = try await sync.register(registration("gw-any", labels: ["env": "dev", "tier": "prod"]), metadata: bearer(unbound))
             #expect(Set(both.groups.map(\.name)) == ["dev", "prod"])
             // A group of another organization cannot be bound.
-            let other = try plane.store.organization(named: "other")
-            #expect(throws: StoreError.self) { try plane.store.createToken(name: "x", days: 1, organization: other, gatewayGroupID: dev.id) }
+            let other = try await plane.store.organization(named: "other")
+            await #expect(throws: StoreError.self) { try await plane.store.createToken(name: "x", days: 1, organization: other, gatewayGroupID: dev.id) }
         }
     }
 }
@@ -119,15 +119,15 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try await withControlPlane { plane, _, _, grpcPort in
-            let org = try plane.store.organization(named: "acme")
-            let group = try #require(try plane.store.groups(of: org).first)
+            let org = try await plane.store.organization(named: "acme")
+            let group = try #require(try await plane.store.groups(of: org).first)
             // 20 artifacts of 5 MiB: 100 MiB in one snapshot message.
             let chunk = Data(repeating: UInt8(ascii: "x"), count: 5 << 20)
             let artifacts = (0..<20).map { (type: "OPENAPI", fileName: "part\($0).yaml", content: chunk) }
-            let service = try plane.store.createService(name: "big", version: "1", type: "REST", description: nil, artifacts: artifacts, organization: org)
-            let plan = try plane.store.createPlan(name: "big", serviceID: service.id, spec: ["backend": ["mock": true]], organization: org)
-            _ = try plane.store.createExposition(planID: plan.id, groupID: group.id, path: nil, organization: org)
-            let (_, token) = try plane.store.createToken(name: "gw", days: 1, organization: org)
+            let service = try await plane.store.createService(name: "big", version: "1", type: "REST", description: nil, artifacts: artifacts, organization: org)
+            let plan = try await plane.store.createPlan(name: "big", serviceID: service.id, spec: ["backend": ["mock": true]], organization: org)
+            _ = try await plane.store.createExposition(planID: plan.id, groupID: group.id, path: nil, organization: org)
+            let (_, token) = try await plane.store.createToken(name: "gw", days: 1, organization: org)
             let configuration = try SyncConfiguration.from(environment: [
                 "RESHAPR_CTRL_HOST": "127.0.0.1", "RESHAPR_CTRL_PORT": "\(grpcPort)", "RESHAPR_CTRL_TLS_PLAINTEXT": "true", "RESHAPR_CTRL_TOKEN": token,
                 "RESHAPR_GATEWAY_ID": "gw-big", "RESHAPR_GATEWAY_LABELS": "env=dev,team=reshapr",

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import ServiceLifecycle
+import ReshaprDatabase
 import ReshaprJSON
 import ReshaprSyncProtocol
 import Synchronization
@@ -37,9 +38,9 @@ func withControlPlane(
 ) async throws {
     var logger = Logger(label: "test.ctrl")
     logger.logLevel = .warning
-    let plane = try ControlPlane(
+    let plane = try await ControlPlane(
         options: ControlPlaneOptions(
-            host: "127.0.0.1", grpcPort: 0, httpPort: 0, databasePath: databasePath, evictAfter: evictAfter, maintenanceInterval: .milliseconds(50),
+            host: "127.0.0.1", grpcPort: 0, httpPort: 0, database: try await testDatabase(path: databasePath), evictAfter: evictAfter, maintenanceInterval: .milliseconds(50),
             tls: tls),
         logger: logger)
     let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -68,6 +69,20 @@ func withControlPlane(
     _ = try await server.value
 }
 
+/// The store of a test: SQLite (at `path`, else in memory), or a new database of the test
+/// cluster when the suite runs on PostgreSQL (`RESHAPR_TEST_DATABASE=postgres`).
+func testDatabase(path: String? = nil) async throws -> DatabaseLocation {
+    if PostgresCluster.selected {
+        return .postgres(try PostgresSettings(url: try await PostgresCluster.shared().makeDatabase()))
+    }
+    return path.map { .sqliteFile($0) } ?? .sqliteMemory
+}
+
+/// A store of its own for a test, on the selected database.
+func makeTestStore() async throws -> Store {
+    try await Store(location: try await testDatabase(), logger: Logger(label: "test.store"))
+}
+
 func bearer(_ token: String) -> Metadata {
     ["authorization": "Bearer \(token)"]
 }
@@ -82,12 +97,12 @@ func registration(_ id: String, labels: [String: String] = ["env": "dev", "team"
 
 /// A service, plan and exposition in `group` of `organization`.
 @discardableResult
-func publish(_ store: Store, organization: Organization, group: GatewayGroupRecord, name: String = "petstore") throws -> ExpositionRecord {
+func publish(_ store: Store, organization: Organization, group: GatewayGroupRecord, name: String = "petstore") async throws -> ExpositionRecord {
     let spec = "openapi: 3.0.3\ninfo: {title: \(name), version: '1'}\npaths:\n  /pets: {get: {operationId: listPets, responses: {'200': {description: ok}}}}\n"
-    let service = try store.createService(
+    let service = try await store.createService(
         name: name, version: "1.0", type: "REST", description: nil, artifacts: [("OPENAPI", "openapi.yaml", Data(spec.utf8))], organization: organization)
-    let plan = try store.createPlan(name: name, serviceID: service.id, spec: ["backend": ["mock": true]], organization: organization)
-    return try store.createExposition(planID: plan.id, groupID: group.id, path: nil, organization: organization)
+    let plan = try await store.createPlan(name: name, serviceID: service.id, spec: ["backend": ["mock": true]], organization: organization)
+    return try await store.createExposition(planID: plan.id, groupID: group.id, path: nil, organization: organization)
 }
 
 /// Collects the events of a Watch stream in the background.
@@ -126,8 +141,8 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
 @Suite struct GatewaySyncTests {
     @Test func registrationChecksTheToken() async throws {
         try await withControlPlane { plane, sync in
-            let org = try plane.store.organization(named: "acme")
-            let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
+            let org = try await plane.store.organization(named: "acme")
+            let (_, token) = try await plane.store.createToken(name: "gw", days: 30, organization: org)
             let response = try await sync.register(registration("gw-1"), metadata: bearer(token))
             #expect(response.organization == "acme")
             var heartbeat = Reshapr_Gateway_V1_HeartbeatRequest()
@@ -135,15 +150,15 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
             heartbeat.appliedRevision = 3
             let ack = try await sync.heartbeat(heartbeat, metadata: bearer(token))
             #expect(ack.acknowledgedAtUnixMs > 0)
-            #expect(plane.registry.gateways.first?.appliedRevision == 3)
+            #expect(try await plane.registry.gateways().first?.appliedRevision == 3)
             #expect(response.groups.map(\.name) == [Store.defaultGroupName])
             #expect(response.heartbeatIntervalSeconds == 120)
-            #expect(plane.registry.gateways.map(\.gatewayID) == ["gw-1"])
-            #expect(plane.registry.gateways.first?.fqdns == ["gw-1.example.internal"])
+            #expect(try await plane.registry.gateways().map(\.gatewayID) == ["gw-1"])
+            #expect(try await plane.registry.gateways().first?.fqdns == ["gw-1.example.internal"])
 
-            let (expiredRecord, expired) = try plane.store.createToken(name: "old", days: 1, organization: org, now: Date().addingTimeInterval(-2 * 86_400))
-            let (revokedRecord, revoked) = try plane.store.createToken(name: "gone", days: 10, organization: org)
-            _ = try plane.store.revokeToken(revokedRecord.id, organization: org)
+            let (expiredRecord, expired) = try await plane.store.createToken(name: "old", days: 1, organization: org, now: Date().addingTimeInterval(-2 * 86_400))
+            let (revokedRecord, revoked) = try await plane.store.createToken(name: "gone", days: 10, organization: org)
+            _ = try await plane.store.revokeToken(revokedRecord.id, organization: org)
             let cases: [(String, String)] = [
                 ("rsh_0000000000000_" + String(repeating: "a", count: 64), "the API token is not valid"),
                 ("not-a-token", "the API token is malformed"),
@@ -170,9 +185,9 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
 
     @Test func snapshotThenChangesPushedOnlyToMatchingGateways() async throws {
         try await withControlPlane { plane, sync in
-            let org = try plane.store.organization(named: "acme")
-            let qa = try plane.store.createGroup(name: "qa", labels: ["env": "qa"], organization: org)
-            let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
+            let org = try await plane.store.organization(named: "acme")
+            let qa = try await plane.store.createGroup(name: "qa", labels: ["env": "qa"], organization: org)
+            let (_, token) = try await plane.store.createToken(name: "gw", days: 30, organization: org)
             let qaSession = try await sync.register(registration("qa-1", labels: ["env": "qa", "zone": "eu"]), metadata: bearer(token)).sessionID
             let devSession = try await sync.register(registration("dev-1"), metadata: bearer(token)).sessionID
             let qaLog = EventLog()
@@ -185,7 +200,7 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
 
             // Publishing to the qa group reaches the qa gateway (one change: the service and the plan
             // alone change nothing it serves), and not the dev one.
-            let exposition = try publish(plane.store, organization: org, group: qa)
+            let exposition = try await publish(plane.store, organization: org, group: qa)
             let events = try await qaLog.waitFor(2)
             #expect(events.count == 2)
             let paths = Set(events.dropFirst().flatMap { $0.change.upserts.map(\.path) })
@@ -197,7 +212,7 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
             #expect(devLog.all.count == 1, "the dev gateway's group has no exposition")
 
             // Deleting the exposition deletes its file.
-            try plane.store.deleteExposition(exposition.id, organization: org)
+            try await plane.store.deleteExposition(exposition.id, organization: org)
             let afterDelete = try await qaLog.waitFor(qaLog.all.count + 1)
             #expect(afterDelete.last?.change.deletions.contains("expositions/\(exposition.name).json") == true)
             qaWatch.cancel()
@@ -207,12 +222,12 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
 
     @Test func organizationsNeverSeeEachOthersConfiguration() async throws {
         try await withControlPlane { plane, sync in
-            let a = try plane.store.organization(named: "org-a")
-            let b = try plane.store.organization(named: "org-b")
-            let (_, tokenA) = try plane.store.createToken(name: "a", days: 30, organization: a)
-            let (_, tokenB) = try plane.store.createToken(name: "b", days: 30, organization: b)
-            let groupB = try #require(try plane.store.groups(of: b).first)
-            try publish(plane.store, organization: b, group: groupB, name: "secret-api")
+            let a = try await plane.store.organization(named: "org-a")
+            let b = try await plane.store.organization(named: "org-b")
+            let (_, tokenA) = try await plane.store.createToken(name: "a", days: 30, organization: a)
+            let (_, tokenB) = try await plane.store.createToken(name: "b", days: 30, organization: b)
+            let groupB = try #require(try await plane.store.groups(of: b).first)
+            try await publish(plane.store, organization: b, group: groupB, name: "secret-api")
             let sessionA = try await sync.register(registration("gw-a"), metadata: bearer(tokenA)).sessionID
             let logA = EventLog()
             let watchA = watch(sync, session: sessionA, token: tokenA, into: logA)
@@ -222,7 +237,7 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
             var heartbeat = Reshapr_Gateway_V1_HeartbeatRequest()
             heartbeat.sessionID = sessionA
             await #expect(throws: RPCError.self) { try await sync.heartbeat(heartbeat, metadata: bearer(tokenB)) }
-            try publish(plane.store, organization: b, group: groupB, name: "more-secret")
+            try await publish(plane.store, organization: b, group: groupB, name: "more-secret")
             try await Task.sleep(for: .milliseconds(200))
             #expect(logA.all.count == 1)
             watchA.cancel()
@@ -231,14 +246,14 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
 
     @Test func silentGatewaysAreEvictedAndMustRegisterAgain() async throws {
         try await withControlPlane(evictAfter: .seconds(1)) { plane, sync in
-            let org = try plane.store.organization(named: "acme")
-            let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
+            let org = try await plane.store.organization(named: "acme")
+            let (_, token) = try await plane.store.createToken(name: "gw", days: 30, organization: org)
             let session = try await sync.register(registration("gw-1"), metadata: bearer(token)).sessionID
             var heartbeat = Reshapr_Gateway_V1_HeartbeatRequest()
             heartbeat.sessionID = session
             // No heartbeat: the maintenance loop evicts the gateway after the window.
-            for _ in 0..<1500 where !plane.registry.gateways.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(plane.registry.gateways.isEmpty)
+            for _ in 0..<1500 where !(try await plane.registry.gateways().isEmpty) { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await plane.registry.gateways().isEmpty)
             do {
                 _ = try await sync.heartbeat(heartbeat, metadata: bearer(token))
                 Issue.record("an evicted session was accepted")
@@ -251,22 +266,22 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
 
     @Test func terminationAndRevocationRemoveGatewaysAtOnce() async throws {
         try await withControlPlane { plane, sync in
-            let org = try plane.store.organization(named: "acme")
-            let (record, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
+            let org = try await plane.store.organization(named: "acme")
+            let (record, token) = try await plane.store.createToken(name: "gw", days: 30, organization: org)
             let first = try await sync.register(registration("gw-1"), metadata: bearer(token)).sessionID
             var terminate = Reshapr_Gateway_V1_TerminateRequest()
             terminate.sessionID = first
             terminate.reason = "SIGTERM"
             _ = try await sync.terminate(terminate, metadata: bearer(token))
-            #expect(plane.registry.gateways.isEmpty)
+            #expect(try await plane.registry.gateways().isEmpty)
 
             let second = try await sync.register(registration("gw-2"), metadata: bearer(token)).sessionID
             let log = EventLog()
             let stream = watch(sync, session: second, token: token, into: log)
             _ = try await log.waitFor(1)
-            _ = try plane.store.revokeToken(record.id, organization: org)
+            _ = try await plane.store.revokeToken(record.id, organization: org)
             for _ in 0..<200 where log.endError == nil { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(plane.registry.gateways.isEmpty)
+            #expect(try await plane.registry.gateways().isEmpty)
             #expect(log.endError?.code == .notFound)
             _ = await stream.value
         }
@@ -278,32 +293,32 @@ func watch(_ sync: SyncClient, session: String, token: String, into log: EventLo
         let path = dir.path + "/ctrl.sqlite"
         var tokenText = ""
         do {
-            let store = try Store(path: path)
-            let org = try store.organization(named: "acme")
-            let group = try store.createGroup(name: "qa", labels: ["env": "qa"], organization: org)
-            try publish(store, organization: org, group: group)
-            tokenText = try store.createToken(name: "gw", days: 30, organization: org).1
+            let store = try await Store(path: path)
+            let org = try await store.organization(named: "acme")
+            let group = try await store.createGroup(name: "qa", labels: ["env": "qa"], organization: org)
+            try await publish(store, organization: org, group: group)
+            tokenText = try await store.createToken(name: "gw", days: 30, organization: org).1
         }
-        let reopened = try Store(path: path)
-        let org = try reopened.organization(named: "acme")
-        #expect(try reopened.groups(of: org).map(\.name) == [Store.defaultGroupName, "qa"])
-        #expect(try reopened.services(of: org).map(\.name) == ["petstore"])
-        #expect(try reopened.expositions(of: org).count == 1)
-        #expect(try reopened.verifyToken(tokenText).get().name == "gw")
+        let reopened = try await Store(path: path)
+        let org = try await reopened.organization(named: "acme")
+        #expect(try await reopened.groups(of: org).map(\.name) == [Store.defaultGroupName, "qa"])
+        #expect(try await reopened.services(of: org).map(\.name) == ["petstore"])
+        #expect(try await reopened.expositions(of: org).count == 1)
+        #expect(try await reopened.verifyToken(tokenText).get().name == "gw")
     }
 
-    @Test func tokensAreBoundedStoredHashedAndRenewable() throws {
-        let store = try Store(path: nil)
-        let org = try store.organization(named: "acme")
-        #expect(throws: StoreError.self) { try store.createToken(name: "long", days: 91, organization: org) }
-        #expect(throws: StoreError.self) { try store.createToken(name: "none", days: 0, organization: org) }
-        let (record, token) = try store.createToken(name: "gw", days: 1, organization: org)
+    @Test func tokensAreBoundedStoredHashedAndRenewable() async throws {
+        let store = try await makeTestStore()
+        let org = try await store.organization(named: "acme")
+        await #expect(throws: StoreError.self) { try await store.createToken(name: "long", days: 91, organization: org) }
+        await #expect(throws: StoreError.self) { try await store.createToken(name: "none", days: 0, organization: org) }
+        let (record, token) = try await store.createToken(name: "gw", days: 1, organization: org)
         #expect(token.hasPrefix("rsh_\(record.id)_"))
         #expect(!record.secretHash.isEmpty && !String(decoding: record.secretHash, as: UTF8.self).contains(String(token.suffix(64))))
-        let renewed = try store.renewToken(record.id, days: 90, organization: org)
+        let renewed = try await store.renewToken(record.id, days: 90, organization: org)
         #expect(renewed.expiresAt > record.expiresAt)
-        _ = try store.revokeToken(record.id, organization: org)
-        #expect(throws: StoreError.self) { try store.renewToken(record.id, days: 10, organization: org) }
+        _ = try await store.revokeToken(record.id, organization: org)
+        await #expect(throws: StoreError.self) { try await store.renewToken(record.id, days: 10, organization: org) }
         #expect(Identifier.isValid(record.id))
         #expect(Identifier.make() < Identifier.make(now: Date().addingTimeInterval(1)))
     }

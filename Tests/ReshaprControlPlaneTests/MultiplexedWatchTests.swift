@@ -11,8 +11,8 @@ import Testing
     @Test(arguments: [150])
     func manyWatchStreamsShareOneConnection(streams: Int) async throws {
         try await withControlPlane { plane, sync in
-            let org = try plane.store.organization(named: "acme")
-            let (_, token) = try plane.store.createToken(name: "bastion", days: 1, organization: org)
+            let org = try await plane.store.organization(named: "acme")
+            let (_, token) = try await plane.store.createToken(name: "bastion", days: 1, organization: org)
             var logs: [EventLog] = []
             var tasks: [Task<Void, Never>] = []
             for index in 0..<streams {
@@ -25,8 +25,8 @@ import Testing
             let snapshots = logs.filter { $0.all.count >= 1 }.count
             let ended = logs.compactMap(\.endError).map { "\($0.code): \($0.message)" }
             #expect(snapshots == streams, "\(snapshots) of \(streams) streams got their snapshot; ended: \(Set(ended))")
-            let group = try #require(plane.store.groups(of: org).first)
-            try publish(plane.store, organization: org, group: group)
+            let group = try #require(try await plane.store.groups(of: org).first)
+            try await publish(plane.store, organization: org, group: group)
             for _ in 0..<300 where logs.contains(where: { $0.all.count < 2 && $0.endError == nil }) { try await Task.sleep(for: .milliseconds(20)) }
             #expect(logs.filter { $0.all.count >= 2 }.count == streams, "\(Set(logs.compactMap(\.endError).map { "\($0.code): \($0.message)" }))")
             for task in tasks { task.cancel() }

@@ -13,8 +13,8 @@ import Testing
         try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Repository.root + "/api/openapi.json"))))
     }
 
-    @Test func everyRouteIsDescribedAndEveryDescribedOperationIsARoute() throws {
-        let store = try Store(path: nil)
+    @Test func everyRouteIsDescribedAndEveryDescribedOperationIsARoute() async throws {
+        let store = try await makeTestStore()
         let api = RESTAPI(store: store, registry: GatewayRegistry(store: store, sendsSecrets: false, logger: Logger(label: "test")))
         let routes = Set(api.router().routes.map { "\($0.method.rawValue) \($0.path.description)" })
         let document = try Self.description()

@@ -25,7 +25,7 @@ struct RESTClient {
 
 func withREST(_ body: @Sendable (ControlPlane, SyncClient, RESTClient) async throws -> Void) async throws {
     try await withControlPlane { plane, sync, httpPort in
-        try plane.bootstrap(organization: "acme", username: "admin", password: "correct horse")
+        try await plane.bootstrap(organization: "acme", username: "admin", password: "correct horse")
         let client = TestClient(host: "127.0.0.1", port: httpPort)
         client.connect()
         var rest = RESTClient(client: client)
@@ -100,8 +100,8 @@ func withREST(_ body: @Sendable (ControlPlane, SyncClient, RESTClient) async thr
             let (_, plan) = try await rest.call(.post, "/api/v1/configuration-plans", ["name": "petstore", "serviceId": serviceID, "backend": ["mock": true]])
 
             // A gateway of the default group is watching.
-            let org = try plane.store.organization(named: "acme")
-            let (_, token) = try plane.store.createToken(name: "gw", days: 30, organization: org)
+            let org = try await plane.store.organization(named: "acme")
+            let (_, token) = try await plane.store.createToken(name: "gw", days: 30, organization: org)
             let session = try await sync.register(registration("gw-1"), metadata: bearer(token)).sessionID
             let log = EventLog()
             let stream = watch(sync, session: session, token: token, into: log)

@@ -11,13 +11,27 @@ import Testing
 
     @Test func readsTheGuideVariablesWithDefaults() throws {
         let configuration = try SyncConfiguration.from(environment: base.merging(["RESHAPR_GATEWAY_LABELS": "env=qa, team=pets"]) { $1 })
-        #expect(configuration.port == 5555)
+        #expect(configuration.addresses == [.init(host: "ctrl.internal", port: 5555)])
         #expect(!configuration.plaintext)
         #expect(configuration.fqdns == ["localhost"])
         #expect(configuration.labels == ["env": "qa", "team": "pets"])
         let overridden = try SyncConfiguration.from(environment: base, overrides: ["RESHAPR_CTRL_PORT": "7000", "RESHAPR_CTRL_TLS_PLAINTEXT": "true"])
-        #expect(overridden.port == 7000)
+        #expect(overridden.addresses == [.init(host: "ctrl.internal", port: 7000)])
         #expect(overridden.plaintext)
+    }
+
+    @Test func severalReplicasAreTriedInTurn() throws {
+        let configuration = try SyncConfiguration.from(
+            environment: base, overrides: ["RESHAPR_CTRL_HOST": "ctrl-a, ctrl-b:6000,[fd00::1]:7000,[fd00::2]", "RESHAPR_CTRL_PORT": "5000"])
+        #expect(
+            configuration.addresses == [
+                .init(host: "ctrl-a", port: 5000), .init(host: "ctrl-b", port: 6000), .init(host: "fd00::1", port: 7000), .init(host: "fd00::2", port: 5000),
+            ])
+        for bad in ["ctrl-a,ctrl-b:http", "ctrl:0", "[fd00::1", "[fd00::1]x", ",,", "a/b"] {
+            #expect(throws: SyncConfiguration.Problem.self, "\(bad)") {
+                try SyncConfiguration.from(environment: base, overrides: ["RESHAPR_CTRL_HOST": bad])
+            }
+        }
     }
 
     @Test func badSettingsNameTheVariable() {
