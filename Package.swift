@@ -341,6 +341,10 @@ let package = Package(
         .testTarget(name: "ReshaprAuthTests", dependencies: ["ReshaprAuth", "TestSupport"]),
         .testTarget(name: "ReshaprTelemetryTests", dependencies: ["ReshaprTelemetry"]),
         .testTarget(name: "ReshaprWatchTests", dependencies: ["ReshaprWatch", "TestSupport"]),
+        .testTarget(
+            name: "ReshaprDatabaseTests",
+            dependencies: ["ReshaprDatabase", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "ReshaprSyncTests", dependencies: ["ReshaprSync", "ReshaprSyncProtocol", "ReshaprConfig", "TestSupport"]),
         // ctrl + sync + gateway as real processes.
         .testTarget(

@@ -31,16 +31,23 @@ func withControlPlane(
     try await withControlPlane(databasePath: databasePath, evictAfter: evictAfter, tls: tls) { plane, sync, httpPort, _ in try await body(plane, sync, httpPort) }
 }
 
-/// The same, with the gRPC port too (for clients of the test's own).
+/// The same, with the gRPC port too (for clients of the test's own). `database` puts several
+/// control planes on one database.
 func withControlPlane(
-    databasePath: String? = nil, evictAfter: Duration = .seconds(300), tls: (certificatePath: String, keyPath: String)? = nil,
-    _ body: @Sendable (ControlPlane, SyncClient, Int, Int) async throws -> Void
+    databasePath: String? = nil, database: DatabaseLocation? = nil, evictAfter: Duration = .seconds(300),
+    tls: (certificatePath: String, keyPath: String)? = nil, _ body: @Sendable (ControlPlane, SyncClient, Int, Int) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test.ctrl")
     logger.logLevel = .warning
+    let location: DatabaseLocation
+    if let database {
+        location = database
+    } else {
+        location = try await testDatabase(path: databasePath)
+    }
     let plane = try await ControlPlane(
         options: ControlPlaneOptions(
-            host: "127.0.0.1", grpcPort: 0, httpPort: 0, database: try await testDatabase(path: databasePath), evictAfter: evictAfter, maintenanceInterval: .milliseconds(50),
+            host: "127.0.0.1", grpcPort: 0, httpPort: 0, database: location, evictAfter: evictAfter, maintenanceInterval: .milliseconds(50),
             tls: tls),
         logger: logger)
     let (ports, continuation) = AsyncStream<Int>.makeStream()

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// A program started by a test, with its output collected as it arrives.
@@ -74,13 +75,18 @@ public final class ChildProcess: Sendable {
     }
 
     public func terminate() {
-        if process.isRunning { kill(process.pid, SIGTERM) }
+        if process.isRunning { Glibc.kill(process.pid, SIGTERM) }
+    }
+
+    /// Ends the process at once, with no chance to clean up (a lost host).
+    public func kill() {
+        if process.isRunning { Glibc.kill(process.pid, SIGKILL) }
     }
 
     /// A child outliving its handle would outlive the test too (a start that timed out throws
     /// before the caller's `defer` exists): it is stopped with its handle.
     deinit {
-        if process.isRunning { kill(process.pid, SIGKILL) }
+        if process.isRunning { Glibc.kill(process.pid, SIGKILL) }
     }
 
     /// Waits for the process to end; kills it if it outlives `timeout`.
@@ -89,7 +95,7 @@ public final class ChildProcess: Sendable {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now >= deadline {
-                kill(process.pid, SIGKILL)
+                Glibc.kill(process.pid, SIGKILL)
                 throw Timeout(description: "process \(process.pid) still running after \(timeout)")
             }
             try await Task.sleep(for: .milliseconds(20))

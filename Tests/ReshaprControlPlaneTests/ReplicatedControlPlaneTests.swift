@@ -1,0 +1,75 @@
+import Foundation
+import GRPCCore
+import ReshaprDatabase
+import ReshaprSyncProtocol
+import TestSupport
+import Testing
+
+@testable import ReshaprControlPlane
+
+/// Two control planes on one PostgreSQL database, in this process: what one does, the other
+/// knows. Skipped without PostgreSQL unless RESHAPR_REQUIRE_POSTGRES=1 (CI).
+@Suite struct ReplicatedControlPlaneTests {
+    func withTwoReplicas(
+        evictAfter: Duration = .seconds(300), _ body: @Sendable (ControlPlane, SyncClient, ControlPlane, SyncClient) async throws -> Void
+    ) async throws {
+        guard PostgresCluster.available else {
+            #expect(!PostgresCluster.required, "RESHAPR_REQUIRE_POSTGRES=1 but PostgreSQL is not installed")
+            return
+        }
+        let database = DatabaseLocation.postgres(try PostgresSettings(url: try await PostgresCluster.shared().makeDatabase()))
+        try await withControlPlane(database: database, evictAfter: evictAfter) { a, syncA, _, _ in
+            try await withControlPlane(database: database, evictAfter: evictAfter) { b, syncB, _, _ in
+                try await body(a, syncA, b, syncB)
+            }
+        }
+    }
+
+    @Test func aChangeThroughOneReplicaReachesTheGatewaysOfTheOther() async throws {
+        try await withTwoReplicas { a, _, b, syncB in
+            let org = try await a.store.organization(named: "acme")
+            let (_, token) = try await a.store.createToken(name: "gw", days: 1, organization: org)
+            let session = try await syncB.register(registration("gw-1"), metadata: bearer(token)).sessionID
+            let log = EventLog()
+            let stream = watch(syncB, session: session, token: token, into: log)
+            defer { stream.cancel() }
+            _ = try await log.waitFor(1)
+            let group = try #require(try await a.store.groups(of: org).first)
+            try await publish(a.store, organization: org, group: group)
+            for _ in 0..<250 where log.all.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            let change = try #require(log.all.dropFirst().first)
+            #expect(change.change.upserts.map(\.path).contains("plans/petstore.json"))
+            // The event carries the catalogue revision, the same in both replicas.
+            #expect(change.revision == (try await a.store.revision()))
+            // Both list the gateway.
+            #expect(try await a.registry.gateways().map(\.gatewayID) == ["gw-1"])
+            #expect(try await b.registry.gateways().first?.watching == true)
+        }
+    }
+
+    @Test func aSilentGatewayIsEvictedOnceAndARevokedTokenDropsItEverywhere() async throws {
+        try await withTwoReplicas(evictAfter: .seconds(3600)) { a, _, b, syncB in
+            let org = try await a.store.organization(named: "acme")
+            let (record, token) = try await a.store.createToken(name: "gw", days: 1, organization: org)
+            for id in ["gw-1", "gw-2", "gw-3"] { _ = try await syncB.register(registration(id), metadata: bearer(token)) }
+            // Both replicas evict at the same moment: each gateway goes once.
+            async let byA = a.registry.evictSilent(after: .seconds(1), now: Date().addingTimeInterval(60))
+            async let byB = b.registry.evictSilent(after: .seconds(1), now: Date().addingTimeInterval(60))
+            let evicted = try await byA + byB
+            #expect(evicted.count == 3 && Set(evicted).count == 3)
+            #expect(try await a.registry.gateways().isEmpty)
+
+            // A token revoked through A ends the stream the gateway holds on B.
+            let session = try await syncB.register(registration("gw-4"), metadata: bearer(token)).sessionID
+            let log = EventLog()
+            let stream = watch(syncB, session: session, token: token, into: log)
+            defer { stream.cancel() }
+            _ = try await log.waitFor(1)
+            _ = try await a.store.revokeToken(record.id, organization: org)
+            try await a.registry.dropGateways(usingToken: record.id)
+            for _ in 0..<250 where log.endError == nil { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(log.endError?.code == .notFound)
+            #expect(try await b.registry.gateways().isEmpty)
+        }
+    }
+}
