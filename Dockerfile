@@ -24,11 +24,11 @@ COPY schema schema
 COPY scripts/build-release.sh scripts/
 RUN scripts/build-release.sh /out
 
-# The binaries need only libc, libstdc++, zlib and (reshapr-ctrl) SQLite: scripts/check-release.sh
+# The binaries need only libc, libstdc++ and zlib (SQLite is built in): scripts/check-release.sh
 # checks that list against ldd.
 FROM ubuntu:24.04
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl libsqlite3-0 zlib1g libjavascriptcoregtk-4.1-0 \
+    && apt-get install -y --no-install-recommends ca-certificates curl zlib1g libjavascriptcoregtk-4.1-0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/reshapr reshapr \
     && install -d -o 10001 -g 10001 /var/lib/reshapr /var/lib/reshapr/config

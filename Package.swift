@@ -352,6 +352,8 @@ let package = Package(
             dependencies: [
                 "ReshaprJSON",
                 "ReshaprConfig",
+                "ReshaprSync",
+                .product(name: "Yams", package: "Yams"),
                 "TestSupport",
                 "reshapr-ctrl",
                 "reshapr-sync",

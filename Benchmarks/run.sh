@@ -14,6 +14,8 @@
 #   Benchmarks/run.sh sync        # REST change on reshapr-ctrl -> changed tool list served through reshapr-sync
 #   Benchmarks/run.sh syncload    # N syncs (SYNC_GATEWAYS, default 1000; SYNC_CONNECT at a time, default all) on their own connections against one reshapr-ctrl:
 #                                 # all snapshots in, ctrl memory per gateway, idle CPU, one change reaching all (p99)
+#                                 # SYNC_POSTGRES=1: the store on a throwaway PostgreSQL cluster (Debian's postgresql),
+#                                 # SYNC_REPLICAS=N control-plane replicas on it, the syncs spread over them
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -313,8 +315,25 @@ fi
 if [[ $what == syncload || $what == all ]]; then
   # Each sync holds a connection: the load tool needs a file descriptor per gateway.
   ulimit -n 65536 2>/dev/null || true
+  store=()
+  if [[ ${SYNC_POSTGRES:-0} == 1 ]]; then
+    pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    [[ -x $pgbin/initdb ]] || { echo "SYNC_POSTGRES=1 needs PostgreSQL: apt-get install postgresql" >&2; exit 1; }
+    as_pg=()
+    if [[ $(id -u) == 0 ]]; then chown postgres "$work"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups); fi
+    "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg" -U postgres --auth=trust --no-sync > /dev/null
+    pgport=5597
+    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
+      -o "-p $pgport -k $work -c listen_addresses=127.0.0.1 -c max_connections=200" start > /dev/null
+    trap '"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -m fast stop > /dev/null 2>&1 || true; for p in "${pids[@]:-}"; do if [[ -n $p ]]; then kill "$p" 2>/dev/null || true; fi; done' EXIT
+    "$pgbin/psql" -h 127.0.0.1 -p $pgport -U postgres -qc "CREATE DATABASE bench"
+    store=(--database "postgres://postgres@127.0.0.1:$pgport/bench?sslmode=disable" --replicas "${SYNC_REPLICAS:-1}")
+  fi
   "$bin/sync-load" --bin "$root/.build/release" --samples "$root/samples" --gateways "${SYNC_GATEWAYS:-1000}" --changes 10 \
-    --connect-concurrency "${SYNC_CONNECT:-0}"
+    --connect-concurrency "${SYNC_CONNECT:-0}" "${store[@]}"
+  # Stopped here, not only by the trap: the server inherited the pipe to tee below, which would
+  # wait for it forever.
+  if [[ ${SYNC_POSTGRES:-0} == 1 ]]; then "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -m fast stop > /dev/null; fi
 fi
 } > >(tee "$work/lines.jsonl")
 # The group above runs in this shell (not a pipeline's subshell), so the EXIT trap stops every

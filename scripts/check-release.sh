@@ -26,10 +26,10 @@ for binary in "$work"/bin/*; do
         ldd "$binary" >&2
         exit 1
     fi
-    # What the runtime image provides (ubuntu:24.04 plus libsqlite3-0, see the Dockerfile).
+    # What the runtime image provides (ubuntu:24.04, see the Dockerfile).
     for library in $(ldd "$binary" | awk '{print $1}' | grep -v 'linux-vdso\|ld-linux'); do
         case "$library" in
-            libc.so.* | libm.so.* | libstdc++.so.* | libgcc_s.so.* | libz.so.* | libsqlite3.so.*) ;;
+            libc.so.* | libm.so.* | libstdc++.so.* | libgcc_s.so.* | libz.so.*) ;;
             *)
                 echo "FAIL: $(basename "$binary") needs $library, which the runtime image does not install" >&2
                 exit 1

@@ -135,13 +135,10 @@ public final class ControlPlane: Sendable {
         // 101st RPC waiting forever on the client.
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.http2.maxConcurrentStreams = Self.maxStreamsPerConnection
-        let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: options.host, port: options.grpcPort), transportSecurity: security, config: config)
         let grpc = GRPCServerService(
-            server: GRPCServer(
-                transport: transport,
-                services: [GatewaySyncService(store: store, registry: registry, heartbeatInterval: options.heartbeatInterval)]),
-            transport: transport, registry: registry, logger: logger, onListening: onListening)
+            host: options.host, port: options.grpcPort, security: security, config: config,
+            service: GatewaySyncService(store: store, registry: registry, heartbeatInterval: options.heartbeatInterval), registry: registry,
+            logger: logger, onListening: onListening)
         // Shut down in reverse order: the store closes last.
         return [StoreService(plane: self), grpc, api, MaintenanceService(plane: self)]
     }
@@ -163,13 +160,20 @@ public final class ControlPlane: Sendable {
 
 /// The gRPC server as a service: serves until graceful shutdown, then lets calls finish.
 struct GRPCServerService: ServiceLifecycle.Service {
-    let server: GRPCServer<HTTP2ServerTransport.Posix>
-    let transport: HTTP2ServerTransport.Posix
+    let host: String
+    let port: Int
+    let security: HTTP2ServerTransport.Posix.TransportSecurity
+    let config: HTTP2ServerTransport.Posix.Config
+    let service: GatewaySyncService
     let registry: GatewayRegistry
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
     func run() async throws {
+        // Our own listening socket: its backlog holds thousands of syncs reconnecting at once.
+        let descriptor = try ListeningSocket.make(host: host, port: port)
+        let transport = HTTP2ServerTransport.Posix(listeningSocketDescriptor: Int(descriptor), transportSecurity: security, config: config)
+        let server = GRPCServer(transport: transport, services: [service])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 try await withGracefulShutdownHandler {
@@ -181,9 +185,11 @@ struct GRPCServerService: ServiceLifecycle.Service {
                 }
             }
             group.addTask {
-                guard let address = try await transport.listeningAddress.ipv4 else { return }
-                logger.info("gRPC listening", metadata: ["address": "\(address.host):\(address.port)"])
-                await onListening(address.port)
+                let address = try await transport.listeningAddress
+                let bound = address.ipv4.map { ($0.host, $0.port) } ?? address.ipv6.map { ("[\($0.host)]", $0.port) }
+                guard let (host, port) = bound else { return }
+                logger.info("gRPC listening", metadata: ["address": "\(host):\(port)"])
+                await onListening(port)
             }
         }
     }

@@ -7,9 +7,11 @@ import GRPCNIOTransportHTTP2
 import ReshaprSyncProtocol
 import Synchronization
 
-/// N syncs against one reshapr-ctrl, each on its own HTTP/2 connection: Register, then Watch.
+/// N syncs against reshapr-ctrl (one process, or several replicas on one PostgreSQL database,
+/// the syncs spread over them), each on its own HTTP/2 connection: Register, then Watch.
 /// Measures the time until every one has its snapshot, the control plane's memory per gateway,
-/// its idle CPU, and how long a change made through the REST API takes to reach all of them.
+/// its idle CPU, and how long a change made through the REST API (of the first replica) takes
+/// to reach all of them.
 @main
 struct SyncLoad: AsyncParsableCommand {
     @Option(help: "Directory with the release binary reshapr-ctrl.") var bin: String
@@ -18,6 +20,8 @@ struct SyncLoad: AsyncParsableCommand {
     @Option(help: "Changes to time once all are connected.") var changes: Int = 5
     @Option(help: "The control plane's gRPC port.") var grpcPort: Int = 5598
     @Option(help: "Syncs connecting at once (0: all at once, as after a control-plane restart).") var connectConcurrency: Int = 0
+    @Option(help: "The store: a postgres:// URL (default: a SQLite file in a temporary folder).") var database: String?
+    @Option(help: "Control-plane replicas on that database (gRPC ports from --grpc-port on).") var replicas: Int = 1
 
     /// When each gateway got each of its events.
     final class Arrivals: Sendable {
@@ -37,16 +41,26 @@ struct SyncLoad: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         setenv("RESHAPR_ADMIN_PASSWORD", "benchmark-password", 1)
-        let (ctrl, restPort) = try await startProcess(
-            bin + "/reshapr-ctrl",
-            ["--host", "127.0.0.1", "--grpc-port", "\(grpcPort)", "--http-port", "0", "--database", dir + "/ctrl.sqlite", "--organization", "bench"],
-            waitingFor: "REST API listening")
-        defer { ctrl.terminate() }
+        guard replicas >= 1, replicas == 1 || database != nil else { throw BenchError("--replicas above 1 needs a shared --database") }
+        var controlPlanes: [(process: Process, restPort: Int)] = []
+        defer { for ctrl in controlPlanes { ctrl.process.terminate() } }
+        for replica in 0..<replicas {
+            controlPlanes.append(
+                try await startProcess(
+                    bin + "/reshapr-ctrl",
+                    [
+                        "--host", "127.0.0.1", "--grpc-port", "\(grpcPort + replica)", "--http-port", "0", "--database", database ?? dir + "/ctrl.sqlite",
+                        "--organization", "bench",
+                    ],
+                    waitingFor: "REST API listening"))
+        }
+        let pids = controlPlanes.map(\.process.processIdentifier)
+        let replicas = self.replicas
         do {
-            let api = "http://127.0.0.1:\(restPort)/api/v1"
+            let api = "http://127.0.0.1:\(controlPlanes[0].restPort)/api/v1"
             let petstore = try await publishPetstore(http, api: api, samples: samples, password: "benchmark-password")
             let (session, token) = (petstore.session, petstore.token)
-            let idleMemory = residentBytes(ctrl.processIdentifier)
+            let idleMemory = pids.map(residentBytes).reduce(0, +)
 
             let arrivals = Arrivals(gateways)
             let started = ContinuousClock.now
@@ -55,7 +69,7 @@ struct SyncLoad: AsyncParsableCommand {
                     while connectConcurrency > 0, index - arrivals.registered.load(ordering: .relaxed) >= connectConcurrency {
                         try await Task.sleep(for: .milliseconds(1))
                     }
-                    group.addTask { try await Self.gateway(index, port: grpcPort, token: token, arrivals: arrivals) }
+                    group.addTask { try await Self.gateway(index, port: grpcPort + index % replicas, token: token, arrivals: arrivals) }
                 }
                 // All snapshots in.
                 while arrivals.count(atLeast: 1) < gateways {
@@ -64,10 +78,10 @@ struct SyncLoad: AsyncParsableCommand {
                 }
                 let connected = micros(ContinuousClock.now - started) / 1000
                 try await Task.sleep(for: .seconds(1))
-                let memory = residentBytes(ctrl.processIdentifier)
-                let cpuBefore = cpuNanoseconds(ctrl.processIdentifier)
+                let memory = pids.map(residentBytes).reduce(0, +)
+                let cpuBefore = pids.map(cpuNanoseconds).reduce(0, +)
                 try await Task.sleep(for: .seconds(5))
-                let idleCPU = Double(cpuNanoseconds(ctrl.processIdentifier) - cpuBefore) / 5e9 * 100
+                let idleCPU = Double(pids.map(cpuNanoseconds).reduce(0, +) - cpuBefore) / 5e9 * 100
 
                 var latencies: [Double] = []
                 for change in 0..<changes {
@@ -84,7 +98,8 @@ struct SyncLoad: AsyncParsableCommand {
                 }
                 let sorted = latencies.sorted()
                 let report: [String: Any] = [
-                    "benchmark": "syncLoad", "gateways": gateways, "allSnapshotsMs": connected,
+                    "benchmark": "syncLoad", "gateways": gateways, "replicas": replicas, "store": database == nil ? "sqlite" : "postgres",
+                    "allSnapshotsMs": connected,
                     "ctrlMemoryPerGatewayKB": Double(memory - idleMemory) / 1024 / Double(gateways), "ctrlIdleCPUPercent": idleCPU,
                     "changes": changes, "changeMedianMs": percentile(sorted, 0.5), "changeP99Ms": percentile(sorted, 0.99), "changeMaxMs": sorted.last ?? 0,
                 ]
