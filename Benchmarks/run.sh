@@ -15,7 +15,8 @@
 #   Benchmarks/run.sh syncload    # N syncs (SYNC_GATEWAYS, default 1000; SYNC_CONNECT at a time, default all) on their own connections against one reshapr-ctrl:
 #                                 # all snapshots in, ctrl memory per gateway, idle CPU, one change reaching all (p99)
 #                                 # SYNC_POSTGRES=1: the store on a throwaway PostgreSQL cluster (Debian's postgresql),
-#                                 # SYNC_REPLICAS=N control-plane replicas on it, the syncs spread over them
+#                                 # SYNC_REPLICAS=N control-plane replicas on it, the syncs spread over them;
+#                                 # SYNC_REGISTER_ONLY=1: connections without Watch (the memory of a connection alone)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -330,7 +331,7 @@ if [[ $what == syncload || $what == all ]]; then
     store=(--database "postgres://postgres@127.0.0.1:$pgport/bench?sslmode=disable" --replicas "${SYNC_REPLICAS:-1}")
   fi
   "$bin/sync-load" --bin "$root/.build/release" --samples "$root/samples" --gateways "${SYNC_GATEWAYS:-1000}" --changes 10 \
-    --connect-concurrency "${SYNC_CONNECT:-0}" "${store[@]}"
+    --connect-concurrency "${SYNC_CONNECT:-0}" "${store[@]}" $([[ ${SYNC_REGISTER_ONLY:-0} == 1 ]] && echo --register-only)
   # Stopped here, not only by the trap: the server inherited the pipe to tee below, which would
   # wait for it forever.
   if [[ ${SYNC_POSTGRES:-0} == 1 ]]; then "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -m fast stop > /dev/null; fi

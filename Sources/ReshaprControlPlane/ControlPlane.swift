@@ -247,6 +247,7 @@ struct StoreService: ServiceLifecycle.Service {
             plane.changesContinuation.finish()
             group.cancelAll()
         }
+        try? await registry.markStreamsClosed()
         await store.close()
     }
 }

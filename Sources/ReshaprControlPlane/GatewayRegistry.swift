@@ -35,6 +35,8 @@ public final class GatewayRegistry: Sendable {
         var stream: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.Continuation?
         /// What this gateway was last sent, by path, as SHA-256.
         var sent: [String: String] = [:]
+        /// Counts the Watch streams opened on the session: an ended stream clears only itself.
+        var streamGeneration = 0
     }
 
     /// Gateways with the same organization, labels and group receive the same directory: it is
@@ -46,6 +48,8 @@ public final class GatewayRegistry: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// Set at shutdown: ended streams are not written down one by one.
+    private let closing = Atomic<Bool>(false)
     /// The newest catalogue revision this replica knows of: what a snapshot is labelled with.
     private let revision = Atomic<Int64>(0)
     /// Rendered directories, by key, with the catalogue generation they were rendered in.
@@ -162,6 +166,7 @@ public final class GatewayRegistry: Sendable {
 
     /// Ends every change stream (at shutdown: gateways keep their files and reconnect later).
     public func closeAllStreams() {
+        closing.store(true, ordering: .relaxed)
         let streams = entries.withLock { entries in
             let streams = entries.values.compactMap(\.stream)
             for key in entries.keys { entries[key]?.stream = nil }
@@ -212,9 +217,15 @@ public final class GatewayRegistry: Sendable {
         for id in local where !alive.contains(id) { dropLocal(id, reason: "removed by another replica") }
     }
 
+    /// A session's change stream, and how to end it when its RPC is cancelled.
+    struct WatchStream: Sendable {
+        var events: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>
+        var end: @Sendable () -> Void
+    }
+
     /// Opens the change stream of a session and queues its full snapshot. A session registered
     /// on another replica moves here.
-    func openStream(_ id: String) async throws -> AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>? {
+    func openStream(_ id: String) async throws -> WatchStream? {
         guard var info = try await session(id) else { return nil }
         if info.replicaID != store.replicaID {
             let replicaID = store.replicaID
@@ -232,23 +243,47 @@ public final class GatewayRegistry: Sendable {
         var event = Reshapr_Gateway_V1_ConfigurationEvent()
         event.revision = snapshotRevision
         event.snapshot.files = files.values.sorted { $0.path < $1.path }.map(Self.message)
-        let previous: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.Continuation?? = entries.withLock { entries in
-            guard entries[id] != nil else { return nil }
-            let previous = entries[id]?.stream
-            entries[id]?.stream = continuation
-            entries[id]?.sent = files.mapValues(\.sha256)
-            return .some(previous)
+        let opened: (previous: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.Continuation?, generation: Int)? = entries.withLock { entries in
+            guard var entry = entries[id] else { return nil }
+            let previous = entry.stream
+            entry.stream = continuation
+            entry.sent = files.mapValues(\.sha256)
+            entry.streamGeneration += 1
+            entries[id] = entry
+            return (previous, entry.streamGeneration)
         }
-        guard let previous else { return nil }
-        previous?.finish()
+        guard let opened else { return nil }
+        continuation.onTermination = { [weak self] _ in self?.streamEnded(id, generation: opened.generation) }
+        opened.previous?.finish()
         continuation.yield(event)
-        let store = self.store
         try await store.write { db in try await db.execute("UPDATE gateway SET watching = ? WHERE session_id = ?", true, id) }
-        continuation.onTermination = { @Sendable _ in
-            // The RPC ended (or a newer Watch replaced it): said in the table for `gateway list`.
-            Task { try? await store.write { db in try await db.execute("UPDATE gateway SET watching = ? WHERE session_id = ?", false, id) } }
+        return WatchStream(events: stream, end: { continuation.finish() })
+    }
+
+    /// The Watch RPC of a session ended (the sync went away): no more pushes to it, and
+    /// `gateway list` says it is not watching. A newer stream on the session is left alone.
+    private func streamEnded(_ id: String, generation: Int) {
+        let ended = entries.withLock { entries in
+            guard entries[id]?.streamGeneration == generation, entries[id]?.stream != nil else { return false }
+            entries[id]?.stream = nil
+            return true
         }
-        return stream
+        guard ended, !closing.load(ordering: .relaxed) else { return }
+        let store = self.store
+        let replicaID = store.replicaID
+        // From a synchronous callback: the update runs on its own, and a failure only leaves
+        // `watching` stale until the gateway reconnects or is evicted.
+        Task {
+            try? await store.write { db in
+                try await db.execute("UPDATE gateway SET watching = ? WHERE session_id = ? AND replica = ?", false, id, replicaID)
+            }
+        }
+    }
+
+    /// At shutdown, once the streams are closed: this replica's gateways are no longer watching.
+    func markStreamsClosed() async throws {
+        let replicaID = store.replicaID
+        try await store.write { db in try await db.execute("UPDATE gateway SET watching = ? WHERE replica = ?", false, replicaID) }
     }
 
     /// Sends each watching gateway of the organization on this replica what changed for it,

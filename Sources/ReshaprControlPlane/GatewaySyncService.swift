@@ -105,13 +105,19 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
         let token = try await authenticate(request.metadata)
         let message = request.message
         let info = try await session(message.sessionID, token: token)
-        guard let events = try await registry.openStream(info.sessionID) else {
+        guard let watch = try await registry.openStream(info.sessionID) else {
             throw RPCError(code: .notFound, message: "unknown or expired gateway session; register again")
         }
         let registry = self.registry
         return StreamingServerResponse { writer in
-            for await event in events {
-                try await writer.write(event)
+            // The sync went away (its stream was reset, or its connection closed): gRPC does not
+            // cancel this task, it says so here, and the stream must end for the task to end.
+            try await withRPCCancellationHandler {
+                for await event in watch.events {
+                    try await writer.write(event)
+                }
+            } onCancelRPC: {
+                watch.end()
             }
             // The stream ended because the gateway was removed (evicted, terminated, token
             // revoked), or because the control plane is shutting down.

@@ -29,11 +29,19 @@ public final class SQLiteStoreDatabase: SQLDatabase {
     }
 
     public func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
-        try await lock.withLock { try await body(Executor(connection: connection)) }
+        try await lock.withLock {
+            try checkOpen()
+            return try await body(Executor(connection: connection))
+        }
+    }
+
+    private func checkOpen() throws {
+        if closed.load(ordering: .relaxed) { throw SQLError.failed("the SQLite database is closed") }
     }
 
     public func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await lock.withLock {
+            try checkOpen()
             let executor = Executor(connection: connection)
             try await executor.execute("BEGIN IMMEDIATE")
             do {
@@ -69,8 +77,10 @@ public final class SQLiteStoreDatabase: SQLDatabase {
     public func notify(channel: String, payload: String, in executor: any SQLExecutor) async throws {}
 
     public func close() async {
-        guard !closed.exchange(true, ordering: .relaxed) else { return }
-        try? await connection.close()
+        // Under the lock: a statement in flight finishes first.
+        let connection = self.connection
+        let closing = try? await lock.withLock { !closed.exchange(true, ordering: .relaxed) }
+        if closing == true { try? await connection.close() }
     }
 
     /// A store dropped without `close()` (a failed start) still closes its connection, which

@@ -44,6 +44,10 @@ import Testing
             // Both list the gateway.
             #expect(try await a.registry.gateways().map(\.gatewayID) == ["gw-1"])
             #expect(try await b.registry.gateways().first?.watching == true)
+            // The sync goes away: the other replica's list says so.
+            stream.cancel()
+            for _ in 0..<250 where try await a.registry.gateways().first?.watching != false { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await a.registry.gateways().first?.watching == false)
         }
     }
 

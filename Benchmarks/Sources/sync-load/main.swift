@@ -22,6 +22,8 @@ struct SyncLoad: AsyncParsableCommand {
     @Option(help: "Syncs connecting at once (0: all at once, as after a control-plane restart).") var connectConcurrency: Int = 0
     @Option(help: "The store: a postgres:// URL (default: a SQLite file in a temporary folder).") var database: String?
     @Option(help: "Control-plane replicas on that database (gRPC ports from --grpc-port on).") var replicas: Int = 1
+    @Flag(help: "Register and keep the connection, without Watch: the memory of a connection alone (no change is timed).")
+    var registerOnly = false
 
     /// When each gateway got each of its events.
     final class Arrivals: Sendable {
@@ -69,7 +71,10 @@ struct SyncLoad: AsyncParsableCommand {
                     while connectConcurrency > 0, index - arrivals.registered.load(ordering: .relaxed) >= connectConcurrency {
                         try await Task.sleep(for: .milliseconds(1))
                     }
-                    group.addTask { try await Self.gateway(index, port: grpcPort + index % replicas, token: token, arrivals: arrivals) }
+                    let registerOnly = self.registerOnly
+                    group.addTask {
+                        try await Self.gateway(index, port: grpcPort + index % replicas, token: token, arrivals: arrivals, registerOnly: registerOnly)
+                    }
                 }
                 // All snapshots in.
                 while arrivals.count(atLeast: 1) < gateways {
@@ -84,7 +89,7 @@ struct SyncLoad: AsyncParsableCommand {
                 let idleCPU = Double(pids.map(cpuNanoseconds).reduce(0, +) - cpuBefore) / 5e9 * 100
 
                 var latencies: [Double] = []
-                for change in 0..<changes {
+                for change in 0..<(registerOnly ? 0 : changes) {
                     let exclude = change % 2 == 0 ? #"["uploadFile","deletePet"]"# : #"["uploadFile"]"#
                     let start = ContinuousClock.now
                     _ = try await restJSON(
@@ -114,7 +119,7 @@ struct SyncLoad: AsyncParsableCommand {
     }
 
     /// One gateway's sync: its own connection, Register, then Watch until cancelled.
-    static func gateway(_ index: Int, port: Int, token: String, arrivals: Arrivals) async throws {
+    static func gateway(_ index: Int, port: Int, token: String, arrivals: Arrivals, registerOnly: Bool) async throws {
         let transport = try HTTP2ClientTransport.Posix(target: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext)
         try await withGRPCClient(transport: transport) { client in
             let sync = Reshapr_Gateway_V1_GatewaySync.Client(wrapping: client)
@@ -124,6 +129,10 @@ struct SyncLoad: AsyncParsableCommand {
             let metadata: Metadata = ["authorization": "Bearer \(token)"]
             let registered = try await sync.register(request, metadata: metadata)
             arrivals.registered.wrappingAdd(1, ordering: .relaxed)
+            if registerOnly {
+                arrivals.record(index)
+                try await Task.sleep(for: .seconds(3600))
+            }
             var watch = Reshapr_Gateway_V1_WatchRequest()
             watch.sessionID = registered.sessionID
             try await sync.watch(watch, metadata: metadata) { response in
