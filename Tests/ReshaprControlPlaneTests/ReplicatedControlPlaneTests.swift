@@ -13,15 +13,45 @@ import Testing
     func withTwoReplicas(
         evictAfter: Duration = .seconds(300), _ body: @Sendable (ControlPlane, SyncClient, ControlPlane, SyncClient) async throws -> Void
     ) async throws {
+        try await withTwoReplicas(evictAfter: evictAfter) { a, syncA, b, syncB, _ in try await body(a, syncA, b, syncB) }
+    }
+
+    /// Also gives the database's name, for psql.
+    func withTwoReplicas(
+        evictAfter: Duration = .seconds(300), _ body: @Sendable (ControlPlane, SyncClient, ControlPlane, SyncClient, String) async throws -> Void
+    ) async throws {
         guard PostgresCluster.available else {
             #expect(!PostgresCluster.required, "RESHAPR_REQUIRE_POSTGRES=1 but PostgreSQL is not installed")
             return
         }
-        let database = DatabaseLocation.postgres(try PostgresSettings(url: try await PostgresCluster.shared().makeDatabase()))
+        let settings = try PostgresSettings(url: try await PostgresCluster.shared().makeDatabase())
+        let database = DatabaseLocation.postgres(settings)
         try await withControlPlane(database: database, evictAfter: evictAfter) { a, syncA, _, _ in
             try await withControlPlane(database: database, evictAfter: evictAfter) { b, syncB, _, _ in
-                try await body(a, syncA, b, syncB)
+                try await body(a, syncA, b, syncB, settings.database)
             }
+        }
+    }
+
+    @Test func aChangeMadeWhileNotificationsAreLostIsCaughtUp() async throws {
+        try await withTwoReplicas { a, _, _, syncB, name in
+            let cluster = try await PostgresCluster.shared()
+            let org = try await a.store.organization(named: "acme")
+            let (_, token) = try await a.store.createToken(name: "gw", days: 1, organization: org)
+            let session = try await syncB.register(registration("gw-1"), metadata: bearer(token)).sessionID
+            let log = EventLog()
+            let stream = watch(syncB, session: session, token: token, into: log)
+            defer { stream.cancel() }
+            _ = try await log.waitFor(1)
+            // The replicas' LISTEN connections are cut, and a change is made before they listen again.
+            let cut = try await cluster.psql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+                database: name)
+            #expect(cut.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+            let group = try #require(try await a.store.groups(of: org).first)
+            try await publish(a.store, organization: org, group: group)
+            let events = try await log.waitFor(2)
+            #expect(events.dropFirst().first?.change.upserts.map(\.path).contains("plans/petstore.json") == true)
         }
     }
 
