@@ -53,7 +53,7 @@ public final class GatewayRegistry: Sendable {
     /// The newest catalogue revision this replica knows of: what a snapshot is labelled with.
     private let revision = Atomic<Int64>(0)
     /// Rendered directories, by key, with the catalogue generation they were rendered in.
-    private let rendered = Mutex<(generation: Int, files: [RenderKey: [String: RenderedFile]])>((0, [:]))
+    private let rendered = Mutex<(generation: Int, directories: [RenderKey: RenderedDirectory])>((0, [:]))
     let store: Store
     /// Whether Secret files are part of what gateways receive (only over TLS, unless told otherwise).
     let sendsSecrets: Bool
@@ -238,10 +238,10 @@ public final class GatewayRegistry: Sendable {
             entries.withLock { $0[id] = $0[id] ?? Entry(info: adopted) }
         }
         let (stream, continuation) = AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.makeStream(bufferingPolicy: .unbounded)
-        let snapshotRevision = revision.load(ordering: .relaxed)
-        let files = try await render(info)
+        let directory = try await render(info)
+        let files = directory.files
         var event = Reshapr_Gateway_V1_ConfigurationEvent()
-        event.revision = snapshotRevision
+        event.revision = directory.revision
         event.snapshot.files = files.values.sorted { $0.path < $1.path }.map(Self.message)
         let opened: (previous: AsyncStream<Reshapr_Gateway_V1_ConfigurationEvent>.Continuation?, generation: Int)? = entries.withLock { entries in
             guard var entry = entries[id] else { return nil }
@@ -287,7 +287,8 @@ public final class GatewayRegistry: Sendable {
     }
 
     /// Sends each watching gateway of the organization on this replica what changed for it,
-    /// if anything, labelled with the catalogue revision of the change.
+    /// if anything, labelled with the catalogue revision of the state sent (at least that of
+    /// the change: notifications may arrive after later commits).
     public func push(organizationID: String, revision newRevision: Int64) async {
         note(revision: newRevision)
         // The catalogue changed: what was rendered before is stale.
@@ -295,7 +296,8 @@ public final class GatewayRegistry: Sendable {
         let watching = entries.withLock { $0.values.filter { $0.info.orgID == organizationID && $0.stream != nil }.map(\.info) }
         for info in watching {
             do {
-                let files = try await render(info)
+                let directory = try await render(info)
+                let files = directory.files
                 entries.withLock { entries in
                     guard var entry = entries[info.sessionID], let stream = entry.stream else { return }
                     var change = Reshapr_Gateway_V1_Change()
@@ -303,7 +305,7 @@ public final class GatewayRegistry: Sendable {
                     change.deletions = entry.sent.keys.filter { files[$0] == nil }.sorted()
                     guard !change.upserts.isEmpty || !change.deletions.isEmpty else { return }
                     var event = Reshapr_Gateway_V1_ConfigurationEvent()
-                    event.revision = newRevision
+                    event.revision = max(newRevision, directory.revision)
                     event.change = change
                     entry.sent = files.mapValues(\.sha256)
                     entries[info.sessionID] = entry
@@ -325,16 +327,19 @@ public final class GatewayRegistry: Sendable {
         note(revision: current)
     }
 
-    func render(_ info: GatewayInfo) async throws -> [String: RenderedFile] {
+    func render(_ info: GatewayInfo) async throws -> RenderedDirectory {
         let key = RenderKey(orgID: info.orgID, labels: info.labels, group: info.boundGroupID)
         let generation = rendered.withLock { $0.generation }
-        if let files = rendered.withLock({ $0.generation == generation ? $0.files[key] : nil }) { return files }
-        guard let organization = try await store.organization(id: info.orgID) else { return [:] }
-        let files = try await ConfigurationRenderer.render(
+        if let directory = rendered.withLock({ $0.generation == generation ? $0.directories[key] : nil }) { return directory }
+        guard let organization = try await store.organization(id: info.orgID) else {
+            return RenderedDirectory(files: [:], revision: revision.load(ordering: .relaxed))
+        }
+        let directory = try await ConfigurationRenderer.render(
             organization: organization, labels: info.labels, onlyGroup: info.boundGroupID, store: store, includeSecrets: sendsSecrets)
+        note(revision: directory.revision)
         // Kept only if nothing changed while it was rendered.
-        rendered.withLock { if $0.generation == generation { $0.files[key] = files } }
-        return files
+        rendered.withLock { if $0.generation == generation { $0.directories[key] = directory } }
+        return directory
     }
 
     static func message(_ file: RenderedFile) -> Reshapr_Gateway_V1_File {

@@ -33,7 +33,7 @@ extension RESTAPI {
         let organization = try await organization(request)
         let id = try id(context)
         guard let group = try await store.groups(of: organization).first(where: { $0.id == id }) else { throw APIError(status: .notFound, message: "no gateway group \(id)") }
-        let files = try await ConfigurationRenderer.render(organization: organization, labels: group.labelMap, store: store, includeSecrets: true)
+        let files = try await ConfigurationRenderer.render(organization: organization, labels: group.labelMap, store: store, includeSecrets: true).files
         return [
             "gatewayGroup": .string(group.name),
             "files": .array(files.values.sorted { $0.path < $1.path }.map {

@@ -22,6 +22,12 @@ public struct RenderedFile: Sendable, Hashable {
     }
 }
 
+/// A rendered configuration directory and the catalogue revision it is the state of.
+public struct RenderedDirectory: Sendable {
+    public var files: [String: RenderedFile]
+    public var revision: Int64
+}
+
 /// Renders what a gateway receives: the configuration directory (ARCHITECTURE.md section 1) of
 /// the expositions of its organization whose gateway group matches its labels. Resources are
 /// written as JSON documents, artifacts as their original bytes.
@@ -31,8 +37,11 @@ public enum ConfigurationRenderer {
     /// `onlyGroup` restricts what is rendered to one group (for a gateway whose token is bound to it).
     public static func render(
         organization: Organization, labels: [String: String], onlyGroup: String? = nil, store: Store, includeSecrets: Bool
-    ) async throws -> [String: RenderedFile] {
-        try await store.read { db in
+    ) async throws -> RenderedDirectory {
+        // One snapshot of the catalogue: every query sees the same state, and the revision read
+        // with them is the one that state has.
+        try await store.snapshot { db in
+            let revision = try await db.queryOne("SELECT revision FROM catalogue_revision WHERE id = 1")?.integer("revision") ?? 0
             let groups = try await GatewayGroupRecord.fetchAll(db, where: "org_id = ?", organization.id).filter {
                 $0.matches(labels) && (onlyGroup == nil || $0.id == onlyGroup)
             }
@@ -73,7 +82,7 @@ public enum ConfigurationRenderer {
                 expositionMetadata["id"] = .string(exposition.id)
                 add(RenderedFile(path: "expositions/\(exposition.name).json", json: resource("Exposition", .object(expositionMetadata), .object(expositionSpec))))
             }
-            return files
+            return RenderedDirectory(files: files, revision: revision)
         }
     }
 

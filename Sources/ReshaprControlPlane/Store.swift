@@ -100,6 +100,21 @@ public final class Store: Sendable {
         try await database.read(body)
     }
 
+    /// Runs `body` on one consistent view of the store: a read-only REPEATABLE READ transaction
+    /// on PostgreSQL (its statements would otherwise each see the latest commits); SQLite's
+    /// single connection already gives one.
+    func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        switch database.dialect {
+        case .sqlite:
+            return try await database.read(body)
+        case .postgres:
+            return try await database.transaction { db in
+                try await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                return try await body(db)
+            }
+        }
+    }
+
     func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await mapConflicts { try await self.database.transaction(body) }
     }

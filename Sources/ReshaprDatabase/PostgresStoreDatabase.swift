@@ -34,7 +34,8 @@ public struct PostgresSettings: Sendable, Equatable, CustomStringConvertible {
         guard let user = components.user, !user.isEmpty else { throw .invalidLocation("the PostgreSQL URL has no user (postgres://user@\(host)/…)") }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else { throw .invalidLocation("the PostgreSQL URL names no database (postgres://\(user)@\(host)/DATABASE)") }
-        self.host = host
+        // An IPv6 literal comes bracketed, as URLs write it.
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw .invalidLocation("the PostgreSQL port \(port) is out of range") }
         username = user.removingPercentEncoding ?? user

@@ -98,7 +98,7 @@ import Testing
             let response = try await sync.register(registration("gw-dev", labels: ["env": "dev", "tier": "prod"]), metadata: bearer(token))
             #expect(response.groups.map(\.name) == ["dev"])
             let info = try #require(try await plane.registry.gateways().first { $0.gatewayID == "gw-dev" })
-            let paths = try await plane.registry.render(info).keys.sorted()
+            let paths = try await plane.registry.render(info).files.keys.sorted()
             #expect(paths.contains { $0.hasPrefix("plans/devpets") })
             #expect(!paths.contains { $0.contains("prodpets") })
 

@@ -19,6 +19,7 @@ import Testing
         #expect(!settings.description.contains("s@cret") && !"\(DatabaseLocation.postgres(settings))".contains("cret"))
         let fromEnvironment = try PostgresSettings(url: "postgresql://reshapr@db/ctrl", environment: ["PGPASSWORD": "env-secret"])
         #expect(fromEnvironment.password == "env-secret" && fromEnvironment.port == 5432 && fromEnvironment.tls == .prefer)
+        #expect(try PostgresSettings(url: "postgres://u@[fd00::5]:6000/ctrl", environment: [:]).host == "fd00::5")
     }
 
     @Test(arguments: [
