@@ -103,7 +103,7 @@ for row in rows:
     elif row.get("benchmark") == "toolsList":
         print(f"tools/list on {row['tools']} tools: first page p50 {row['firstPageP50us']:.0f} µs, full listing p50 {row['fullListingP50ms']:.1f} ms / p99 {row['fullListingP99ms']:.1f} ms")
     elif row.get("benchmark") == "syncLoad":
-        print(f"sync load ({row.get('store', 'sqlite')}, {row.get('replicas', 1)} ctrl replica(s)): {row['gateways']} syncs, each on its own connection: all snapshots in {row['allSnapshotsMs']:.0f} ms, "
+        print(f"sync load ({row.get('store', 'sqlite')}, {row.get('replicas', 1)} ctrl replica(s)): {row['gateways']} syncs, {'each on its own connection' if row.get('perConnection', 1) == 1 else str(row['perConnection']) + ' per connection'}: all snapshots in {row['allSnapshotsMs']:.0f} ms, "
               f"{row['ctrlMemoryPerGatewayKB']:.0f} KB of ctrl memory per gateway, ctrl idle CPU {row['ctrlIdleCPUPercent']:.1f}%, "
               f"a change reaches all: median {row['changeMedianMs']:.0f} ms, p99 {row['changeP99Ms']:.0f} ms ({row['changes']} changes)")
     elif row.get("benchmark") == "syncPropagation":

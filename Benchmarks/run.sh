@@ -16,7 +16,8 @@
 #                                 # all snapshots in, ctrl memory per gateway, idle CPU, one change reaching all (p99)
 #                                 # SYNC_POSTGRES=1: the store on a throwaway PostgreSQL cluster (Debian's postgresql),
 #                                 # SYNC_REPLICAS=N control-plane replicas on it, the syncs spread over them;
-#                                 # SYNC_REGISTER_ONLY=1: connections without Watch (the memory of a connection alone)
+#                                 # SYNC_REGISTER_ONLY=1: connections without Watch (the memory of a connection alone);
+#                                 # SYNC_PER_CONNECTION=N: N gateways' streams on one connection, as behind a bastion sync
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -331,7 +332,8 @@ if [[ $what == syncload || $what == all ]]; then
     store=(--database "postgres://postgres@127.0.0.1:$pgport/bench?sslmode=disable" --replicas "${SYNC_REPLICAS:-1}")
   fi
   "$bin/sync-load" --bin "$root/.build/release" --samples "$root/samples" --gateways "${SYNC_GATEWAYS:-1000}" --changes 10 \
-    --connect-concurrency "${SYNC_CONNECT:-0}" "${store[@]}" $([[ ${SYNC_REGISTER_ONLY:-0} == 1 ]] && echo --register-only)
+    --connect-concurrency "${SYNC_CONNECT:-0}" "${store[@]}" --per-connection "${SYNC_PER_CONNECTION:-1}" \
+    $([[ ${SYNC_REGISTER_ONLY:-0} == 1 ]] && echo --register-only)
   # Stopped here, not only by the trap: the server inherited the pipe to tee below, which would
   # wait for it forever.
   if [[ ${SYNC_POSTGRES:-0} == 1 ]]; then "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -m fast stop > /dev/null; fi

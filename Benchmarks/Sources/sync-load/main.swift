@@ -24,6 +24,7 @@ struct SyncLoad: AsyncParsableCommand {
     @Option(help: "Control-plane replicas on that database (gRPC ports from --grpc-port on).") var replicas: Int = 1
     @Flag(help: "Register and keep the connection, without Watch: the memory of a connection alone (no change is timed).")
     var registerOnly = false
+    @Option(help: "Gateways sharing one connection, as behind a bastion sync (1: each its own).") var perConnection: Int = 1
 
     /// When each gateway got each of its events.
     final class Arrivals: Sendable {
@@ -67,13 +68,16 @@ struct SyncLoad: AsyncParsableCommand {
             let arrivals = Arrivals(gateways)
             let started = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<gateways {
-                    while connectConcurrency > 0, index - arrivals.registered.load(ordering: .relaxed) >= connectConcurrency {
+                let perConnection = max(1, self.perConnection)
+                for first in stride(from: 0, to: gateways, by: perConnection) {
+                    while connectConcurrency > 0, first - arrivals.registered.load(ordering: .relaxed) >= connectConcurrency {
                         try await Task.sleep(for: .milliseconds(1))
                     }
                     let registerOnly = self.registerOnly
+                    let indices = first..<min(gateways, first + perConnection)
+                    let port = grpcPort + (first / perConnection) % replicas
                     group.addTask {
-                        try await Self.gateway(index, port: grpcPort + index % replicas, token: token, arrivals: arrivals, registerOnly: registerOnly)
+                        try await Self.connection(indices, port: port, token: token, arrivals: arrivals, registerOnly: registerOnly)
                     }
                 }
                 // All snapshots in.
@@ -103,7 +107,7 @@ struct SyncLoad: AsyncParsableCommand {
                 }
                 let sorted = latencies.sorted()
                 let report: [String: Any] = [
-                    "benchmark": "syncLoad", "gateways": gateways, "replicas": replicas, "store": database == nil ? "sqlite" : "postgres",
+                    "benchmark": "syncLoad", "gateways": gateways, "replicas": replicas, "perConnection": perConnection, "store": database == nil ? "sqlite" : "postgres",
                     "allSnapshotsMs": connected,
                     "ctrlMemoryPerGatewayKB": Double(memory - idleMemory) / 1024 / Double(gateways), "ctrlIdleCPUPercent": idleCPU,
                     "changes": changes, "changeMedianMs": percentile(sorted, 0.5), "changeP99Ms": percentile(sorted, 0.99), "changeMaxMs": sorted.last ?? 0,
@@ -118,26 +122,37 @@ struct SyncLoad: AsyncParsableCommand {
         try await http.shutdown()
     }
 
-    /// One gateway's sync: its own connection, Register, then Watch until cancelled.
-    static func gateway(_ index: Int, port: Int, token: String, arrivals: Arrivals, registerOnly: Bool) async throws {
+    /// One connection, and the syncs of `indices` on it (one, unless several share it).
+    static func connection(_ indices: Range<Int>, port: Int, token: String, arrivals: Arrivals, registerOnly: Bool) async throws {
         let transport = try HTTP2ClientTransport.Posix(target: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext)
         try await withGRPCClient(transport: transport) { client in
             let sync = Reshapr_Gateway_V1_GatewaySync.Client(wrapping: client)
-            var request = Reshapr_Gateway_V1_RegisterRequest()
-            request.gatewayID = "load-\(index)"
-            request.labels = ["env": "dev", "team": "reshapr"]
-            let metadata: Metadata = ["authorization": "Bearer \(token)"]
-            let registered = try await sync.register(request, metadata: metadata)
-            arrivals.registered.wrappingAdd(1, ordering: .relaxed)
-            if registerOnly {
-                arrivals.record(index)
-                try await Task.sleep(for: .seconds(3600))
+            try await withThrowingDiscardingTaskGroup { group in
+                for index in indices {
+                    group.addTask { try await gateway(index, sync: sync, token: token, arrivals: arrivals, registerOnly: registerOnly) }
+                }
             }
-            var watch = Reshapr_Gateway_V1_WatchRequest()
-            watch.sessionID = registered.sessionID
-            try await sync.watch(watch, metadata: metadata) { response in
-                for try await _ in response.messages { arrivals.record(index) }
-            }
+        }
+    }
+
+    /// One gateway's sync: Register, then Watch until cancelled.
+    static func gateway(
+        _ index: Int, sync: Reshapr_Gateway_V1_GatewaySync.Client<HTTP2ClientTransport.Posix>, token: String, arrivals: Arrivals, registerOnly: Bool
+    ) async throws {
+        var request = Reshapr_Gateway_V1_RegisterRequest()
+        request.gatewayID = "load-\(index)"
+        request.labels = ["env": "dev", "team": "reshapr"]
+        let metadata: Metadata = ["authorization": "Bearer \(token)"]
+        let registered = try await sync.register(request, metadata: metadata)
+        arrivals.registered.wrappingAdd(1, ordering: .relaxed)
+        if registerOnly {
+            arrivals.record(index)
+            try await Task.sleep(for: .seconds(3600))
+        }
+        var watch = Reshapr_Gateway_V1_WatchRequest()
+        watch.sessionID = registered.sessionID
+        try await sync.watch(watch, metadata: metadata) { response in
+            for try await _ in response.messages { arrivals.record(index) }
         }
     }
 }
