@@ -152,8 +152,10 @@ public final class ControlPlane: Sendable {
             for tokenID in registry.localTokens {
                 if try await !store.tokenIsValid(tokenID) { try await registry.dropGateways(usingToken: tokenID) }
             }
-        } catch {
+        } catch where !Task.isCancelled {
             logger.warning("gateway maintenance failed; trying again", metadata: ["error": "\(error)"])
+        } catch {
+            // Shutting down.
         }
     }
 }

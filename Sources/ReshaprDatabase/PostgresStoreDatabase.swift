@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// Where and how to reach PostgreSQL, from `postgres://user[:password]@host[:port]/database[?sslmode=…]`.
 /// The password may instead come from `PGPASSWORD`, so that it stays out of process listings.
@@ -91,8 +92,9 @@ public final class PostgresStoreDatabase: SQLDatabase {
     static let migrationLock: Int64 = 0x7265_7368_6170_7231
 
     /// Connects (checking the server answers) with the pool running in a task of its own until `close()`.
-    public init(settings: PostgresSettings, logger: Logger) async throws {
+    public init(settings: PostgresSettings, leaseTimeout: Duration = .seconds(10), logger: Logger) async throws {
         self.settings = settings
+        self.leaseTimeout = leaseTimeout
         self.logger = logger
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.client = client
@@ -105,16 +107,52 @@ public final class PostgresStoreDatabase: SQLDatabase {
         }
     }
 
-    public func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    /// How long a statement waits for a connection of the pool: with the server down, the pool
+    /// retries connecting for ever, and callers (a gateway's Register, a CLI request, the
+    /// shutdown) must get an error instead of waiting with it.
+    let leaseTimeout: Duration
+
+    /// Runs `body` on a leased connection, failing if none comes within `leaseTimeout`. Once
+    /// `body` has started, it runs to its end; once the wait was given up, it never starts.
+    func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let state = LeaseState()
+        let client = self.client
+        let leaseTimeout = self.leaseTimeout
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    guard state.start() else { throw CancellationError() }
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: leaseTimeout)
+                return nil
+            }
+            while let outcome = try await group.next() {
+                if let result = outcome {
+                    group.cancelAll()
+                    return result
+                }
+                if state.giveUp() {
+                    group.cancelAll()
+                    throw SQLError.failed("PostgreSQL at \(settings.host):\(settings.port) gave no connection within \(leaseTimeout)")
+                }
+            }
+            throw SQLError.failed("PostgreSQL: the statement ended without a result")
+        }
+    }
+
+    public func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         let logger = self.logger
-        return try await client.withConnection { connection in
+        return try await withConnection { connection in
             try await body(Executor(connection: connection, logger: logger))
         }
     }
 
-    public func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    public func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         let logger = self.logger
-        return try await client.withConnection { connection in
+        return try await withConnection { connection in
             let executor = Executor(connection: connection, logger: logger)
             try await executor.execute("BEGIN")
             do {
@@ -247,5 +285,24 @@ public final class PostgresStoreDatabase: SQLDatabase {
             default: return .text(try cell.decode(String.self))
             }
         }
+    }
+}
+
+/// Who won between a leased connection and the lease timeout: the statement starts, or the
+/// wait is given up, never both.
+final class LeaseState: Sendable {
+    private static let waiting = 0
+    private static let started = 1
+    private static let givenUp = 2
+    private let value = Atomic<Int>(LeaseState.waiting)
+
+    /// Whether the statement may start (the wait was not given up).
+    func start() -> Bool {
+        value.compareExchange(expected: Self.waiting, desired: Self.started, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Whether the wait is given up (the statement had not started).
+    func giveUp() -> Bool {
+        value.compareExchange(expected: Self.waiting, desired: Self.givenUp, ordering: .acquiringAndReleasing).exchanged
     }
 }

@@ -53,10 +53,10 @@ public protocol SQLDatabase: Sendable {
     /// Whether other processes share it (and so need notifications to learn of changes).
     var isShared: Bool { get }
     /// Runs `body` on a connection, without a transaction.
-    func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws (its
     /// error is rethrown as it is).
-    func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
     /// Runs the migrations not yet applied, once even when several processes start together.
     func migrate(_ migrations: [Migration]) async throws
     /// Calls `onNotification` with every payload sent on `channel` (by `notify` in any process),

@@ -28,7 +28,7 @@ public final class SQLiteStoreDatabase: SQLDatabase {
         }
     }
 
-    public func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    public func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await lock.withLock {
             try checkOpen()
             return try await body(Executor(connection: connection))
@@ -39,7 +39,7 @@ public final class SQLiteStoreDatabase: SQLDatabase {
         if closed.load(ordering: .relaxed) { throw SQLError.failed("the SQLite database is closed") }
     }
 
-    public func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    public func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await lock.withLock {
             try checkOpen()
             let executor = Executor(connection: connection)

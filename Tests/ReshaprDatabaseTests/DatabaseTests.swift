@@ -132,6 +132,19 @@ import Testing
         for database in databases { await database.close() }
     }
 
+    /// Without a bound on waiting for a connection, this would wait for ever (the time limit fails it).
+    @Test(.timeLimit(.minutes(1))) func anUnreachableServerIsAnErrorNotAWait() async throws {
+        let refused = try HeldPort()
+        defer { refused.close() }
+        let settings = try PostgresSettings(url: "postgres://reshapr@127.0.0.1:\(refused.port)/ctrl?sslmode=disable", environment: [:])
+        await #expect {
+            _ = try await PostgresStoreDatabase(settings: settings, leaseTimeout: .milliseconds(500), logger: Logger(label: "test"))
+        } throws: { error in
+            "\(error)".contains("cannot reach PostgreSQL at reshapr@127.0.0.1:\(refused.port)/ctrl")
+                && "\(error)".contains("gave no connection within")
+        }
+    }
+
     @Test func notificationsReachTheOtherConnections() async throws {
         guard PostgresCluster.available else { return }
         let url = try await PostgresCluster.shared().makeDatabase()

@@ -75,7 +75,7 @@ public final class PostgresCluster: Sendable {
             held.close()
             let arguments = [
                 "\(binaries)/postgres", "-D", data, "-p", String(port), "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=1000",
             ]
             let server = try ChildProcess(prefix.first ?? arguments[0], Array(prefix.dropFirst()) + (asRoot ? arguments : Array(arguments.dropFirst())))
             do {
