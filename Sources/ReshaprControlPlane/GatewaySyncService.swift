@@ -25,7 +25,7 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
         do {
             result = try await store.verifyToken(token)
         } catch {
-            throw RPCError(code: .internalError, message: "cannot check the API token")
+            throw RPCError(code: .unavailable, message: "the control plane cannot check the API token now (its database does not answer); try again")
         }
         switch result {
         case .success(let token): return token
