@@ -95,15 +95,14 @@ public final class GatewayRegistry: Sendable {
             groups: groups, boundGroupID: token.gatewayGroupID, registeredAt: now, lastHeartbeat: now, appliedRevision: 0, watching: false,
             replicaID: store.replicaID)
         let replaced = try await store.write { db in
-            let previous = try await db.query(
-                "DELETE FROM gateway WHERE org_id = ? AND gateway_id = ? RETURNING session_id, replica", token.orgID, gatewayID)
+            let previous = try await Self.deleteGateways(db, where: "org_id = ? AND gateway_id = ?", token.orgID, gatewayID)
             try await db.execute(
                 """
                 INSERT INTO gateway (session_id, gateway_id, org_id, token_id, labels, fqdns, group_names, bound_group_id,
                     registered_at, last_heartbeat, applied_revision, watching, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, info.sessionID, gatewayID, info.orgID, info.tokenID, Self.json(labels), Self.json(fqdns), Self.json(groups),
                 info.boundGroupID, now, now, Int64(0), false, info.replicaID)
-            return try previous.map { (try $0.string("session_id"), try $0.string("replica")) }
+            return previous
         }
         entries.withLock { $0[info.sessionID] = Entry(info: info) }
         await ended(replaced, reason: "registered again")
@@ -137,13 +136,18 @@ public final class GatewayRegistry: Sendable {
     /// replica it is.
     @discardableResult
     func remove(_ id: String, reason: String) async throws -> Bool {
-        let removed = try await store.write { db in
-            try await db.query("DELETE FROM gateway WHERE session_id = ? RETURNING session_id, replica", id).map {
-                (try $0.string("session_id"), try $0.string("replica"))
-            }
-        }
+        let removed = try await store.write { db in try await Self.deleteGateways(db, where: "session_id = ?", id) }
         await ended(removed, reason: reason)
         return !removed.isEmpty
+    }
+
+    /// Deletes the gateways `condition` selects; returns their sessions and replicas, for `ended`.
+    static func deleteGateways(
+        _ db: any SQLExecutor, where condition: String, _ arguments: any SQLBindable...
+    ) async throws -> [(sessionID: String, replicaID: String)] {
+        try await db.query("DELETE FROM gateway WHERE \(condition) RETURNING session_id, replica", arguments).map {
+            (try $0.string("session_id"), try $0.string("replica"))
+        }
     }
 
     /// Ends the streams of sessions removed from the table: here, or by telling their replica.
@@ -181,22 +185,14 @@ public final class GatewayRegistry: Sendable {
     public func evictSilent(after: Duration, now: Date = Date()) async throws -> [String] {
         let limit = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
         let cutoff = now.addingTimeInterval(-limit)
-        let silent = try await store.write { db in
-            try await db.query("DELETE FROM gateway WHERE last_heartbeat < ? RETURNING session_id, replica", cutoff).map {
-                (try $0.string("session_id"), try $0.string("replica"))
-            }
-        }
+        let silent = try await store.write { db in try await Self.deleteGateways(db, where: "last_heartbeat < ?", cutoff) }
         await ended(silent, reason: "no heartbeat for \(after)")
         return silent.map(\.0)
     }
 
     /// Drops the gateways registered with a token that is no longer valid.
     public func dropGateways(usingToken tokenID: String) async throws {
-        let removed = try await store.write { db in
-            try await db.query("DELETE FROM gateway WHERE token_id = ? RETURNING session_id, replica", tokenID).map {
-                (try $0.string("session_id"), try $0.string("replica"))
-            }
-        }
+        let removed = try await store.write { db in try await Self.deleteGateways(db, where: "token_id = ?", tokenID) }
         await ended(removed, reason: "API token \(tokenID) revoked")
     }
 
@@ -223,10 +219,11 @@ public final class GatewayRegistry: Sendable {
         var end: @Sendable () -> Void
     }
 
-    /// Opens the change stream of a session and queues its full snapshot. A session registered
-    /// on another replica moves here.
-    func openStream(_ id: String) async throws -> WatchStream? {
-        guard var info = try await session(id) else { return nil }
+    /// Opens the change stream of a session (as `session(_:)` found it) and queues its full
+    /// snapshot. A session registered on another replica moves here.
+    func openStream(_ session: GatewayInfo) async throws -> WatchStream? {
+        var info = session
+        let id = info.sessionID
         if info.replicaID != store.replicaID {
             let replicaID = store.replicaID
             let moved = try await store.write { db in

@@ -105,7 +105,7 @@ public struct GatewaySyncService: Reshapr_Gateway_V1_GatewaySync.ServiceProtocol
         let token = try await authenticate(request.metadata)
         let message = request.message
         let info = try await session(message.sessionID, token: token)
-        guard let watch = try await registry.openStream(info.sessionID) else {
+        guard let watch = try await registry.openStream(info) else {
             throw RPCError(code: .notFound, message: "unknown or expired gateway session; register again")
         }
         let registry = self.registry

@@ -41,7 +41,7 @@ public enum ConfigurationRenderer {
         // One snapshot of the catalogue: every query sees the same state, and the revision read
         // with them is the one that state has.
         try await store.snapshot { db in
-            let revision = try await db.queryOne("SELECT revision FROM catalogue_revision WHERE id = 1")?.integer("revision") ?? 0
+            let revision = try await Store.revision(db)
             let groups = try await GatewayGroupRecord.fetchAll(db, where: "org_id = ?", organization.id).filter {
                 $0.matches(labels) && (onlyGroup == nil || $0.id == onlyGroup)
             }

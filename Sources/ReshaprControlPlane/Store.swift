@@ -74,7 +74,12 @@ public final class Store: Sendable {
 
     /// The catalogue revision: moved on by every change, in every organization.
     public func revision() async throws -> Int64 {
-        try await database.read { db in try await db.queryOne("SELECT revision FROM catalogue_revision WHERE id = 1")?.integer("revision") ?? 0 }
+        try await database.read { db in try await Self.revision(db) }
+    }
+
+    /// The catalogue revision as `db` sees it.
+    static func revision(_ db: any SQLExecutor) async throws -> Int64 {
+        try await db.queryOne("SELECT revision FROM catalogue_revision WHERE id = 1")?.integer("revision") ?? 0
     }
 
     /// Runs `body` in a transaction that also moves the catalogue revision on and tells the

@@ -153,16 +153,7 @@ public final class PostgresStoreDatabase: SQLDatabase {
     public func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         let logger = self.logger
         return try await withConnection { connection in
-            let executor = Executor(connection: connection, logger: logger)
-            try await executor.execute("BEGIN")
-            do {
-                let result = try await body(executor)
-                try await executor.execute("COMMIT")
-                return result
-            } catch {
-                try? await executor.execute("ROLLBACK")
-                throw error
-            }
+            try await Executor(connection: connection, logger: logger).inTransaction(begin: "BEGIN", body)
         }
     }
 

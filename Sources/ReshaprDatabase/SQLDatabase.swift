@@ -20,6 +20,20 @@ extension SQLExecutor {
     public func queryOne(_ sql: String, _ arguments: any SQLBindable...) async throws -> SQLRow? {
         try await query(sql, arguments).first
     }
+
+    /// Runs `body` between `begin` and `COMMIT`, or `ROLLBACK` when it throws (its error is
+    /// rethrown as it is).
+    func inTransaction<Result>(begin: String, _ body: (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await execute(begin)
+        do {
+            let result = try await body(self)
+            try await execute("COMMIT")
+            return result
+        } catch {
+            try? await execute("ROLLBACK")
+            throw error
+        }
+    }
 }
 
 /// The SQL spoken by a database, where the two differ (column types, the migrations' table).

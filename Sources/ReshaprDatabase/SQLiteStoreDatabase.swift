@@ -42,16 +42,7 @@ public final class SQLiteStoreDatabase: SQLDatabase {
     public func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await lock.withLock {
             try checkOpen()
-            let executor = Executor(connection: connection)
-            try await executor.execute("BEGIN IMMEDIATE")
-            do {
-                let result = try await body(executor)
-                try await executor.execute("COMMIT")
-                return result
-            } catch {
-                try? await executor.execute("ROLLBACK")
-                throw error
-            }
+            return try await Executor(connection: connection).inTransaction(begin: "BEGIN IMMEDIATE", body)
         }
     }
 

@@ -33,16 +33,22 @@ import Testing
         }
     }
 
+    /// A gateway registered through `sync`, watching, its snapshot received.
+    func watchingGateway(_ id: String, on sync: SyncClient, token: String) async throws -> (EventLog, Task<Void, Never>) {
+        let session = try await sync.register(registration(id), metadata: bearer(token)).sessionID
+        let log = EventLog()
+        let stream = watch(sync, session: session, token: token, into: log)
+        _ = try await log.waitFor(1)
+        return (log, stream)
+    }
+
     @Test func aChangeMadeWhileNotificationsAreLostIsCaughtUp() async throws {
         try await withTwoReplicas { a, _, _, syncB, name in
             let cluster = try await PostgresCluster.shared()
             let org = try await a.store.organization(named: "acme")
             let (_, token) = try await a.store.createToken(name: "gw", days: 1, organization: org)
-            let session = try await syncB.register(registration("gw-1"), metadata: bearer(token)).sessionID
-            let log = EventLog()
-            let stream = watch(syncB, session: session, token: token, into: log)
+            let (log, stream) = try await watchingGateway("gw-1", on: syncB, token: token)
             defer { stream.cancel() }
-            _ = try await log.waitFor(1)
             // The replicas' LISTEN connections are cut, and a change is made before they listen again.
             let cut = try await cluster.psql(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
@@ -59,11 +65,8 @@ import Testing
         try await withTwoReplicas { a, _, b, syncB in
             let org = try await a.store.organization(named: "acme")
             let (_, token) = try await a.store.createToken(name: "gw", days: 1, organization: org)
-            let session = try await syncB.register(registration("gw-1"), metadata: bearer(token)).sessionID
-            let log = EventLog()
-            let stream = watch(syncB, session: session, token: token, into: log)
+            let (log, stream) = try await watchingGateway("gw-1", on: syncB, token: token)
             defer { stream.cancel() }
-            _ = try await log.waitFor(1)
             let group = try #require(try await a.store.groups(of: org).first)
             try await publish(a.store, organization: org, group: group)
             for _ in 0..<250 where log.all.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
@@ -94,11 +97,8 @@ import Testing
             #expect(try await a.registry.gateways().isEmpty)
 
             // A token revoked through A ends the stream the gateway holds on B.
-            let session = try await syncB.register(registration("gw-4"), metadata: bearer(token)).sessionID
-            let log = EventLog()
-            let stream = watch(syncB, session: session, token: token, into: log)
+            let (log, stream) = try await watchingGateway("gw-4", on: syncB, token: token)
             defer { stream.cancel() }
-            _ = try await log.waitFor(1)
             _ = try await a.store.revokeToken(record.id, organization: org)
             try await a.registry.dropGateways(usingToken: record.id)
             for _ in 0..<250 where log.endError == nil { try await Task.sleep(for: .milliseconds(20)) }
